@@ -1,0 +1,262 @@
+//! Mergeable partial aggregates.
+//!
+//! A [`Partial`] is the state of an aggregate over some of the values of a
+//! group (DataFusion's `Accumulator`, rust-stats' `Commute`): `update` folds in
+//! one value, `merge` folds in another partial, `finish` turns the state into
+//! the numbers a person reads. `Default` is the identity of `merge`, and merge
+//! is associative and commutative *exactly*: merging partials in any grouping
+//! and order gives the same state, bit for bit, as one pass over all values.
+//! The proptests beside each type check that law.
+//!
+//! A new aggregate is one file here plus one line in the `registry!` below.
+
+mod count;
+mod hist;
+mod minmax;
+mod nonfinite;
+mod spread;
+mod sum;
+
+pub use count::Count;
+pub use hist::{Hist, HistLayout};
+pub use minmax::MinMax;
+pub use nonfinite::NonFinite;
+pub use spread::Spread;
+pub use sum::Sum;
+
+use serde_json::{Map, Value};
+
+use crate::error::DecodeError;
+
+/// Finished JSON fields, in insertion order.
+pub type Fields = Map<String, Value>;
+
+/// The state of one aggregate over part of a group's values.
+pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
+    /// The token naming this partial on the wire (`TAG=payload`).
+    const TAG: &'static str;
+
+    /// Folds in one value. Values arrive finite or not; each partial decides
+    /// what a NaN or an infinity means to it.
+    fn update(&mut self, x: f64);
+
+    /// Folds in another partial of the same group.
+    fn merge(&mut self, other: &Self);
+
+    /// Why `other` cannot be merged into `self` (e.g. different histogram
+    /// edges), checked before [`Partial::merge`].
+    fn check_merge(&self, _other: &Self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Writes the finished values.
+    fn finish(&self, out: &mut Fields);
+
+    /// Writes the payload: text without spaces, tabs or newlines, lossless.
+    fn encode(&self, out: &mut Vec<u8>);
+
+    /// Parses [`Partial::encode`]'s payload.
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
+
+    /// True for the identity, which is left off the wire.
+    fn is_identity(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A JSON number, or `"inf"`/`"-inf"`/`"nan"` where JSON has no number (an
+/// exact sum whose rounding overflows, say): never a silent `null`.
+pub fn json_f64(x: f64) -> Value {
+    match serde_json::Number::from_f64(x) {
+        Some(n) => Value::Number(n),
+        None if x.is_nan() => Value::from("nan"),
+        None if x > 0.0 => Value::from("inf"),
+        None => Value::from("-inf"),
+    }
+}
+
+/// Shortest round-trip decimal of a finite `f64` (ryu).
+pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
+    let mut b = ryu::Buffer::new();
+    out.extend_from_slice(b.format(x).as_bytes());
+}
+
+/// Parses a finite decimal written by [`write_f64`].
+pub(crate) fn read_f64(text: &[u8], what: &'static str) -> Result<f64, DecodeError> {
+    match fast_float2::parse::<f64, _>(text) {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(DecodeError::new(what, text)),
+    }
+}
+
+/// Parses a decimal `u64` written by `itoa`.
+pub(crate) fn read_u64(text: &[u8], what: &'static str) -> Result<u64, DecodeError> {
+    std::str::from_utf8(text)
+        .ok()
+        .filter(|s| !s.starts_with('+'))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| DecodeError::new(what, text))
+}
+
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+macro_rules! registry {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        /// Every registered aggregate of one group.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct Aggregates {
+            $(pub $field: $ty,)*
+        }
+
+        impl Aggregates {
+            #[inline]
+            pub fn update(&mut self, x: f64) {
+                $(self.$field.update(x);)*
+            }
+
+            pub fn check_merge(&self, other: &Self) -> Result<(), String> {
+                $(self.$field.check_merge(&other.$field)?;)*
+                Ok(())
+            }
+
+            pub fn merge(&mut self, other: &Self) {
+                $(self.$field.merge(&other.$field);)*
+            }
+
+            pub fn finish(&self, out: &mut Fields) {
+                $(self.$field.finish(out);)*
+            }
+
+            /// Appends ` TAG=payload` for every non-identity aggregate.
+            pub fn encode(&self, out: &mut Vec<u8>) {
+                $(
+                    if !self.$field.is_identity() {
+                        out.push(b' ');
+                        out.extend_from_slice(<$ty>::TAG.as_bytes());
+                        out.push(b'=');
+                        self.$field.encode(out);
+                    }
+                )*
+            }
+
+            /// Decodes one `TAG=payload` token; `Ok(false)` for a tag that
+            /// is not an aggregate's.
+            pub fn decode_token(&mut self, tag: &[u8], payload: &[u8]) -> Result<bool, DecodeError> {
+                $(
+                    if tag == <$ty>::TAG.as_bytes() {
+                        self.$field = <$ty>::decode(payload)?;
+                        return Ok(true);
+                    }
+                )*
+                Ok(false)
+            }
+        }
+    };
+}
+
+registry! {
+    spread: Spread,
+    minmax: MinMax,
+    nonfinite: NonFinite,
+    hist: Hist,
+}
+
+impl Aggregates {
+    /// The aggregates of a job: a histogram when the job asked for one.
+    pub fn new(hist: Option<HistLayout>) -> Self {
+        Self {
+            hist: hist.map(Hist::new).unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Helpers for the merge-law proptests of every aggregate.
+#[cfg(test)]
+pub(crate) mod laws {
+    use super::Partial;
+    use proptest::prelude::*;
+
+    /// Values that stress exactness: zeros, huge, tiny, subnormal, negative,
+    /// and now and then a NaN or an infinity.
+    pub fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => -10.0f64..10.0,
+            2 => any::<f64>().prop_filter("finite", |x| x.is_finite()),
+            1 => Just(0.0),
+            1 => Just(-0.0),
+            1 => prop_oneof![Just(1e308), Just(-1e308), Just(5e-324), Just(-2.5e-320)],
+            1 => prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)],
+        ]
+    }
+
+    pub fn fold<P: Partial>(init: &P, xs: &[f64]) -> P {
+        let mut p = init.clone();
+        for &x in xs {
+            p.update(x);
+        }
+        p
+    }
+
+    fn bytes<P: Partial>(p: &P) -> Vec<u8> {
+        let mut v = Vec::new();
+        p.encode(&mut v);
+        v
+    }
+
+    /// Splits `xs` at `cuts`, folds each piece, merges the pieces in the
+    /// order `perm` gives (a tree when `tree`), and checks the state equals
+    /// one pass, bit for bit, and survives an encode/decode round trip.
+    pub fn check<P: Partial>(init: &P, xs: &[f64], cuts: &[usize], perm_seed: u64, tree: bool) {
+        let one_pass = fold(init, xs);
+        let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (xs.len() + 1)).collect();
+        bounds.push(0);
+        bounds.push(xs.len());
+        bounds.sort_unstable();
+        let mut parts: Vec<P> = bounds
+            .windows(2)
+            .map(|w| fold(init, &xs[w[0]..w[1]]))
+            .collect();
+        // A deterministic shuffle from the seed.
+        let mut s = perm_seed | 1;
+        for i in (1..parts.len()).rev() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            parts.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let merged = if tree {
+            while parts.len() > 1 {
+                let next: Vec<P> = parts
+                    .chunks(2)
+                    .map(|c| {
+                        let mut a = c[0].clone();
+                        if let Some(b) = c.get(1) {
+                            a.merge(b);
+                        }
+                        a
+                    })
+                    .collect();
+                parts = next;
+            }
+            parts.pop().unwrap_or_default()
+        } else {
+            let mut acc = P::default();
+            for p in &parts {
+                acc.merge(p);
+            }
+            acc
+        };
+        assert_eq!(bytes(&merged), bytes(&one_pass));
+        // Identities never go on the wire (the registry leaves them off).
+        if !one_pass.is_identity() {
+            let decoded = P::decode(&bytes(&one_pass)).expect("own encoding decodes");
+            assert_eq!(bytes(&decoded), bytes(&one_pass));
+        }
+        let mut with_identity = one_pass.clone();
+        with_identity.merge(&P::default());
+        assert_eq!(bytes(&with_identity), bytes(&one_pass));
+    }
+}

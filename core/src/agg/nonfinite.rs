@@ -1,0 +1,55 @@
+//! How many of a group's values were NaN or infinite.
+
+use super::{Fields, Partial, read_u64, write_u64};
+use crate::error::DecodeError;
+
+/// Values that parsed but are NaN or ±inf: kept out of sums and extremes,
+/// counted here (and in the histogram's nan/underflow/overflow bins).
+/// Identity: zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NonFinite {
+    pub n: u64,
+}
+
+impl Partial for NonFinite {
+    const TAG: &'static str = "x";
+
+    #[inline]
+    fn update(&mut self, x: f64) {
+        self.n += u64::from(!x.is_finite());
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.n += other.n;
+    }
+
+    fn finish(&self, out: &mut Fields) {
+        out.insert("nonfinite".into(), self.n.into());
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_u64(out, self.n);
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        Ok(Self {
+            n: read_u64(payload, "nonfinite count")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::laws;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn merge_equals_one_pass(xs in prop::collection::vec(laws::value(), 0..200),
+                                 cuts in prop::collection::vec(any::<usize>(), 0..8),
+                                 seed: u64, tree: bool) {
+            laws::check(&NonFinite::default(), &xs, &cuts, seed, tree);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The sample standard deviation of a group's finite values, exactly merged.
+//!
+//! Welford's update is order-dependent in floating point, so partials merged
+//! in a different order would print different digits. Instead the exact sum
+//! of squares is kept beside the exact sum, and `finish` computes
+//! `(n * sum(x^2) - sum(x)^2) / (n * (n - 1))` in integers, rounding once:
+//! no cancellation, whatever the mean.
+
+use num_traits::Zero;
+use serde_json::Value;
+
+use super::{Fields, Partial, Sum, json_f64};
+use crate::error::DecodeError;
+use crate::round;
+use crate::superacc::{Superacc, split};
+
+/// Squares are exact in units of 2^-2148 (the square of 2^-1074).
+const SQ_UNIT_EXP: i64 = -2148;
+
+/// Count, exact sum and exact sum of squares. Identity: zero values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spread {
+    pub sum: Sum,
+    squares: Superacc,
+}
+
+impl Spread {
+    /// The correctly rounded sample variance (n - 1), `None` below 2 values.
+    pub fn variance(&self) -> Option<f64> {
+        let n = self.sum.count.n;
+        if n < 2 {
+            return None;
+        }
+        let s1 = self.sum.exact();
+        let num = self.squares.to_bigint() * n - &s1 * &s1;
+        // floor(floor(a / n) / (n - 1)) == floor(a / (n (n - 1))), and the
+        // division is exact only when both steps are.
+        let scaled = num << 128u32;
+        let q1 = &scaled / n;
+        let r1 = !(&scaled - &q1 * n).is_zero();
+        let q2 = &q1 / (n - 1);
+        let r2 = !(&q1 - &q2 * (n - 1)).is_zero();
+        Some(round::to_f64(&q2, SQ_UNIT_EXP - 128, r1 || r2))
+    }
+
+    /// The sample standard deviation, `None` below 2 values.
+    pub fn stddev(&self) -> Option<f64> {
+        self.variance().map(f64::sqrt)
+    }
+}
+
+impl Partial for Spread {
+    const TAG: &'static str = "v";
+
+    #[inline]
+    fn update(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.sum.update(x);
+        let (m, pos, _) = split(x);
+        if m != 0 {
+            // x^2 = m^2 * 2^(2 pos) in units of 2^-2148; m^2 < 2^106 goes in
+            // as two 53-bit halves.
+            let sq = u128::from(m) * u128::from(m);
+            self.squares.add((sq >> 53) as u64, 2 * pos + 53, false);
+            self.squares
+                .add((sq as u64) & ((1 << 53) - 1), 2 * pos, false);
+        }
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.sum.merge(&other.sum);
+        self.squares.merge(&other.squares);
+    }
+
+    fn finish(&self, out: &mut Fields) {
+        self.sum.finish(out);
+        out.insert("stddev".into(), self.stddev().map_or(Value::Null, json_f64));
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.sum.encode(out);
+        out.push(b';');
+        self.squares.encode(out);
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let parts: Vec<&[u8]> = payload.split(|&b| b == b';').collect();
+        let [n, s1, s2] = parts[..] else {
+            return Err(DecodeError::new("spread", payload));
+        };
+        let sum = Sum::decode_parts(n, s1)?;
+        let squares = Superacc::decode(s2)?;
+        if sum.count.n == 0 && !squares.is_zero() {
+            return Err(DecodeError::new("squares of zero values", s2));
+        }
+        Ok(Self { sum, squares })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::laws;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_stddev() {
+        let s = laws::fold(
+            &Spread::default(),
+            &[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0],
+        );
+        // Population variance 4, sample variance 32 / 7.
+        assert_eq!(s.variance(), Some(32.0 / 7.0));
+        assert_eq!(s.sum.mean(), Some(5.0));
+    }
+
+    #[test]
+    fn no_cancellation_far_from_zero() {
+        // A naive sum-of-squares formula returns 0 or garbage here.
+        let s = laws::fold(&Spread::default(), &[1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0]);
+        assert_eq!(s.variance(), Some(1.0));
+        // About 2e-600: below the smallest subnormal, so it rounds to zero.
+        let t = laws::fold(&Spread::default(), &[1e-300, 3e-300]);
+        assert_eq!(t.variance(), Some(0.0));
+    }
+
+    #[test]
+    fn fewer_than_two_values() {
+        assert_eq!(laws::fold(&Spread::default(), &[3.0]).stddev(), None);
+        assert_eq!(Spread::default().stddev(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn merge_equals_one_pass(xs in prop::collection::vec(laws::value(), 0..200),
+                                 cuts in prop::collection::vec(any::<usize>(), 0..8),
+                                 seed: u64, tree: bool) {
+            laws::check(&Spread::default(), &xs, &cuts, seed, tree);
+        }
+
+        #[test]
+        fn variance_matches_f64_on_easy_data(xs in prop::collection::vec(-1000i32..1000, 2..50)) {
+            // Small integers: every step of the two-pass formula is exact in f64.
+            let v: Vec<f64> = xs.iter().map(|&i| f64::from(i)).collect();
+            let n = v.len() as f64;
+            let mean_num: f64 = v.iter().sum();
+            let ss: f64 = v.iter().map(|x| (x * n - mean_num).powi(2)).sum();
+            let want = ss / (n * n * (n - 1.0));
+            let got = laws::fold(&Spread::default(), &v).variance().unwrap_or(f64::NAN);
+            prop_assert!((got - want).abs() <= want * 1e-15, "{} vs {}", got, want);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! What the three streaming binaries share: the job flags (also passed
+//! through by the `mapfold` driver) and the exit-code convention.
+
+use std::process::ExitCode;
+
+use crate::agg::HistLayout;
+use crate::error::Error;
+use crate::spec::{self, MapSpec, Where};
+
+/// The job flags of `mapfold-map`, flattened into `mapfold run` as well.
+#[derive(clap::Args, Clone, Debug, PartialEq)]
+pub struct JobArgs {
+    /// Column to aggregate: a name (from --schema or the header line) or a
+    /// 1-based index.
+    #[arg(long, value_name = "COL")]
+    pub value: String,
+
+    /// Group by these columns (comma-separated names or indices). Without
+    /// it, all rows form one group with key `*`.
+    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
+    pub key: Vec<String>,
+
+    /// Column names, for splits that never see the header line.
+    #[arg(long, value_name = "N1,N2,...")]
+    pub schema: Option<String>,
+
+    /// Field delimiter: one character, or `tab`.
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+
+    /// Keep only rows where COL OP NUMBER holds (OP: < <= > >= == !=).
+    /// Repeatable; all must hold.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub wheres: Vec<String>,
+
+    /// Fixed-edge histogram of the value: BINS equal bins over [LO, HI],
+    /// plus underflow, overflow and nan bins.
+    #[arg(long, value_name = "LO:HI:BINS", allow_hyphen_values = true)]
+    pub hist: Option<String>,
+
+    /// Fail the task when more than this fraction of its lines are
+    /// malformed (0 fails on the first; 1 never fails).
+    #[arg(long, value_name = "FRACTION", default_value_t = spec::DEFAULT_MAX_MALFORMED)]
+    pub max_malformed: f64,
+
+    /// Groups held in memory before partials are flushed early (bounds the
+    /// mapper's memory with many keys).
+    #[arg(long, value_name = "N", default_value_t = spec::DEFAULT_MAX_GROUPS)]
+    pub max_groups: usize,
+}
+
+impl JobArgs {
+    /// Validates the flags into a [`MapSpec`].
+    pub fn spec(&self) -> Result<MapSpec, Error> {
+        let flag = |flag, value: &str, why: String| Error::Flag {
+            flag,
+            value: value.to_owned(),
+            why,
+        };
+        let mut s = MapSpec::new(&self.value);
+        s.keys = self
+            .key
+            .iter()
+            .map(|k| spec::Column(k.trim().to_owned()))
+            .collect();
+        s.schema = self.schema.as_deref().map(spec::parse_schema).transpose()?;
+        s.delimiter = spec::parse_delimiter(&self.delimiter)?;
+        s.wheres = self
+            .wheres
+            .iter()
+            .map(|w| Where::parse(w))
+            .collect::<Result<_, _>>()?;
+        s.hist = self
+            .hist
+            .as_deref()
+            .map(|h| HistLayout::parse(h).map_err(|why| flag("--hist", h, why)))
+            .transpose()?;
+        if !(0.0..=1.0).contains(&self.max_malformed) {
+            return Err(flag(
+                "--max-malformed",
+                &self.max_malformed.to_string(),
+                "a fraction between 0 and 1".into(),
+            ));
+        }
+        s.max_malformed = self.max_malformed;
+        if self.max_groups == 0 {
+            return Err(flag("--max-groups", "0", "at least 1".into()));
+        }
+        s.max_groups = self.max_groups;
+        Ok(s)
+    }
+
+    /// The flags as words for `mapfold-map`, defaults left out, in a fixed
+    /// order (so the same job always gives the same command line).
+    pub fn to_words(&self) -> Vec<String> {
+        let mut w = vec!["--value".to_owned(), self.value.clone()];
+        if !self.key.is_empty() {
+            w.extend(["--key".to_owned(), self.key.join(",")]);
+        }
+        if let Some(s) = &self.schema {
+            w.extend(["--schema".to_owned(), s.clone()]);
+        }
+        if self.delimiter != "," {
+            w.extend(["--delimiter".to_owned(), self.delimiter.clone()]);
+        }
+        for x in &self.wheres {
+            w.extend(["--where".to_owned(), x.clone()]);
+        }
+        if let Some(h) = &self.hist {
+            w.push(format!("--hist={h}"));
+        }
+        if self.max_malformed != spec::DEFAULT_MAX_MALFORMED {
+            w.extend(["--max-malformed".to_owned(), self.max_malformed.to_string()]);
+        }
+        if self.max_groups != spec::DEFAULT_MAX_GROUPS {
+            w.extend(["--max-groups".to_owned(), self.max_groups.to_string()]);
+        }
+        w
+    }
+}
+
+/// True when the error is a closed downstream pipe (`| head`): not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(c.downcast_ref::<Error>(), Some(Error::Io(io)) if io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The exit code of a binary's `run()`: errors print with their causes.
+pub fn exit(program: &str, result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

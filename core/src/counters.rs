@@ -1,0 +1,174 @@
+//! Where every input line went.
+//!
+//! Each line the mapper reads lands in exactly one counter, so
+//! `lines_in == blank + header + malformed + filtered + nonfinite + used`
+//! holds for every task and, summed, for every job. The counters travel to
+//! the reducer under the reserved empty key (see [`crate::wire`]) and to
+//! Hadoop as `reporter:counter:` lines on stderr.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
+
+use crate::agg::{read_u64, write_u64};
+use crate::error::DecodeError;
+
+/// The Hadoop counter group of mapfold's counters.
+pub const GROUP: &str = "mapfold";
+
+/// Line counters of one or more map tasks. Identity: all zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub blank: u64,
+    pub header: u64,
+    pub malformed: u64,
+    pub filtered: u64,
+    pub nonfinite: u64,
+    pub used: u64,
+}
+
+impl Counters {
+    /// Every line read: the sum of the counters.
+    pub fn lines_in(&self) -> u64 {
+        self.blank + self.header + self.malformed + self.filtered + self.nonfinite + self.used
+    }
+
+    /// `(name, value)` pairs, `lines_in` first.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("lines_in", self.lines_in()),
+            ("blank", self.blank),
+            ("header", self.header),
+            ("malformed", self.malformed),
+            ("filtered", self.filtered),
+            ("nonfinite", self.nonfinite),
+            ("used", self.used),
+        ]
+    }
+
+    pub fn merge(&mut self, o: &Self) {
+        self.blank += o.blank;
+        self.header += o.header;
+        self.malformed += o.malformed;
+        self.filtered += o.filtered;
+        self.nonfinite += o.nonfinite;
+        self.used += o.used;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Writes `reporter:counter:mapfold,NAME,AMOUNT` lines for Hadoop.
+    pub fn report(&self, err: &mut impl Write) -> io::Result<()> {
+        for (name, v) in self.named() {
+            writeln!(err, "reporter:counter:{GROUP},{name},{v}")?;
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> Value {
+        let m: Map<String, Value> = self
+            .named()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect();
+        Value::Object(m)
+    }
+
+    /// `LINES_IN,BLANK,HEADER,MALFORMED,FILTERED,NONFINITE,USED`
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        for (i, (_, v)) in self.named().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_u64(out, *v);
+        }
+    }
+
+    /// Parses [`Counters::encode`]'s form; `lines_in` must add up.
+    pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let mut v = [0u64; 7];
+        let mut n = 0;
+        for (i, p) in payload.split(|&b| b == b',').enumerate() {
+            if i >= 7 {
+                return Err(DecodeError::new("counters (too many fields)", payload));
+            }
+            v[i] = read_u64(p, "counter")?;
+            n += 1;
+        }
+        if n != 7 {
+            return Err(DecodeError::new("counters (7 fields)", payload));
+        }
+        let c = Self {
+            blank: v[1],
+            header: v[2],
+            malformed: v[3],
+            filtered: v[4],
+            nonfinite: v[5],
+            used: v[6],
+        };
+        if c.lines_in() != v[0] {
+            return Err(DecodeError::new(
+                "counters (lines_in does not add up)",
+                payload,
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Parses one `reporter:counter:mapfold,NAME,AMOUNT` stderr line into
+    /// `self`; false for any other line.
+    pub fn absorb_report_line(&mut self, line: &str) -> bool {
+        let Some(rest) = line.strip_prefix("reporter:counter:") else {
+            return false;
+        };
+        let mut f = rest.splitn(3, ',');
+        let (Some(GROUP), Some(name), Some(amount)) = (f.next(), f.next(), f.next()) else {
+            return false;
+        };
+        let Ok(v) = amount.trim().parse::<u64>() else {
+            return false;
+        };
+        match name {
+            "blank" => self.blank += v,
+            "header" => self.header += v,
+            "malformed" => self.malformed += v,
+            "filtered" => self.filtered += v,
+            "nonfinite" => self.nonfinite += v,
+            "used" => self.used += v,
+            _ => return false,
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_check() {
+        let c = Counters {
+            blank: 1,
+            header: 2,
+            malformed: 3,
+            filtered: 4,
+            nonfinite: 5,
+            used: 6,
+        };
+        let mut v = Vec::new();
+        c.encode(&mut v);
+        assert_eq!(v, b"21,1,2,3,4,5,6");
+        assert_eq!(Counters::decode(&v), Ok(c));
+        assert!(Counters::decode(b"20,1,2,3,4,5,6").is_err());
+        assert!(Counters::decode(b"1,2").is_err());
+        let mut err = Vec::new();
+        c.report(&mut err).expect("vec");
+        let mut back = Counters::default();
+        for l in String::from_utf8(err).expect("utf8").lines() {
+            back.absorb_report_line(l);
+        }
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,97 @@
+//! The typed errors of the core library.
+//!
+//! Binaries wrap these in `anyhow` with context (file, line); the library
+//! reports what was wrong and, where it helps, what to do about it.
+
+use std::fmt;
+
+/// A wire record (mapper or combiner output) that does not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    what: &'static str,
+    text: String,
+}
+
+impl DecodeError {
+    pub(crate) fn new(what: &'static str, text: &[u8]) -> Self {
+        Self {
+            what,
+            text: snippet(text),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot decode {} from {:?}", self.what, self.text)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Everything the core library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+
+    #[error("bad {flag} {value:?}: {why}")]
+    Flag {
+        flag: &'static str,
+        value: String,
+        why: String,
+    },
+
+    #[error(
+        "column {name:?} is not in the schema ({schema}); pass --schema, or a 1-based column index"
+    )]
+    UnknownColumn { name: String, schema: String },
+
+    #[error(
+        "column {name:?} is referenced by name, but this input has no header line and no \
+         --schema was given; pass --schema NAME,NAME,... (the `mapfold` driver does this for you)"
+    )]
+    NoSchema { name: String },
+
+    #[error(
+        "{malformed} of {lines} input lines are malformed (more than --max-malformed {max}); \
+         first at {location}: {first}"
+    )]
+    TooManyMalformed {
+        malformed: u64,
+        lines: u64,
+        max: f64,
+        location: String,
+        first: String,
+    },
+
+    #[error(
+        "line {line} of the input: key {key:?} comes after {prev:?}; input must be sorted by \
+         key bytes (pipe it through `LC_ALL=C sort`)"
+    )]
+    Unsorted {
+        line: u64,
+        key: String,
+        prev: String,
+    },
+
+    #[error("line {line} of the input: {source}")]
+    BadRecord { line: u64, source: DecodeError },
+
+    #[error("cannot merge partials of key {key:?}: {why}")]
+    Merge { key: String, why: String },
+}
+
+/// At most 120 characters of possibly non-UTF-8 bytes, for messages.
+pub fn snippet(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    if s.chars().count() > 120 {
+        let cut: String = s.chars().take(117).collect();
+        format!("{cut}...")
+    } else {
+        s.into_owned()
+    }
+}

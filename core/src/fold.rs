@@ -1,0 +1,105 @@
+//! The combine and reduce tasks: merge runs of equal keys.
+//!
+//! Input is sorted by key bytes (Hadoop guarantees it; locally, `LC_ALL=C
+//! sort` does). The combiner writes merged partials (valid input for itself
+//! and the reducer, so Hadoop may run it any number of times); the reducer
+//! finishes them into `KEY<TAB>JSON`. A line that does not decode, or a key
+//! out of order, stops the task with an error naming the line.
+
+use std::io::{Read, Write};
+
+use crate::error::{Error, snippet};
+use crate::key;
+use crate::lines::for_each_line;
+use crate::wire::{Partials, split_line};
+
+/// What to write for each key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `KEY<TAB>mf1 ...`: merged partials.
+    Combine,
+    /// `KEY<TAB>{...}`: finished JSON, numbers in keys unpadded.
+    Reduce,
+}
+
+/// Records read and written by a fold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FoldStats {
+    pub records_in: u64,
+    pub keys_out: u64,
+}
+
+struct Run {
+    key: Vec<u8>,
+    partials: Partials,
+    open: bool,
+}
+
+/// Folds sorted wire records from `input` into `out`.
+pub fn fold(input: impl Read, out: &mut impl Write, mode: Mode) -> Result<FoldStats, Error> {
+    let mut run = Run {
+        key: Vec::new(),
+        partials: Partials::default(),
+        open: false,
+    };
+    let mut stats = FoldStats::default();
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    for_each_line(input, |line| -> Result<(), Error> {
+        line_no += 1;
+        let (k, v) = split_line(line);
+        let p = Partials::decode(v).map_err(|source| Error::BadRecord {
+            line: line_no,
+            source,
+        })?;
+        stats.records_in += 1;
+        if run.open && k == run.key.as_slice() {
+            return run.partials.merge(&p).map_err(|why| Error::Merge {
+                key: snippet(k),
+                why,
+            });
+        }
+        if run.open {
+            if k < run.key.as_slice() {
+                return Err(Error::Unsorted {
+                    line: line_no,
+                    key: snippet(k),
+                    prev: snippet(&run.key),
+                });
+            }
+            emit(&run, mode, out, &mut buf)?;
+            stats.keys_out += 1;
+        }
+        run.key.clear();
+        run.key.extend_from_slice(k);
+        run.partials = p;
+        run.open = true;
+        Ok(())
+    })?;
+    if run.open {
+        emit(&run, mode, out, &mut buf)?;
+        stats.keys_out += 1;
+    }
+    out.flush()?;
+    Ok(stats)
+}
+
+fn emit(run: &Run, mode: Mode, out: &mut impl Write, buf: &mut Vec<u8>) -> Result<(), Error> {
+    buf.clear();
+    match mode {
+        Mode::Combine => {
+            buf.extend_from_slice(&run.key);
+            buf.push(b'\t');
+            run.partials.encode(buf);
+        }
+        Mode::Reduce => {
+            buf.extend_from_slice(&key::display(&run.key));
+            buf.push(b'\t');
+            // Serialising a Value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *buf, &run.partials.finish(&run.key));
+        }
+    }
+    buf.push(b'\n');
+    out.write_all(buf)?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Keys on the wire: byte order must be the order a person expects.
+//!
+//! Hadoop sorts keys by unsigned bytes, so `10` would come before `9`. A key
+//! field that is an integer below 10^19 in magnitude (optional sign, any
+//! leading zeros) is written fixed-width so that byte order is numeric order:
+//! `n >= 0` as 20 zero-padded digits, `n < 0` as `-` and the 19 digits of
+//! `n + 10^19`. Every other field is text: verbatim, or in double quotes
+//! (`"` doubled, `\` and control bytes escaped) when it is empty or holds a
+//! `,`, `"`, `\` or control byte, so fields join with `,` without ambiguity
+//! and no key can hold the tab that ends it. No text field can look like a
+//! padded number (those are integers, hence numeric), so the reducer can undo
+//! the padding for display unambiguously ([`display`]).
+
+/// The key of the counters record: empty, so no group can collide with it.
+pub const COUNTERS_KEY: &[u8] = b"";
+/// The key of the single group of a job without `--key`.
+pub const ALL_KEY: &[u8] = b"*";
+
+const TEN19: i128 = 10_000_000_000_000_000_000;
+
+/// The integer value of a key field, if it is one (below 10^19 in magnitude).
+fn integer(field: &[u8]) -> Option<i128> {
+    let (neg, digits) = match field.first()? {
+        b'-' => (true, &field[1..]),
+        b'+' => (false, &field[1..]),
+        _ => (false, field),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let significant = &digits[digits.iter().take_while(|&&d| d == b'0').count()..];
+    if significant.len() > 19 {
+        return None;
+    }
+    let v = significant
+        .iter()
+        .fold(0i128, |v, &d| v * 10 + i128::from(d - b'0'));
+    Some(if neg { -v } else { v })
+}
+
+/// Appends the wire form of one key field.
+pub fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    use std::io::Write;
+    if let Some(n) = integer(field) {
+        // Writes to a Vec cannot fail.
+        let _ = if n >= 0 {
+            write!(out, "{n:020}")
+        } else {
+            write!(out, "-{:019}", n + TEN19)
+        };
+        return;
+    }
+    let needs_quotes = field.is_empty()
+        || field
+            .iter()
+            .any(|&b| b < 0x20 || matches!(b, b',' | b'"' | b'\\'));
+    if !needs_quotes {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        match b {
+            b'"' => out.extend_from_slice(b"\"\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b if b < 0x20 => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// The wire key of a list of fields.
+pub fn encode<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_field(&mut out, f);
+    }
+    out
+}
+
+/// The key a person reads: numbers without their padding, text as on the
+/// wire.
+pub fn display(wire: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(wire.len());
+    let mut i = 0;
+    while i <= wire.len() {
+        // One field: quoted (up to its closing quote) or up to the next comma.
+        let end = if wire.get(i) == Some(&b'"') {
+            let mut j = i + 1;
+            while j < wire.len() {
+                if wire[j] == b'"' {
+                    if wire.get(j + 1) == Some(&b'"') {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            memchr::memchr(b',', &wire[j.min(wire.len())..]).map_or(wire.len(), |p| j + p)
+        } else {
+            memchr::memchr(b',', &wire[i..]).map_or(wire.len(), |p| i + p)
+        };
+        let field = &wire[i..end];
+        match unpad(field) {
+            Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            None => out.extend_from_slice(field),
+        }
+        if end < wire.len() {
+            out.push(b',');
+        }
+        i = end + 1;
+    }
+    out
+}
+
+fn unpad(field: &[u8]) -> Option<i128> {
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    match field {
+        [b'0', ..] if field.len() == 20 && digits(field) => integer(field),
+        [b'-', rest @ ..] if rest.len() == 19 && digits(rest) => integer(rest).map(|v| v - TEN19),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn enc(f: &[u8]) -> Vec<u8> {
+        encode([f])
+    }
+
+    #[test]
+    fn numbers_pad_and_unpad() {
+        assert_eq!(enc(b"1894"), b"00000000000000001894");
+        assert_eq!(enc(b"-1"), b"-9999999999999999999");
+        assert_eq!(enc(b"007"), enc(b"7"));
+        assert_eq!(enc(b"+7"), enc(b"7"));
+        assert_eq!(enc(b"-0"), enc(b"0"));
+        assert_eq!(display(&enc(b"-42")), b"-42");
+        assert_eq!(display(&encode([&b"3"[..], b"17"])), b"3,17");
+        assert_eq!(display(b"*"), b"*");
+        assert_eq!(display(b""), b"");
+    }
+
+    #[test]
+    fn text_is_quoted_when_needed() {
+        assert_eq!(enc(b"abc"), b"abc");
+        assert_eq!(enc(b""), b"\"\"");
+        assert_eq!(enc(b"a,b"), b"\"a,b\"");
+        assert_eq!(enc(b"a\"b"), b"\"a\"\"b\"");
+        assert_eq!(enc(b"a\tb\\"), b"\"a\\x09b\\\\\"");
+        assert_eq!(enc(b"1.5"), b"1.5");
+        assert_eq!(enc(b"12345678901234567890"), b"12345678901234567890");
+        assert_eq!(display(&encode([&b"a,b"[..], b"5"])), b"\"a,b\",5");
+    }
+
+    proptest! {
+        #[test]
+        fn byte_order_is_numeric_order(a in -10i128.pow(19) + 1..10i128.pow(19), b in -10i128.pow(19) + 1..10i128.pow(19)) {
+            let (ea, eb) = (enc(a.to_string().as_bytes()), enc(b.to_string().as_bytes()));
+            prop_assert_eq!(ea.cmp(&eb), a.cmp(&b));
+            prop_assert_eq!(display(&ea), a.to_string().into_bytes());
+        }
+
+        #[test]
+        fn distinct_fields_stay_distinct(a in prop::collection::vec(any::<u8>(), 0..8),
+                                          b in prop::collection::vec(any::<u8>(), 0..8),
+                                          c in prop::collection::vec(any::<u8>(), 0..8)) {
+            let same_value = integer(&a).is_some() && integer(&a) == integer(&b);
+            prop_assert_eq!(enc(&a) == enc(&b), a == b || same_value);
+            let two = encode([&a[..], &c[..]]);
+            prop_assert!(!two.contains(&b'\t') && !two.contains(&b'\n'));
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! The map task: lines in, one partial per key out (in-mapper combining).
+//!
+//! Each line is classified into exactly one counter (see
+//! [`crate::counters`]); used and non-finite values update the partials of
+//! their group, held in memory and written at the end, or earlier when more
+//! than `max_groups` groups are held, so memory stays bounded whatever the
+//! number of keys.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use hashbrown::HashMap;
+
+use crate::agg::Aggregates;
+use crate::counters::Counters;
+use crate::error::{Error, snippet};
+use crate::key;
+use crate::record::{Splitter, parse_number};
+use crate::spec::{MapSpec, Plan};
+use crate::wire::Partials;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What a map task did, for its caller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapStats {
+    pub counters: Counters,
+    /// Times the group limit forced an early flush.
+    pub early_flushes: u64,
+    /// Records written (one per key per flush, plus the counters record).
+    pub records_out: u64,
+}
+
+/// A map task writing wire records to `out`.
+#[derive(Debug)]
+pub struct Mapper<W: Write> {
+    spec: MapSpec,
+    plan: Option<Plan>,
+    schema: Option<Vec<Vec<u8>>>,
+    header: Option<Vec<u8>>,
+    splitter: Splitter,
+    index: HashMap<Box<[u8]>, usize>,
+    groups: Vec<Aggregates>,
+    last_key: Vec<u8>,
+    last_idx: usize,
+    keybuf: Vec<u8>,
+    proto: Aggregates,
+    line_no: u64,
+    first_malformed: Option<(u64, String)>,
+    stats: MapStats,
+    location: String,
+    out: W,
+    wbuf: Vec<u8>,
+}
+
+impl<W: Write> Mapper<W> {
+    /// `location` names the input in messages (e.g. the split's file).
+    pub fn new(spec: MapSpec, location: String, out: W) -> Result<Self, Error> {
+        let (plan, header) = match &spec.schema {
+            Some(s) => (
+                Some(Plan::bind(&spec, Some(s))?),
+                Some(s.join(&spec.delimiter)),
+            ),
+            None if !spec.needs_names() => (Some(Plan::bind(&spec, None)?), None),
+            None => (None, None),
+        };
+        Ok(Self {
+            schema: spec.schema.clone(),
+            plan,
+            header,
+            splitter: Splitter::new(spec.delimiter),
+            index: HashMap::new(),
+            groups: Vec::new(),
+            last_key: Vec::new(),
+            last_idx: usize::MAX,
+            keybuf: Vec::new(),
+            proto: Aggregates::new(spec.hist),
+            line_no: 0,
+            first_malformed: None,
+            stats: MapStats::default(),
+            location,
+            out,
+            wbuf: Vec::with_capacity(4096),
+            spec,
+        })
+    }
+
+    /// Classifies and folds in one line (without its `\n`).
+    #[inline]
+    pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.line_no += 1;
+        let mut l = raw;
+        if let [rest @ .., b'\r'] = l {
+            l = rest;
+        }
+        if l.first() == Some(&0xEF) && l.starts_with(BOM) {
+            l = &l[BOM.len()..];
+        }
+        if l.is_empty() {
+            self.stats.counters.blank += 1;
+            return Ok(());
+        }
+        if self.header.as_deref() == Some(l) {
+            self.stats.counters.header += 1;
+            return Ok(());
+        }
+        let Some(plan) = &self.plan else {
+            return self.first_line(l);
+        };
+        let n = self.splitter.split(l);
+        if self.splitter.was_quoted() && self.is_quoted_header(l, n) {
+            self.stats.counters.header += 1;
+            return Ok(());
+        }
+        let width_ok = match plan.width {
+            Some(w) => n == w,
+            None => n > plan.max_field,
+        };
+        if !width_ok {
+            let why = match plan.width {
+                Some(w) => format!("{n} fields where the schema has {w}"),
+                None => format!("{n} fields, column {} needed", plan.max_field + 1),
+            };
+            return Ok(self.malformed(l, why));
+        }
+        let mut pass = true;
+        for &(i, op, rhs) in &plan.wheres {
+            let f = self.splitter.field(l, i).unwrap_or_default();
+            match parse_number(f) {
+                Some(x) => pass &= op.eval(x, rhs),
+                None => {
+                    let why = format!(
+                        "--where column {} is not a number ({:?})",
+                        i + 1,
+                        snippet(f)
+                    );
+                    note_malformed(
+                        &mut self.stats,
+                        &mut self.first_malformed,
+                        self.line_no,
+                        l,
+                        why,
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        let f = self.splitter.field(l, plan.value).unwrap_or_default();
+        let Some(x) = parse_number(f) else {
+            let why = format!(
+                "value column {} is not a number ({:?})",
+                plan.value + 1,
+                snippet(f)
+            );
+            return Ok(self.malformed(l, why));
+        };
+        if !pass {
+            self.stats.counters.filtered += 1;
+            return Ok(());
+        }
+        let g = self.group(l)?;
+        self.groups[g].update(x);
+        if x.is_finite() {
+            self.stats.counters.used += 1;
+        } else {
+            self.stats.counters.nonfinite += 1;
+        }
+        Ok(())
+    }
+
+    /// The first non-blank line of a task without `--schema`: the header
+    /// when names must be resolved, or when its value column is not a number.
+    #[cold]
+    fn first_line(&mut self, l: &[u8]) -> Result<(), Error> {
+        let n = self.splitter.split(l);
+        let fields: Vec<Vec<u8>> = (0..n)
+            .filter_map(|i| self.splitter.field(l, i).map(<[u8]>::to_vec))
+            .collect();
+        if !self.spec.needs_names()
+            && let Ok(plan) = Plan::bind(&self.spec, None)
+            && fields
+                .get(plan.value)
+                .is_some_and(|f| parse_number(f).is_some())
+        {
+            self.plan = Some(plan);
+            self.line_no -= 1;
+            return self.line(l);
+        }
+        let plan = Plan::bind(&self.spec, Some(&fields)).map_err(|e| match e {
+            Error::UnknownColumn { name, .. } => Error::NoSchema { name },
+            e => e,
+        })?;
+        self.plan = Some(plan);
+        self.schema = Some(fields);
+        self.header = Some(l.to_vec());
+        self.stats.counters.header += 1;
+        Ok(())
+    }
+
+    fn is_quoted_header(&self, l: &[u8], n: usize) -> bool {
+        self.schema.as_ref().is_some_and(|s| {
+            s.len() == n
+                && s.iter()
+                    .enumerate()
+                    .all(|(i, name)| self.splitter.field(l, i) == Some(name))
+        })
+    }
+
+    fn malformed(&mut self, l: &[u8], why: String) {
+        note_malformed(
+            &mut self.stats,
+            &mut self.first_malformed,
+            self.line_no,
+            l,
+            why,
+        );
+    }
+
+    /// The index of the line's group, creating it (and flushing first when
+    /// the group limit is reached).
+    #[inline]
+    fn group(&mut self, l: &[u8]) -> Result<usize, Error> {
+        let Some(plan) = &self.plan else {
+            return Ok(0);
+        };
+        let raw: &[u8] = match plan.keys[..] {
+            [] => key::ALL_KEY,
+            [k] => self.splitter.field(l, k).unwrap_or_default(),
+            ref ks => {
+                // Length-prefixed, so fields holding any byte cannot collide.
+                self.keybuf.clear();
+                for &k in ks {
+                    let f = self.splitter.field(l, k).unwrap_or_default();
+                    self.keybuf
+                        .extend_from_slice(&(f.len() as u32).to_le_bytes());
+                    self.keybuf.extend_from_slice(f);
+                }
+                &self.keybuf
+            }
+        };
+        if self.last_idx != usize::MAX && raw == self.last_key.as_slice() {
+            return Ok(self.last_idx);
+        }
+        let idx = match self.index.get(raw) {
+            Some(&i) => i,
+            None => {
+                let raw = raw.to_vec();
+                if self.groups.len() >= self.spec.max_groups {
+                    self.flush_groups()?;
+                    self.stats.early_flushes += 1;
+                }
+                self.groups.push(self.proto.clone());
+                self.index
+                    .insert(raw.clone().into_boxed_slice(), self.groups.len() - 1);
+                self.last_key = raw;
+                self.last_idx = self.groups.len() - 1;
+                return Ok(self.last_idx);
+            }
+        };
+        self.last_key.clear();
+        self.last_key.extend_from_slice(raw);
+        self.last_idx = idx;
+        Ok(idx)
+    }
+
+    /// The wire key of a raw group key.
+    fn wire_key(&self, raw: &[u8]) -> Vec<u8> {
+        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        match nkeys {
+            0 => key::ALL_KEY.to_vec(),
+            1 => key::encode([raw]),
+            _ => {
+                let mut fields = Vec::with_capacity(nkeys);
+                let mut rest = raw;
+                while rest.len() >= 4 {
+                    let (len, tail) = rest.split_at(4);
+                    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+                    let (f, tail) = tail.split_at(len.min(tail.len()));
+                    fields.push(f);
+                    rest = tail;
+                }
+                key::encode(fields)
+            }
+        }
+    }
+
+    /// Writes every held group (keys canonicalised, so `7` and `007` merge)
+    /// and empties memory.
+    fn flush_groups(&mut self) -> Result<(), Error> {
+        let index = std::mem::take(&mut self.index);
+        let mut groups: Vec<Option<Aggregates>> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut by_key: BTreeMap<Vec<u8>, Aggregates> = BTreeMap::new();
+        for (raw, i) in &index {
+            let Some(aggs) = groups.get_mut(*i).and_then(Option::take) else {
+                continue;
+            };
+            match by_key.entry(self.wire_key(raw)) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(aggs);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&aggs),
+            }
+        }
+        for (k, aggs) in by_key {
+            let p = Partials {
+                aggs,
+                counters: Counters::default(),
+            };
+            self.write_record(&k, &p)?;
+        }
+        self.last_idx = usize::MAX;
+        self.last_key.clear();
+        Ok(())
+    }
+
+    fn write_record(&mut self, key: &[u8], p: &Partials) -> Result<(), Error> {
+        self.wbuf.clear();
+        self.wbuf.extend_from_slice(key);
+        self.wbuf.push(b'\t');
+        p.encode(&mut self.wbuf);
+        self.wbuf.push(b'\n');
+        self.out.write_all(&self.wbuf)?;
+        self.stats.records_out += 1;
+        Ok(())
+    }
+
+    /// Ends the task: fails it when too many lines were malformed, else
+    /// writes every group and the counters record.
+    pub fn finish(mut self) -> Result<MapStats, Error> {
+        let c = self.stats.counters;
+        if c.malformed > 0 && c.malformed as f64 > self.spec.max_malformed * c.lines_in() as f64 {
+            let (line, first) = self.first_malformed.take().unwrap_or_default();
+            return Err(Error::TooManyMalformed {
+                malformed: c.malformed,
+                lines: c.lines_in(),
+                max: self.spec.max_malformed,
+                location: format!("line {line} of {}", self.location),
+                first,
+            });
+        }
+        self.flush_groups()?;
+        let counters = Partials {
+            aggs: Aggregates::default(),
+            counters: c,
+        };
+        self.write_record(key::COUNTERS_KEY, &counters)?;
+        self.out.flush()?;
+        Ok(self.stats)
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> Counters {
+        self.stats.counters
+    }
+}
+
+#[cold]
+fn note_malformed(
+    stats: &mut MapStats,
+    first: &mut Option<(u64, String)>,
+    line_no: u64,
+    l: &[u8],
+    why: String,
+) {
+    stats.counters.malformed += 1;
+    if first.is_none() {
+        *first = Some((line_no, format!("{why}: {:?}", snippet(l))));
+    }
+}
+
+/// Names the input of a streaming task for messages, from the environment
+/// Hadoop gives every task (`mapreduce_map_input_file`, `..._start`).
+pub fn input_location_from_env() -> String {
+    let var = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
+    match var(&["mapreduce_map_input_file", "map_input_file"]) {
+        Some(file) => match var(&["mapreduce_map_input_start", "map_input_start"]) {
+            Some(start) if start != "0" => format!("{file} (split starting at byte {start})"),
+            _ => file,
+        },
+        None => "standard input".to_owned(),
+    }
+}

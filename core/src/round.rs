@@ -1,0 +1,145 @@
+//! Correct rounding of exact big-integer results to `f64`.
+//!
+//! Sums, means and variances are computed exactly (see [`crate::superacc`]);
+//! this is the single place where they become `f64`, with round-to-nearest,
+//! ties-to-even, gradual underflow and overflow to infinity, exactly as IEEE
+//! 754 would round the true value.
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_traits::{ToPrimitive, Zero};
+
+/// Rounds `n * 2^exp` to the nearest `f64`. `sticky` says the true value is a
+/// little larger in magnitude than `n * 2^exp` (a truncated quotient).
+pub fn to_f64(n: &BigInt, exp: i64, sticky: bool) -> f64 {
+    let neg = n.sign() == Sign::Minus;
+    let v = round_mag(n.magnitude(), exp, sticky);
+    if neg { -v } else { v }
+}
+
+fn round_mag(mag: &BigUint, exp: i64, sticky: bool) -> f64 {
+    if mag.is_zero() {
+        return 0.0;
+    }
+    let bits = mag.bits() as i64;
+    // The leading bit is worth 2^e.
+    let e = bits - 1 + exp;
+    if e > 1023 {
+        return f64::INFINITY;
+    }
+    if e < -1075 {
+        return 0.0;
+    }
+    // Bits of precision available at this magnitude: 53 for normal numbers,
+    // fewer in the subnormal range (down to 2^-1074).
+    let keep = if e >= -1022 { 53 } else { e + 1075 };
+    let drop = bits - keep;
+    let mut m: u64;
+    if drop <= 0 {
+        // Exact; a sticky remainder is below half an ulp and rounds away.
+        m = (mag << (-drop) as usize).to_u64().unwrap_or(u64::MAX);
+    } else {
+        let d = drop as u64;
+        m = (mag >> d).to_u64().unwrap_or(u64::MAX);
+        let half = mag.bit(d - 1);
+        let below = sticky || mag.trailing_zeros().is_some_and(|tz| tz < d - 1);
+        if half && (below || m & 1 == 1) {
+            m += 1;
+        }
+    }
+    // Lowest kept bit is worth 2^(e - keep + 1).
+    let low = e - keep + 1;
+    compose(m, low)
+}
+
+/// Builds `m * 2^low` where `m <= 2^53` and the result is representable (or
+/// overflows to infinity after a rounding carry).
+fn compose(m: u64, low: i64) -> f64 {
+    if low <= -1074 {
+        // Subnormal (or the smallest normal after a carry): `m` is the raw
+        // fraction field, and 2^52 lands exactly on the smallest normal.
+        debug_assert_eq!(low, -1074);
+        return f64::from_bits(m);
+    }
+    let (mut m, mut low) = (m, low);
+    if m == 1 << 53 {
+        m >>= 1;
+        low += 1;
+    }
+    let biased = low + 52 + 1023;
+    if biased >= 2047 {
+        return f64::INFINITY;
+    }
+    f64::from_bits(((biased as u64) << 52) | (m & ((1 << 52) - 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::superacc::{Superacc, split};
+
+    fn exact(xs: &[f64]) -> BigInt {
+        let mut a = Superacc::default();
+        for &x in xs {
+            let (m, p, n) = split(x);
+            a.add(m, p, n);
+        }
+        a.to_bigint()
+    }
+
+    #[test]
+    fn single_values_roundtrip() {
+        for x in [
+            0.0,
+            1.0,
+            -1.0,
+            0.1,
+            5e-324,
+            -5e-324,
+            2.2250738585072014e-308,
+            2.225073858507201e-308,
+            f64::MAX,
+            -f64::MAX,
+            123456.789,
+        ] {
+            assert_eq!(to_f64(&exact(&[x]), -1074, false).to_bits(), x.to_bits());
+        }
+    }
+
+    #[test]
+    fn two_term_sums_match_ieee_addition() {
+        // IEEE addition of two doubles is itself correctly rounded.
+        let cases = [
+            (1.0, 1e-16),
+            (1.0, 1.1102230246251565e-16),
+            (1.0, -1.1102230246251565e-16),
+            (0.1, 0.2),
+            (1e308, 1e308),
+            (-1e308, -1e308),
+            (5e-324, 5e-324),
+            (2.2250738585072014e-308, -5e-324),
+            (f64::MAX, 9.979201547673598e291),
+            (f64::MAX, 9.979201547673599e291),
+            (3.0, -1e-300),
+        ];
+        for (a, b) in cases {
+            let got = to_f64(&exact(&[a, b]), -1074, false);
+            assert_eq!(got.to_bits(), (a + b).to_bits(), "{a} + {b}");
+        }
+    }
+
+    #[test]
+    fn sticky_breaks_ties_upward() {
+        // 1 + 2^-53 is a tie between 1 and 1 + 2^-52: even wins, sticky lifts.
+        let n = (BigInt::from(1) << 53usize) + 1;
+        assert_eq!(to_f64(&n, -53, false), 1.0);
+        assert_eq!(to_f64(&n, -53, true), 1.0 + f64::EPSILON);
+    }
+
+    #[test]
+    fn halfway_below_smallest_subnormal() {
+        let n = BigInt::from(1);
+        assert_eq!(to_f64(&n, -1075, false), 0.0);
+        assert_eq!(to_f64(&n, -1075, true), 5e-324);
+        assert_eq!(to_f64(&BigInt::from(3), -1076, false), 5e-324);
+    }
+}

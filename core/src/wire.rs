@@ -1,0 +1,129 @@
+//! The wire format between mapper, combiner and reducer.
+//!
+//! One line per key: `KEY<TAB>mf1 TAG=payload TAG=payload...`. `mf1` names
+//! the version; each token is one partial (see [`crate::agg`]) or the line
+//! counters (`c=`, only under [`crate::key::COUNTERS_KEY`]). Identity partials
+//! are left off. Every payload is text and lossless: sums travel as exact
+//! integers, floats as shortest round-trip decimals. Anything else is an
+//! error, never a guess.
+
+use serde_json::{Map, Value};
+
+use crate::agg::{Aggregates, Fields};
+use crate::counters::Counters;
+use crate::error::DecodeError;
+use crate::key::COUNTERS_KEY;
+
+/// The version word that starts every partial.
+pub const VERSION: &[u8] = b"mf1";
+const COUNTERS_TAG: &[u8] = b"c";
+
+/// Everything known about one key: its aggregates and, for the counters
+/// record, the line counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Partials {
+    pub aggs: Aggregates,
+    pub counters: Counters,
+}
+
+impl Partials {
+    /// Appends `mf1 TAG=payload...` (no newline).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(VERSION);
+        self.aggs.encode(out);
+        if !self.counters.is_zero() {
+            out.push(b' ');
+            out.extend_from_slice(COUNTERS_TAG);
+            out.push(b'=');
+            self.counters.encode(out);
+        }
+    }
+
+    pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
+        let mut tokens = value.split(|&b| b == b' ');
+        if tokens.next() != Some(VERSION) {
+            return Err(DecodeError::new(
+                "a mapfold partial (expected it to start with \"mf1 \"; is this mapfold-map output?)",
+                value,
+            ));
+        }
+        let mut p = Self::default();
+        for t in tokens {
+            let eq = memchr::memchr(b'=', t).ok_or_else(|| DecodeError::new("TAG=payload", t))?;
+            let (tag, payload) = (&t[..eq], &t[eq + 1..]);
+            if tag == COUNTERS_TAG {
+                p.counters = Counters::decode(payload)?;
+            } else if !p.aggs.decode_token(tag, payload)? {
+                return Err(DecodeError::new(
+                    "a partial (unknown tag; written by a newer mapfold?)",
+                    t,
+                ));
+            }
+        }
+        Ok(p)
+    }
+
+    /// Merges another partial of the same key, refusing incompatible ones.
+    pub fn merge(&mut self, other: &Self) -> Result<(), String> {
+        self.aggs.check_merge(&other.aggs)?;
+        self.aggs.merge(&other.aggs);
+        self.counters.merge(&other.counters);
+        Ok(())
+    }
+
+    /// The reducer's JSON for a key.
+    pub fn finish(&self, key: &[u8]) -> Value {
+        let mut out = Fields::new();
+        if key != COUNTERS_KEY {
+            self.aggs.finish(&mut out);
+        }
+        if key == COUNTERS_KEY || !self.counters.is_zero() {
+            out.insert("counters".into(), self.counters.to_json());
+        }
+        Value::Object(Map::from_iter(out))
+    }
+}
+
+/// Splits a streaming line at its first tab, as Hadoop does: a line without
+/// a tab is all key.
+pub fn split_line(line: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b'\t', line) {
+        Some(t) => (&line[..t], &line[t + 1..]),
+        None => (line, b""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::HistLayout;
+
+    #[test]
+    fn roundtrip_and_rejects() {
+        let mut p = Partials {
+            aggs: Aggregates::new(Some(HistLayout::parse("0:1:2").expect("valid"))),
+            counters: Counters::default(),
+        };
+        for x in [0.25, 0.75, 3.0, f64::NAN] {
+            p.aggs.update(x);
+        }
+        let mut v = Vec::new();
+        p.encode(&mut v);
+        assert_eq!(Partials::decode(&v), Ok(p.clone()));
+        for bad in [
+            &b""[..],
+            b"mf2 n=1",
+            b"mf1 z=1",
+            b"mf1 s",
+            b"mf1 v=1;0",
+            b"mf1 c=1,1",
+        ] {
+            assert!(
+                Partials::decode(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(Partials::decode(b"mf1"), Ok(Partials::default()));
+    }
+}

@@ -1,0 +1,44 @@
+//! `mapfold-map`: the streaming mapper. Thin: flags in, [`Mapper`] does the work.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use mapfold_core::cli::{JobArgs, exit};
+use mapfold_core::lines::for_each_line;
+use mapfold_core::map::{Mapper, input_location_from_env};
+
+/// Reads CSV/TSV lines on stdin and writes one exact partial aggregate per
+/// key (KEY<TAB>mf1 ...) on stdout; line counters go to stderr as Hadoop
+/// `reporter:counter:` lines.
+///
+/// Example:
+///   head -n 1000 weather/0.csv | mapfold-map --value temp --key year --hist -5:5:100 \
+///     | LC_ALL=C sort | mapfold-combine | mapfold-reduce
+#[derive(Parser, Debug)]
+#[command(name = "mapfold-map", version, verbatim_doc_comment)]
+struct Args {
+    #[command(flatten)]
+    job: JobArgs,
+}
+
+fn run() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let spec = args.job.spec()?;
+    let location = input_location_from_env();
+    let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut mapper = Mapper::new(spec, location.clone(), out)?;
+    for_each_line(io::stdin().lock(), |line| mapper.line(line))
+        .with_context(|| format!("reading {location}"))?;
+    let counters = mapper.counters();
+    let mut err = io::stderr().lock();
+    counters.report(&mut err)?;
+    err.flush()?;
+    mapper.finish()?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    exit("mapfold-map", run())
+}
