@@ -61,8 +61,14 @@ impl<W: Write> Mapper<W> {
                 Some(Plan::bind(&spec, Some(s))?),
                 Some(s.join(&spec.delimiter)),
             ),
-            None if !spec.needs_names() => (Some(Plan::bind(&spec, None)?), None),
-            None => (None, None),
+            // Without a schema the first non-blank line decides (header or
+            // data); flags are still checked now, not at the first line.
+            None => {
+                if !spec.needs_names() {
+                    Plan::bind(&spec, None)?;
+                }
+                (None, None)
+            }
         };
         Ok(Self {
             schema: spec.schema.clone(),
@@ -121,7 +127,8 @@ impl<W: Write> Mapper<W> {
                 Some(w) => format!("{n} fields where the schema has {w}"),
                 None => format!("{n} fields, column {} needed", plan.max_field + 1),
             };
-            return Ok(self.malformed(l, why));
+            self.malformed(l, why);
+            return Ok(());
         }
         let mut pass = true;
         for &(i, op, rhs) in &plan.wheres {
@@ -152,7 +159,8 @@ impl<W: Write> Mapper<W> {
                 plan.value + 1,
                 snippet(f)
             );
-            return Ok(self.malformed(l, why));
+            self.malformed(l, why);
+            return Ok(());
         };
         if !pass {
             self.stats.counters.filtered += 1;

@@ -40,7 +40,7 @@ impl HistLayout {
             .trim()
             .parse()
             .map_err(|_| format!("{bins:?} is not a whole number of bins"))?;
-        if !(lo < hi) || !(hi - lo).is_finite() {
+        if lo >= hi || !(hi - lo).is_finite() {
             return Err(format!("LO ({lo}) must be below HI ({hi})"));
         }
         if bins == 0 || bins > MAX_BINS {

@@ -1,0 +1,3 @@
+//! One module per `mapfold` subcommand.
+
+pub mod generate;

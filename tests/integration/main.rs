@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binaries over real pipes and files.
+
+mod bad_input;
+mod generate;
+mod pipe;
+mod util;

@@ -1,0 +1,245 @@
+//! `cat | mapfold-map | sort | mapfold-combine | mapfold-reduce`: golden
+//! results, and the same bytes however the input is split and however often
+//! the combiner runs.
+
+use std::collections::BTreeMap;
+
+use crate::util::{PIPE, bash, counters, fixture, ok, parse_reduced};
+
+const WEATHER: &str = "fixtures/weather/*.csv";
+
+/// The golden jobs: (expected file, mapper flags).
+const GOLDEN: &[(&str, &str)] = &[
+    ("temp.out", "--value temp --hist=-5:5:20"),
+    ("temp-by-year.out", "--value temp --key year --hist=-5:5:20"),
+    (
+        "precip-by-country-warm.out",
+        "--value precip --key country --where 'temp>=0.75'",
+    ),
+    (
+        "temp-by-country-town-early.out",
+        "--value 6 --key 1,2 --where 'year<2005' --where 'month!=12'",
+    ),
+];
+
+#[test]
+fn golden_outputs() {
+    for (file, flags) in GOLDEN {
+        let got = ok(&format!("cat {WEATHER} | mapfold-map {flags} | {PIPE}"));
+        let path = fixture(&format!("expected/{file}"));
+        if std::env::var_os("MAPFOLD_BLESS").is_some() {
+            std::fs::write(&path, &got).expect("bless");
+        }
+        let want = std::fs::read_to_string(&path).expect("golden file (MAPFOLD_BLESS=1 writes it)");
+        assert_eq!(got, want, "{file}: mapfold-map {flags}");
+    }
+}
+
+/// An independent reference: plain Rust over the fixture rows.
+#[test]
+fn golden_agrees_with_a_plain_reference() {
+    let mut by_year: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for f in ["0", "1", "2"] {
+        let text = std::fs::read_to_string(fixture(&format!("weather/{f}.csv"))).expect("fixture");
+        for l in text.lines().skip(1) {
+            let v: Vec<&str> = l.split(',').collect();
+            by_year
+                .entry(v[2].to_owned())
+                .or_default()
+                .push(v[5].parse().expect("number"));
+        }
+    }
+    let got = parse_reduced(&ok(&format!(
+        "cat {WEATHER} | mapfold-map --value temp --key year --hist=-5:5:20 | {PIPE}"
+    )));
+    assert_eq!(got.len(), by_year.len() + 1);
+    for (year, xs) in &by_year {
+        let j = &got[year];
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        assert_eq!(j["count"], xs.len());
+        assert_eq!(j["min"], xs.iter().copied().fold(f64::INFINITY, f64::min));
+        assert_eq!(
+            j["max"],
+            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        );
+        assert!(
+            (j["mean"].as_f64().expect("mean") - mean).abs() < 1e-12,
+            "{year}"
+        );
+        assert!(
+            (j["stddev"].as_f64().expect("sd") - sd).abs() < 1e-12,
+            "{year}"
+        );
+        let mut bins = vec![0u64; 20];
+        for x in xs {
+            if (-5.0..=5.0).contains(x) {
+                bins[(((x + 5.0) * 2.0) as usize).min(19)] += 1;
+            }
+        }
+        let got_bins: Vec<u64> = j["hist"]["bins"]
+            .as_array()
+            .expect("bins")
+            .iter()
+            .map(|b| b.as_u64().expect("u64"))
+            .collect();
+        assert_eq!(got_bins, bins, "{year}");
+    }
+    assert_eq!(
+        counters(&ok(&format!(
+            "cat {WEATHER} | mapfold-map --value temp --key year | {PIPE}"
+        ))),
+        [1443, 0, 3, 0, 0, 0, 1440]
+    );
+}
+
+/// Splitting the input anywhere, mapping the pieces separately, and running
+/// the combiner 0, 1 or 3 times gives the same bytes.
+#[test]
+fn results_do_not_depend_on_splits_or_combiner_runs() {
+    let flags =
+        "--value temp --key year --hist=-5:5:20 --schema country,town,year,month,precip,temp";
+    let want = ok(&format!("cat {WEATHER} | mapfold-map {flags} | {PIPE}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    for lines in [1, 7, 100, 481, 1000] {
+        let script = format!(
+            "cat {WEATHER} | split -l {lines} - {d}/part-{lines}- && \
+             for p in {d}/part-{lines}-*; do mapfold-map {flags} < $p; done > {d}/mapped-{lines}"
+        );
+        ok(&script);
+        for combine in [
+            "cat",
+            "mapfold-combine",
+            "mapfold-combine | mapfold-combine | mapfold-combine",
+        ] {
+            let got = ok(&format!(
+                "LC_ALL=C sort {d}/mapped-{lines} | {combine} | mapfold-reduce"
+            ));
+            assert_eq!(got, want, "split every {lines} lines, combiner: {combine}");
+        }
+        // Combining unsorted runs per piece, then sorting, also agrees.
+        let got = ok(&format!(
+            "for p in {d}/part-{lines}-*; do mapfold-map {flags} < $p | LC_ALL=C sort | mapfold-combine; done | {PIPE}"
+        ));
+        assert_eq!(got, want, "per-piece combiner, split every {lines} lines");
+    }
+}
+
+#[test]
+fn early_flushes_bound_memory_and_change_nothing() {
+    // Months cycle within every town and year: with room for 2 groups the
+    // mapper must flush again and again.
+    let flags = "--value temp --key month --hist=-3:3:6";
+    let want = ok(&format!("cat {WEATHER} | mapfold-map {flags} | {PIPE}"));
+    let mapped = ok(&format!(
+        "cat {WEATHER} | mapfold-map {flags} --max-groups 2"
+    ));
+    assert!(mapped.lines().count() > 100, "{mapped}");
+    let got = ok(&format!(
+        "cat {WEATHER} | mapfold-map {flags} --max-groups 2 | {PIPE}"
+    ));
+    assert_eq!(got, want);
+    assert_eq!(parse_reduced(&got).len(), 13);
+}
+
+#[test]
+fn mean_is_exactly_rounded() {
+    let out = ok(&format!(
+        "printf 'x\\n1e308\\n1e308\\n-1e308\\n-1e308\\n1.0\\n' | mapfold-map --value x | {PIPE}"
+    ));
+    let j = &parse_reduced(&out)["*"];
+    assert_eq!(j["sum"], 1.0);
+    assert_eq!(j["mean"], 0.2);
+    assert_eq!(j["count"], 5);
+    assert_eq!(j["max"], 1e308);
+    // Split across two mappers and merged: same digits.
+    let out2 = ok(&format!(
+        "(printf 'x\\n1e308\\n1e308\\n' | mapfold-map --value x; printf 'x\\n-1e308\\n-1e308\\n1.0\\n' | mapfold-map --value x) | {PIPE}"
+    ));
+    assert_eq!(parse_reduced(&out2)["*"], *j);
+}
+
+#[test]
+fn numeric_keys_sort_numerically_and_print_plainly() {
+    let out = ok(&format!(
+        "printf 'k,v\\n10,1\\n9,2\\n-3,3\\n007,4\\n7,5\\nb,6\\n' | mapfold-map --value v --key k | {PIPE}"
+    ));
+    let keys: Vec<&str> = out
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default())
+        .collect();
+    assert_eq!(keys, ["", "-3", "7", "9", "10", "b"]);
+    assert_eq!(parse_reduced(&out)["7"]["sum"], 9.0);
+}
+
+#[test]
+fn undecodable_or_unsorted_input_fails_clearly() {
+    let o = bash("printf '1\\tmf1 v=oops\\n' | mapfold-reduce");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 1") && err.contains("cannot decode"),
+        "{err}"
+    );
+    let o = bash("printf 'a,b\\n1,2\\n' | mapfold-combine");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mapfold-map output"));
+    let o = bash(&format!(
+        "cat {WEATHER} | mapfold-map --value temp --key year | sort -r | mapfold-reduce"
+    ));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("LC_ALL=C sort"));
+}
+
+#[test]
+fn broken_pipe_is_a_clean_exit() {
+    for (producer, stage) in [
+        (
+            "cat fixtures/weather/*.csv fixtures/weather/*.csv",
+            "mapfold-map --value temp --key country,town,year,month --max-groups 1",
+        ),
+        (
+            "cat fixtures/weather/*.csv | mapfold-map --value temp --key country,town,year,month | LC_ALL=C sort",
+            "mapfold-combine",
+        ),
+    ] {
+        let o = bash(&format!(
+            "{producer} | {stage} | head -c 10 >/dev/null; echo ${{PIPESTATUS[-2]}}"
+        ));
+        let status = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            status.trim(),
+            "0",
+            "{stage}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("error"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn help_explains_with_an_example() {
+    for b in ["mapfold-map", "mapfold-combine", "mapfold-reduce"] {
+        let out = ok(&format!("{b} --help"));
+        assert!(out.contains("Example"), "{b}: {out}");
+    }
+    let out = ok("mapfold-map --help");
+    for flag in [
+        "--value",
+        "--key",
+        "--schema",
+        "--delimiter",
+        "--where",
+        "--hist",
+        "--max-malformed",
+        "--max-groups",
+    ] {
+        assert!(out.contains(flag), "{flag}");
+    }
+}

@@ -1,0 +1,106 @@
+//! Helpers: find the built binaries, run bash pipelines with them on PATH,
+//! read reducer output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The directory holding the workspace's built binaries (target/debug).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf();
+    for b in [
+        "mapfold-map",
+        "mapfold-combine",
+        "mapfold-reduce",
+        "mapfold",
+    ] {
+        assert!(
+            dir.join(b).exists(),
+            "{} is not built; run `cargo build --workspace --bins` first (scripts/test does)",
+            dir.join(b).display()
+        );
+    }
+    dir
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// Runs `script` under `bash -o pipefail` in the workspace root with the
+/// binaries first on PATH.
+pub fn bash(script: &str) -> Output {
+    bash_env(script, &[])
+}
+
+pub fn bash_env(script: &str, env: &[(&str, &str)]) -> Output {
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Command::new("bash");
+    c.args(["-o", "pipefail", "-c", script])
+        .current_dir(root())
+        .env("PATH", path)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("bash runs")
+}
+
+/// Runs `script`, asserts success, returns stdout.
+pub fn ok(script: &str) -> String {
+    let o = bash(script);
+    assert!(
+        o.status.success(),
+        "`{script}` failed ({}):\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).expect("utf-8 output")
+}
+
+/// Reducer output as key -> JSON.
+pub fn parse_reduced(out: &str) -> BTreeMap<String, Value> {
+    out.lines()
+        .map(|l| {
+            let (k, v) = l.split_once('\t').expect("KEY<TAB>JSON");
+            (k.to_owned(), serde_json::from_str(v).expect("valid JSON"))
+        })
+        .collect()
+}
+
+/// The counters line of reducer output, as the 7 numbers in wire order.
+pub fn counters(out: &str) -> [u64; 7] {
+    let m = parse_reduced(out);
+    let c = &m.get("").expect("a counters record under the empty key")["counters"];
+    [
+        "lines_in",
+        "blank",
+        "header",
+        "malformed",
+        "filtered",
+        "nonfinite",
+        "used",
+    ]
+    .map(|k| c[k].as_u64().expect("counter is a number"))
+}
+
+pub const PIPE: &str = "LC_ALL=C sort | mapfold-combine | mapfold-reduce";
