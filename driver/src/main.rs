@@ -2,6 +2,7 @@
 
 mod cmd;
 mod pyfloat;
+mod runner;
 
 use std::process::ExitCode;
 
@@ -20,11 +21,15 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     Gen(cmd::generate::Args),
+    Run(Box<cmd::run::Args>),
+    Demo(cmd::demo::Args),
 }
 
 fn run() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Gen(a) => cmd::generate::run(&a),
+        Cmd::Run(a) => cmd::run::run(*a),
+        Cmd::Demo(a) => cmd::demo::run(&a),
     }
 }
 

@@ -1,0 +1,148 @@
+//! `mapfold run`: one job on the local runner (default), a Hadoop cluster,
+//! or Amazon EMR.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use mapfold_core::cli::JobArgs;
+
+use crate::runner::hadoop::{self, Shipped};
+use crate::runner::{Bins, Job, input, local};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// Hadoop streaming emulated on this machine, with the real binaries.
+    Local,
+    /// `hadoop jar hadoop-streaming.jar` on an existing cluster.
+    Hadoop,
+}
+
+/// Run a job: mapfold-map's flags plus where to read and write.
+///
+/// Example:
+///   mapfold run --input weather/ --output out/by-year --value temp --key year --hist=-5:5:100
+#[derive(clap::Args, Debug, Clone)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Input files, directories or globs (`.gz` files are decompressed).
+    #[arg(long, required = true, num_args = 1..)]
+    pub input: Vec<String>,
+    /// Output directory (must not exist, unless --overwrite).
+    #[arg(long)]
+    pub output: String,
+    #[command(flatten)]
+    pub job: JobArgs,
+    #[arg(long, value_enum, default_value = "local")]
+    pub runner: Runner,
+    /// Reduce tasks (part files).
+    #[arg(long, default_value_t = 1)]
+    pub reducers: u32,
+    /// Concurrent map tasks (default: the number of cores).
+    #[arg(long)]
+    pub maps: Option<usize>,
+    /// Split size in bytes (like Hadoop's block size).
+    #[arg(long, default_value_t = 128 << 20)]
+    pub split_size: u64,
+    /// Attempts per task before the job fails (Hadoop's default is 4).
+    #[arg(long, default_value_t = 4)]
+    pub max_attempts: u32,
+    /// Replace an existing output directory (only once the job succeeded).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Test mode: run the combiner zero, one or several times at random
+    /// points (map and reduce side), seeded; results must not change.
+    #[arg(long, value_name = "SEED")]
+    pub combiner_chaos: Option<u64>,
+    /// Directory holding mapfold-map, mapfold-combine and mapfold-reduce
+    /// (default: beside this program, then PATH).
+    #[arg(long)]
+    pub bin_dir: Option<PathBuf>,
+    /// hadoop-streaming.jar (default: $HADOOP_STREAMING_JAR or under $HADOOP_HOME).
+    #[arg(long)]
+    pub streaming_jar: Option<String>,
+    /// Print the `hadoop jar ...` command for this job and exit.
+    #[arg(long)]
+    pub print_command: bool,
+    /// No progress bars or summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(mut a: Args) -> anyhow::Result<()> {
+    if a.reducers == 0 {
+        bail!("--reducers must be at least 1");
+    }
+    if a.split_size == 0 {
+        bail!("--split-size must be at least 1");
+    }
+    if a.max_attempts == 0 {
+        bail!("--max-attempts must be at least 1");
+    }
+    let spec = a.job.spec()?;
+    // Every split gets the schema, so splits that never see the header
+    // still resolve column names.
+    if a.job.schema.is_none() && (a.runner == Runner::Local || a.inputs_are_local()) {
+        let files = input::resolve(&a.input)?;
+        if let Some(first) = files.first() {
+            a.job.schema = input::header_schema(first, &spec)?;
+        }
+    }
+    let job = Job {
+        job: a.job.clone(),
+        inputs: a.input.clone(),
+        output: a.output.clone(),
+        reducers: a.reducers,
+    };
+    if a.print_command || a.runner == Runner::Hadoop {
+        let jar = hadoop::streaming_jar(a.streaming_jar.as_deref())
+            .unwrap_or_else(|_| "$HADOOP_STREAMING_JAR".to_owned());
+        let shipped = shipped_locally(a.bin_dir.as_deref())?;
+        let args = hadoop::streaming_args(&job, &shipped);
+        if a.print_command {
+            println!("{}", hadoop::shell_line(&jar, &args));
+            return Ok(());
+        }
+        return hadoop::run(&hadoop::streaming_jar(a.streaming_jar.as_deref())?, &args);
+    }
+    let opts = local::Options {
+        maps: a
+            .maps
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        split_size: a.split_size,
+        max_attempts: a.max_attempts,
+        chaos: a.combiner_chaos,
+        bins: Bins::find(a.bin_dir.as_deref())?,
+        overwrite: a.overwrite,
+        quiet: a.quiet,
+        command: std::env::args().collect(),
+    };
+    local::run(&job, &opts)?;
+    Ok(())
+}
+
+impl Args {
+    fn inputs_are_local(&self) -> bool {
+        self.input.iter().all(|i| !i.contains("://"))
+    }
+}
+
+/// The binaries a cluster gets with `-files`: the static builds when present.
+fn shipped_locally(bin_dir: Option<&std::path::Path>) -> anyhow::Result<Shipped> {
+    let dist = std::path::Path::new("dist/x86_64-unknown-linux-musl");
+    let bins = match bin_dir {
+        Some(d) => Bins::find(Some(d))?,
+        None if dist.join("mapfold-map").is_file() => Bins::find(Some(dist))?,
+        None => Bins::find(None)?,
+    };
+    let s = |p: &std::path::Path| {
+        std::fs::canonicalize(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    Ok(Shipped {
+        map: s(&bins.map),
+        combine: s(&bins.combine),
+        reduce: s(&bins.reduce),
+    })
+}

@@ -1,0 +1,174 @@
+//! The `hadoop jar hadoop-streaming.jar` command for a job: generic options
+//! (`-D`, `-files`) first, then the streaming options. The EMR runner ships
+//! the very same list as its step's arguments.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use super::Job;
+
+/// Where each binary comes from, and the name it has in the task's working
+/// directory (`-files SRC#NAME`).
+#[derive(Debug, Clone)]
+pub struct Shipped {
+    pub map: String,
+    pub combine: String,
+    pub reduce: String,
+}
+
+/// Quotes a word for Hadoop streaming's command splitter (which honours
+/// single and double quotes, not a shell): only when it needs it.
+fn quote(w: &str) -> String {
+    if !w.is_empty() && !w.contains([' ', '\t', '\'', '"', '\\']) {
+        return w.to_owned();
+    }
+    format!("'{}'", w.replace('\'', "'\"'\"'"))
+}
+
+/// The streaming arguments (everything after `hadoop jar JAR`).
+pub fn streaming_args(job: &Job, files: &Shipped) -> Vec<String> {
+    let mapper = std::iter::once("mapfold-map".to_owned())
+        .chain(job.map_words().iter().map(|w| quote(w)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut a = vec![
+        "-D".to_owned(),
+        format!(
+            "mapreduce.job.name=mapfold {}",
+            job.job.to_words().join(" ")
+        ),
+        "-D".to_owned(),
+        format!("mapreduce.job.reduces={}", job.reducers),
+        "-files".to_owned(),
+        format!(
+            "{}#mapfold-map,{}#mapfold-combine,{}#mapfold-reduce",
+            files.map, files.combine, files.reduce
+        ),
+        "-mapper".to_owned(),
+        mapper,
+        "-combiner".to_owned(),
+        "mapfold-combine".to_owned(),
+        "-reducer".to_owned(),
+        "mapfold-reduce".to_owned(),
+    ];
+    for i in &job.inputs {
+        a.extend(["-input".to_owned(), i.clone()]);
+    }
+    a.extend([
+        "-output".to_owned(),
+        job.output.clone(),
+        "-numReduceTasks".to_owned(),
+        job.reducers.to_string(),
+    ]);
+    a
+}
+
+/// `$HADOOP_STREAMING_JAR`, else the streaming jar under `$HADOOP_HOME`.
+pub fn streaming_jar(flag: Option<&str>) -> anyhow::Result<String> {
+    if let Some(j) = flag {
+        return Ok(j.to_owned());
+    }
+    if let Ok(j) = std::env::var("HADOOP_STREAMING_JAR") {
+        return Ok(j);
+    }
+    if let Ok(home) = std::env::var("HADOOP_HOME") {
+        let pattern = format!("{home}/share/hadoop/tools/lib/hadoop-streaming-*.jar");
+        if let Some(p) = glob::glob(&pattern)
+            .ok()
+            .and_then(|mut g| g.find_map(Result::ok))
+        {
+            return Ok(p.display().to_string());
+        }
+    }
+    bail!(
+        "cannot find hadoop-streaming.jar: set HADOOP_STREAMING_JAR (or HADOOP_HOME), or pass --streaming-jar"
+    )
+}
+
+/// The full command line, quoted for a shell (for --print-command).
+pub fn shell_line(jar: &str, args: &[String]) -> String {
+    let sh = |w: &str| {
+        if !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,#@%+".contains(&b))
+        {
+            w.to_owned()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once("hadoop jar".to_owned())
+        .chain(std::iter::once(sh(jar)))
+        .chain(args.iter().map(|a| sh(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs the job with the `hadoop` command (which must be on PATH).
+pub fn run(jar: &str, args: &[String]) -> anyhow::Result<()> {
+    let hadoop = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("hadoop"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from("hadoop"));
+    let status = Command::new(&hadoop)
+        .arg("jar")
+        .arg(jar)
+        .args(args)
+        .status()
+        .with_context(|| "running `hadoop` (is Hadoop installed and on PATH? --print-command shows the command)")?;
+    if !status.success() {
+        bail!("hadoop streaming job failed ({status}); see its log above");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mapfold_core::cli::JobArgs;
+
+    #[test]
+    fn args_in_hadoop_order() {
+        let job = Job {
+            job: JobArgs {
+                value: "temp".into(),
+                key: vec!["year".into()],
+                schema: Some("a,b,temp,year".into()),
+                delimiter: ",".into(),
+                wheres: vec!["temp >= 0.5".into()],
+                hist: Some("-5:5:100".into()),
+                max_malformed: 0.01,
+                max_groups: 16_384,
+            },
+            inputs: vec!["in/".into()],
+            output: "out".into(),
+            reducers: 3,
+        };
+        let s = Shipped {
+            map: "m".into(),
+            combine: "c".into(),
+            reduce: "r".into(),
+        };
+        let a = streaming_args(&job, &s);
+        assert_eq!(a[0], "-D");
+        assert_eq!(a[4], "-files");
+        assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
+        assert_eq!(
+            a[7],
+            "mapfold-map --value temp --key year --schema a,b,temp,year --where 'temp >= 0.5' --hist=-5:5:100"
+        );
+        assert_eq!(
+            a[a.len() - 6..],
+            ["-input", "in/", "-output", "out", "-numReduceTasks", "3"]
+        );
+        let line = shell_line("/opt/hadoop-streaming.jar", &a);
+        assert!(
+            line.starts_with("hadoop jar /opt/hadoop-streaming.jar -D 'mapreduce.job.name=mapfold")
+        );
+    }
+}

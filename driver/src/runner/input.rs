@@ -1,0 +1,131 @@
+//! Resolving `--input` (files, directories, globs) and reading the header
+//! that gives every split its schema.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use mapfold_core::record::{Splitter, parse_number};
+use mapfold_core::spec::MapSpec;
+
+/// An input file and its size.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+impl InputFile {
+    pub fn is_gzip(&self) -> bool {
+        self.path.extension().is_some_and(|e| e == "gz")
+    }
+
+    /// Reads the file from the start, decompressing `.gz` (concatenated
+    /// members too, as Hadoop's codec does).
+    pub fn open(&self) -> anyhow::Result<Box<dyn Read + Send>> {
+        let f =
+            File::open(&self.path).with_context(|| format!("opening {}", self.path.display()))?;
+        Ok(if self.is_gzip() {
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+                1 << 20,
+                f,
+            )))
+        } else {
+            Box::new(f)
+        })
+    }
+}
+
+/// Hidden files, as Hadoop's `FileInputFormat` skips them.
+fn hidden(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') || n.starts_with('_'))
+}
+
+/// Expands files, directories (their non-hidden files) and globs, in a
+/// stable order.
+pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
+    let mut paths = Vec::new();
+    for i in inputs {
+        let p = Path::new(i);
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("listing {i}"))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && !hidden(p))
+                .collect();
+            v.sort();
+            paths.extend(v);
+        } else if p.is_file() {
+            paths.push(p.to_path_buf());
+        } else if i.contains(['*', '?', '[']) {
+            let mut v: Vec<PathBuf> = glob::glob(i)
+                .with_context(|| format!("bad glob {i:?}"))?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file() && !hidden(p))
+                .collect();
+            if v.is_empty() {
+                bail!("--input {i:?} matches no files");
+            }
+            v.sort();
+            paths.extend(v);
+        } else {
+            bail!("--input {i:?}: no such file or directory");
+        }
+    }
+    if paths.is_empty() {
+        bail!("no input files (directories were empty)");
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let size = std::fs::metadata(&p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .len();
+            let path = std::fs::canonicalize(&p).unwrap_or(p);
+            Ok(InputFile { path, size })
+        })
+        .collect()
+}
+
+/// The schema in the first line of `first`, when that line is a header: the
+/// job names columns, or the value column of that line is not a number.
+pub fn header_schema(first: &InputFile, spec: &MapSpec) -> anyhow::Result<Option<String>> {
+    let mut line = Vec::new();
+    BufReader::new(first.open()?)
+        .take(16 << 20)
+        .read_until(b'\n', &mut line)
+        .with_context(|| format!("reading the header of {}", first.path.display()))?;
+    while matches!(line.last(), Some(b'\n' | b'\r')) {
+        line.pop();
+    }
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let mut s = Splitter::new(spec.delimiter);
+    let n = s.split(line);
+    let fields: Vec<&[u8]> = (0..n).filter_map(|i| s.field(line, i)).collect();
+    let value_is_number = spec
+        .value
+        .resolve(None)
+        .ok()
+        .and_then(|i| fields.get(i))
+        .is_some_and(|f| parse_number(f).is_some());
+    if !spec.needs_names() && value_is_number {
+        return Ok(None);
+    }
+    let names: Vec<String> = fields
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+        .collect();
+    if names.iter().any(|n| n.is_empty() || n.contains(',')) {
+        bail!(
+            "the header of {} has empty names or names with commas; pass --schema N1,N2,...",
+            first.path.display()
+        );
+    }
+    Ok(Some(names.join(",")))
+}

@@ -1,0 +1,603 @@
+//! The local runner: Hadoop streaming on one machine, with the real binaries
+//! as separate processes over pipes.
+//!
+//! Splits are cut and read as Hadoop cuts and reads them; up to `maps` map
+//! tasks run at once, each with the environment Hadoop gives a task; each
+//! map output is partitioned with Hadoop's hash partitioner, sorted by key
+//! bytes and combined; each partition's runs are merged and reduced into
+//! `part-NNNNN`. A failed task is retried; a job that fails leaves nothing
+//! behind. Output is staged in a hidden sibling directory and renamed into
+//! place with `_SUCCESS` and `_mapfold.json`, so it appears whole or not at
+//! all.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use mapfold_core::counters::Counters;
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::input::{self, InputFile};
+use super::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
+use super::shuffle::{lines, merge, partition_lines, sort_join};
+use super::split::{self, Split};
+use super::tasks::{self, TaskIds, file_uri};
+use super::{Bins, Job};
+
+/// Jobs run by this process, for Hadoop-style job ids.
+static JOB_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// How the local runner runs a job.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub maps: usize,
+    pub split_size: u64,
+    pub max_attempts: u32,
+    pub chaos: Option<u64>,
+    pub bins: Bins,
+    pub overwrite: bool,
+    pub quiet: bool,
+    pub command: Vec<String>,
+}
+
+struct MapDone {
+    partitions: Vec<Vec<u8>>,
+    counters: Counters,
+    attempts: u32,
+    seconds: f64,
+    records_out: u64,
+}
+
+struct ReduceDone {
+    attempts: u32,
+    seconds: f64,
+    records_in: u64,
+    bytes_out: u64,
+}
+
+/// Everything a task needs to know about its job.
+struct Ctx<'a> {
+    job: &'a Job,
+    o: &'a Options,
+    inputs: &'a [InputFile],
+    splits: &'a [Split],
+    ids: TaskIds,
+    words: Vec<String>,
+    bar: ProgressBar,
+}
+
+/// Runs `job` locally; returns its manifest (also written beside the output).
+pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
+    let t0 = Instant::now();
+    let inputs = input::resolve(&job.inputs)?;
+    let out = PathBuf::from(&job.output);
+    if out.exists() && !o.overwrite {
+        bail!(
+            "output directory {} already exists; pass --overwrite to replace it, or choose another --output",
+            out.display()
+        );
+    }
+    let staging = Staging::new(&out)?;
+    let splits = split::plan(&inputs, o.split_size);
+    let total: u64 = splits.iter().map(|s| s.length).sum();
+    let ctx = Ctx {
+        job,
+        o,
+        inputs: &inputs,
+        splits: &splits,
+        ids: TaskIds {
+            job: format!(
+                "job_local{}_{:04}",
+                std::process::id(),
+                JOB_SEQ.fetch_add(1, Ordering::Relaxed) + 1
+            ),
+            maps: splits.len(),
+            reduces: job.reducers,
+        },
+        words: job.map_words(),
+        bar: bar(o.quiet, total, "map"),
+    };
+
+    let maps = pool(splits.len(), o.maps, |i| map_task(&ctx, i))?;
+    ctx.bar.finish_and_clear();
+    let t_map = t0.elapsed().as_secs_f64();
+
+    let reduce_bar = bar(o.quiet, u64::from(job.reducers), "reduce");
+    let reduces = pool(job.reducers as usize, o.maps, |r| {
+        let parts: Vec<&Vec<u8>> = maps
+            .iter()
+            .map(|m| &m.partitions[r])
+            .filter(|p| !p.is_empty())
+            .collect();
+        let done = reduce_task(&ctx, r as u32, &parts, &staging.dir);
+        reduce_bar.inc(1);
+        done
+    })?;
+    reduce_bar.finish_and_clear();
+    let t_reduce = t0.elapsed().as_secs_f64() - t_map;
+
+    let mut counters = Counters::default();
+    for m in &maps {
+        counters.merge(&m.counters);
+    }
+    let reduced = counters_in_parts(&staging.dir, job.reducers)?;
+    if reduced != counters {
+        bail!(
+            "counters do not reconcile: map tasks reported {:?} but the reducers saw {:?}; output not committed",
+            counters.named(),
+            reduced.named()
+        );
+    }
+
+    let t_commit = Instant::now();
+    std::fs::write(staging.dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
+    let mut m = manifest(&ctx, &maps, &reduces, &counters)?;
+    m.timings = Timings {
+        started_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        map_seconds: t_map,
+        reduce_seconds: t_reduce,
+        commit_seconds: 0.0,
+        total_seconds: 0.0,
+    };
+    m.outputs = list_outputs(&staging.dir)?;
+    m.timings.commit_seconds = t_commit.elapsed().as_secs_f64();
+    m.timings.total_seconds = t0.elapsed().as_secs_f64();
+    m.write(&staging.dir)?;
+    staging.commit()?;
+    if !o.quiet {
+        summary(&m, &out);
+    }
+    Ok(m)
+}
+
+fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    let template = if what == "map" {
+        "{spinner} map    [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ({eta})"
+    } else {
+        "{spinner} reduce [{bar:30}] {pos}/{len} partitions"
+    };
+    if let Ok(s) = ProgressStyle::with_template(template) {
+        b.set_style(s.progress_chars("=> "));
+    }
+    b
+}
+
+/// Runs `task(0..n)` on up to `width` threads; stops handing out work after
+/// the first failure and returns it.
+fn pool<T: Send>(
+    n: usize,
+    width: usize,
+    task: impl Fn(usize) -> anyhow::Result<T> + Sync,
+) -> anyhow::Result<Vec<T>> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<anyhow::Result<T>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..width.clamp(1, n.max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let r = task(i);
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(n);
+    for slot in slots {
+        if let Some(r) = slot
+            .into_inner()
+            .map_err(|_| anyhow!("a task thread panicked"))?
+        {
+            out.push(r?);
+        }
+    }
+    if out.len() != n {
+        bail!("the job stopped before all its tasks ran");
+    }
+    Ok(out)
+}
+
+fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
+    let t0 = Instant::now();
+    let split = ctx.splits[i];
+    let input = &ctx.inputs[split.file];
+    let uri = file_uri(&input.path);
+    let mut last_error = String::new();
+    for attempt in 0..ctx.o.max_attempts {
+        let env = ctx.ids.map_env(i, attempt, &uri, split.start, split.length);
+        let stdin = match split::direct(input, &split) {
+            Ok(Some(file)) => tasks::Stdin::File(file),
+            Ok(None) => tasks::Stdin::Feed(|w: &mut dyn std::io::Write| {
+                split::feed(input, &split, w, |_| {})
+            }),
+            Err(e) => {
+                last_error = format!("opening {}: {e}", input.path.display());
+                continue;
+            }
+        };
+        let run = tasks::run_with(&ctx.o.bins.map, &ctx.words, &env, stdin);
+        let fin = match run {
+            Ok(f) if f.status.success() => f,
+            Ok(f) => {
+                last_error = format!("{}\n{}", f.status, f.stderr_tail());
+                continue;
+            }
+            Err(e) => {
+                last_error = format!("{e:#}");
+                continue;
+            }
+        };
+        let mut counters = Counters::default();
+        for l in String::from_utf8_lossy(&fin.stderr).lines() {
+            counters.absorb_report_line(l);
+        }
+        let records_out = lines(&fin.stdout).count() as u64;
+        let mut rng = ctx.o.chaos.map(|seed| {
+            ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        });
+        match map_side(
+            ctx,
+            partition_lines(&fin.stdout, ctx.job.reducers),
+            rng.as_mut(),
+        ) {
+            Ok(partitions) => {
+                ctx.bar.inc(split.length);
+                return Ok(MapDone {
+                    partitions,
+                    counters,
+                    attempts: attempt + 1,
+                    seconds: t0.elapsed().as_secs_f64(),
+                    records_out,
+                });
+            }
+            Err(e) => last_error = format!("combiner: {e:#}"),
+        }
+    }
+    Err(anyhow!(
+        "map task {i} failed {} times reading {} bytes {}..{} (split {} of {}); last attempt:\n{}",
+        ctx.o.max_attempts,
+        input.path.display(),
+        split.start,
+        split.start + split.length,
+        i + 1,
+        ctx.splits.len(),
+        last_error.trim_end()
+    ))
+}
+
+/// Sorts and combines each partition of one map output, the way Hadoop's
+/// map side does; with chaos, cuts it into random spills and runs the
+/// combiner zero to several times on each.
+fn map_side(
+    ctx: &Ctx<'_>,
+    parts: Vec<Vec<&[u8]>>,
+    mut rng: Option<&mut ChaCha8Rng>,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::with_capacity(parts.len());
+    for ls in parts {
+        if ls.is_empty() {
+            out.push(Vec::new());
+            continue;
+        }
+        let Some(rng) = rng.as_deref_mut() else {
+            out.push(combine(ctx, &sort_join(ls))?);
+            continue;
+        };
+        let spills = rng.random_range(1..=3usize).min(ls.len());
+        let mut cuts: Vec<usize> = (0..spills - 1)
+            .map(|_| rng.random_range(0..=ls.len()))
+            .collect();
+        cuts.extend([0, ls.len()]);
+        cuts.sort_unstable();
+        let mut runs = Vec::new();
+        for w in cuts.windows(2) {
+            let mut run = sort_join(ls[w[0]..w[1]].to_vec());
+            for _ in 0..rng.random_range(0..=2) {
+                run = combine(ctx, &run)?;
+            }
+            runs.push(run);
+        }
+        let mut merged = merge(&runs);
+        if rng.random_bool(0.5) {
+            merged = combine(ctx, &merged)?;
+        }
+        out.push(merged);
+    }
+    Ok(out)
+}
+
+fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
+    if sorted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = tasks::run(&ctx.o.bins.combine, &[], &[], |w| w.write_all(sorted))?;
+    if !f.status.success() {
+        bail!("{}\n{}", f.status, f.stderr_tail());
+    }
+    Ok(f.stdout)
+}
+
+fn reduce_task(
+    ctx: &Ctx<'_>,
+    r: u32,
+    parts: &[&Vec<u8>],
+    dir: &Path,
+) -> anyhow::Result<ReduceDone> {
+    let t0 = Instant::now();
+    let input = match ctx.o.chaos {
+        None => merge(&parts.iter().map(|p| (*p).clone()).collect::<Vec<_>>()),
+        Some(seed) => {
+            // Reduce-side merges: random groups of map outputs, each merged
+            // and combined zero to two times before the final merge.
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                seed ^ 0x5EED ^ u64::from(r).wrapping_mul(0xA24B_AED4_963E_E407),
+            );
+            let mut order: Vec<&Vec<u8>> = parts.to_vec();
+            order.shuffle(&mut rng);
+            let mut groups = Vec::new();
+            while !order.is_empty() {
+                let take = rng.random_range(1..=3usize).min(order.len());
+                let group: Vec<Vec<u8>> = order.drain(..take).cloned().collect();
+                let mut run = merge(&group);
+                for _ in 0..rng.random_range(0..=2) {
+                    run = combine(ctx, &run)?;
+                }
+                groups.push(run);
+            }
+            merge(&groups)
+        }
+    };
+    let records_in = lines(&input).count() as u64;
+    let name = format!("part-{r:05}");
+    let mut last_error = String::new();
+    for attempt in 0..ctx.o.max_attempts {
+        let env = ctx.ids.reduce_env(r, attempt);
+        match tasks::run(&ctx.o.bins.reduce, &[], &env, |w| w.write_all(&input)) {
+            Ok(f) if f.status.success() => {
+                std::fs::write(dir.join(&name), &f.stdout)
+                    .with_context(|| format!("writing {name}"))?;
+                return Ok(ReduceDone {
+                    attempts: attempt + 1,
+                    seconds: t0.elapsed().as_secs_f64(),
+                    records_in,
+                    bytes_out: f.stdout.len() as u64,
+                });
+            }
+            Ok(f) => last_error = format!("{}\n{}", f.status, f.stderr_tail()),
+            Err(e) => last_error = format!("{e:#}"),
+        }
+    }
+    Err(anyhow!(
+        "reduce task {r} failed {} times; last attempt:\n{}",
+        ctx.o.max_attempts,
+        last_error.trim_end()
+    ))
+}
+
+/// The line counters carried under the empty key in the part files.
+fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Counters> {
+    let mut c = Counters::default();
+    for r in 0..reducers {
+        let p = dir.join(format!("part-{r:05}"));
+        let data = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+        for l in lines(&data) {
+            let Some(json) = l.strip_prefix(b"\t") else {
+                continue;
+            };
+            let v: serde_json::Value =
+                serde_json::from_slice(json).context("parsing the counters record")?;
+            let get = |k: &str| v["counters"][k].as_u64().unwrap_or(0);
+            c.merge(&Counters {
+                blank: get("blank"),
+                header: get("header"),
+                malformed: get("malformed"),
+                filtered: get("filtered"),
+                nonfinite: get("nonfinite"),
+                used: get("used"),
+            });
+        }
+    }
+    Ok(c)
+}
+
+fn counters_json(c: &Counters) -> serde_json::Map<String, serde_json::Value> {
+    match c.to_json() {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn manifest(
+    ctx: &Ctx<'_>,
+    maps: &[MapDone],
+    reduces: &[ReduceDone],
+    counters: &Counters,
+) -> anyhow::Result<Manifest> {
+    let bins = &ctx.o.bins;
+    let binaries = [
+        ("mapfold-map", &bins.map),
+        ("mapfold-combine", &bins.combine),
+        ("mapfold-reduce", &bins.reduce),
+    ]
+    .iter()
+    .map(|(name, p)| {
+        Ok(Binary {
+            name: (*name).to_owned(),
+            path: p.display().to_string(),
+            sha256: manifest::sha256_file(p)?,
+        })
+    })
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    let job = ctx.ids.job.trim_start_matches("job_");
+    Ok(Manifest {
+        mapfold_version: env!("CARGO_PKG_VERSION").to_owned(),
+        runner: "local".into(),
+        job_id: ctx.ids.job.clone(),
+        command: ctx.o.command.clone(),
+        mapper_args: ctx.words.clone(),
+        reducers: ctx.job.reducers,
+        split_size: ctx.o.split_size,
+        maps: ctx.o.maps,
+        combiner_chaos: ctx.o.chaos,
+        binaries,
+        inputs: ctx
+            .inputs
+            .iter()
+            .map(|f| Input {
+                path: f.path.display().to_string(),
+                size: f.size,
+            })
+            .collect(),
+        splits: ctx
+            .splits
+            .iter()
+            .zip(maps)
+            .enumerate()
+            .map(|(i, (s, m))| SplitRun {
+                task: format!("task_{job}_m_{i:06}"),
+                file: ctx.inputs[s.file].path.display().to_string(),
+                start: s.start,
+                length: s.length,
+                attempts: m.attempts,
+                seconds: m.seconds,
+                records_out: m.records_out,
+                counters: counters_json(&m.counters),
+            })
+            .collect(),
+        reduces: reduces
+            .iter()
+            .enumerate()
+            .map(|(r, d)| ReduceRun {
+                task: format!("task_{job}_r_{r:06}"),
+                partition: r as u32,
+                attempts: d.attempts,
+                seconds: d.seconds,
+                records_in: d.records_in,
+                bytes_out: d.bytes_out,
+            })
+            .collect(),
+        counters: counters_json(counters),
+        ..Manifest::default()
+    })
+}
+
+fn list_outputs(dir: &Path) -> anyhow::Result<Vec<Input>> {
+    let mut v: Vec<Input> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let size = e.metadata().ok()?.len();
+            Some(Input {
+                path: e.file_name().to_string_lossy().into_owned(),
+                size,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(v)
+}
+
+fn summary(m: &Manifest, out: &Path) {
+    let retried = m.splits.iter().filter(|s| s.attempts > 1).count()
+        + m.reduces.iter().filter(|r| r.attempts > 1).count();
+    let t = &m.timings;
+    eprintln!(
+        "mapfold: {} succeeded in {:.2} s: {} map tasks, {} reduce tasks{} (map {:.2} s, reduce {:.2} s, commit {:.2} s)",
+        m.job_id,
+        t.total_seconds,
+        m.splits.len(),
+        m.reduces.len(),
+        if retried > 0 {
+            format!(", {retried} retried")
+        } else {
+            String::new()
+        },
+        t.map_seconds,
+        t.reduce_seconds,
+        t.commit_seconds
+    );
+    eprintln!("\tCounters: {}", m.counters.len());
+    eprintln!("\t\tmapfold");
+    for (k, v) in &m.counters {
+        eprintln!("\t\t\t{k}={v}");
+    }
+    eprintln!("mapfold: output in {}", out.display());
+}
+
+/// A hidden sibling of the output directory where tasks write; renamed into
+/// place on commit, removed otherwise.
+struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn new(out: &Path) -> anyhow::Result<Self> {
+        let name = out
+            .file_name()
+            .context("--output needs a directory name")?
+            .to_string_lossy()
+            .into_owned();
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        let dir = parent.join(format!(".{name}.mapfold-staging-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self {
+            dir,
+            out: out.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> anyhow::Result<()> {
+        let old = self.dir.with_extension("old");
+        let had_old = self.out.exists();
+        if had_old {
+            std::fs::rename(&self.out, &old)
+                .with_context(|| format!("moving the old {} aside", self.out.display()))?;
+        }
+        std::fs::rename(&self.dir, &self.out)
+            .with_context(|| format!("committing to {}", self.out.display()))?;
+        self.committed = true;
+        if had_old {
+            std::fs::remove_dir_all(&old)
+                .with_context(|| format!("removing the old output {}", old.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `_mapfold.json`: what a run did, next to its output, so runs can be
+//! compared (same binaries? same inputs? same counters?) and plotted.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// File name of the manifest inside an output directory.
+pub const NAME: &str = "_mapfold.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Manifest {
+    pub mapfold_version: String,
+    pub runner: String,
+    pub job_id: String,
+    pub command: Vec<String>,
+    /// The mapper's words, as every task ran them.
+    pub mapper_args: Vec<String>,
+    pub reducers: u32,
+    pub split_size: u64,
+    pub maps: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combiner_chaos: Option<u64>,
+    pub binaries: Vec<Binary>,
+    pub inputs: Vec<Input>,
+    pub splits: Vec<SplitRun>,
+    pub reduces: Vec<ReduceRun>,
+    pub counters: serde_json::Map<String, serde_json::Value>,
+    pub timings: Timings,
+    pub outputs: Vec<Input>,
+    /// Runner-specific facts (cluster id, step id, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Binary {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Input {
+    pub path: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct SplitRun {
+    pub task: String,
+    pub file: String,
+    pub start: u64,
+    pub length: u64,
+    pub attempts: u32,
+    pub seconds: f64,
+    pub records_out: u64,
+    pub counters: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct ReduceRun {
+    pub task: String,
+    pub partition: u32,
+    pub attempts: u32,
+    pub seconds: f64,
+    pub records_in: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Timings {
+    pub started_unix: u64,
+    pub map_seconds: f64,
+    pub reduce_seconds: f64,
+    pub commit_seconds: f64,
+    pub total_seconds: f64,
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(p: &Path) -> anyhow::Result<String> {
+    let mut h = Sha256::new();
+    let mut f = std::fs::File::open(p).with_context(|| format!("hashing {}", p.display()))?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Manifest {
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        let p = dir.join(NAME);
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))
+    }
+}

@@ -1,0 +1,79 @@
+//! Running a job: what it reads, what it computes, where it writes, and the
+//! binaries that do the work. The local runner ([`local`]) emulates Hadoop
+//! streaming on this machine; [`hadoop`] builds the `hadoop jar` command that
+//! a cluster (and the EMR runner) runs.
+
+pub mod hadoop;
+pub mod input;
+pub mod local;
+pub mod manifest;
+pub mod shuffle;
+pub mod split;
+pub mod tasks;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use mapfold_core::cli::JobArgs;
+
+/// The three streaming binaries a job runs.
+#[derive(Debug, Clone)]
+pub struct Bins {
+    pub map: PathBuf,
+    pub combine: PathBuf,
+    pub reduce: PathBuf,
+}
+
+impl Bins {
+    /// From `dir`, else beside this executable (how cargo and the static
+    /// builds lay them out), else on PATH.
+    pub fn find(dir: Option<&Path>) -> anyhow::Result<Self> {
+        let here = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf));
+        let find = |name: &str| -> anyhow::Result<PathBuf> {
+            if let Some(d) = dir {
+                let p = d.join(name);
+                return if p.is_file() {
+                    Ok(p)
+                } else {
+                    bail!("{} does not exist (from --bin-dir)", p.display())
+                };
+            }
+            if let Some(p) = here.as_ref().map(|h| h.join(name)).filter(|p| p.is_file()) {
+                return Ok(p);
+            }
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+                .with_context(|| {
+                    format!(
+                        "cannot find {name}: build it with `cargo build --release --workspace`, \
+                         or pass --bin-dir DIR"
+                    )
+                })
+        };
+        Ok(Self {
+            map: find("mapfold-map")?,
+            combine: find("mapfold-combine")?,
+            reduce: find("mapfold-reduce")?,
+        })
+    }
+}
+
+/// A job as the runners see it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub job: JobArgs,
+    pub inputs: Vec<String>,
+    pub output: String,
+    pub reducers: u32,
+}
+
+impl Job {
+    /// The mapper's words (job flags, with the schema the driver found).
+    pub fn map_words(&self) -> Vec<String> {
+        self.job.to_words()
+    }
+}

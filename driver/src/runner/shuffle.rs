@@ -1,0 +1,64 @@
+//! Between map and reduce: partition with Hadoop's hash, sort by key bytes,
+//! merge sorted runs, and (optionally, chaotically) combine.
+
+use mapfold_core::partition::partition;
+use mapfold_core::wire::split_line;
+
+/// The key of a streaming line: up to its first tab.
+fn key(line: &[u8]) -> &[u8] {
+    split_line(line).0
+}
+
+/// Lines of `data` (each without its newline).
+pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    body.split(|&b| b == b'\n')
+        .filter(move |_| !data.is_empty())
+}
+
+/// Splits map output into `reducers` partitions, lines in input order.
+pub fn partition_lines(data: &[u8], reducers: u32) -> Vec<Vec<&[u8]>> {
+    let mut parts = vec![Vec::new(); reducers as usize];
+    for l in lines(data) {
+        parts[partition(key(l), reducers) as usize].push(l);
+    }
+    parts
+}
+
+/// Sorts lines by key bytes (the order of equal keys is kept, as any order
+/// is allowed) and joins them back with newlines.
+pub fn sort_join(mut ls: Vec<&[u8]>) -> Vec<u8> {
+    ls.sort_by(|a, b| key(a).cmp(key(b)));
+    let mut out = Vec::with_capacity(ls.iter().map(|l| l.len() + 1).sum());
+    for l in ls {
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Merges sorted runs into one sorted run.
+pub fn merge(runs: &[Vec<u8>]) -> Vec<u8> {
+    sort_join(runs.iter().flat_map(|r| lines(r)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_sort_and_merge() {
+        let data = b"b\t1\na\t2\n\t3\nb\t4\n";
+        let parts = partition_lines(data, 1);
+        assert_eq!(sort_join(parts[0].clone()), b"\t3\na\t2\nb\t1\nb\t4\n");
+        assert_eq!(
+            merge(&[b"a\t1\nc\t1\n".to_vec(), b"b\t1\n".to_vec(), Vec::new()]),
+            b"a\t1\nb\t1\nc\t1\n"
+        );
+        assert_eq!(lines(b"").count(), 0);
+        let two = partition_lines(data, 2);
+        assert_eq!(two[0].len() + two[1].len(), 4);
+        // "" hashes to 1, so it goes to partition 1 of 2.
+        assert!(two[1].contains(&&b"\t3"[..]));
+    }
+}

@@ -1,0 +1,359 @@
+//! `mapfold run` with the local runner: the same bytes as the pipe, Hadoop's
+//! partitioner, retries, atomic commit, counters that reconcile.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::util::{PIPE, bash, bin_dir, ok};
+
+const WEATHER: &str = "fixtures/weather/*.csv";
+const JOB: &str = "--value temp --key year --hist=-5:5:20";
+
+/// Hadoop's partitioner, written here independently of the core's: Java's
+/// `Arrays.hashCode(byte[])` over signed bytes, then `(h & MAX) % R`.
+fn reference_partition(key: &[u8], r: u32) -> u32 {
+    let mut h: i32 = 1;
+    for &b in key {
+        h = h.wrapping_mul(31).wrapping_add(i32::from(b as i8));
+    }
+    ((h & 0x7fff_ffff) as u32) % r
+}
+
+#[test]
+fn reference_partitioner_vectors() {
+    // Computed by hand from the formula: "" -> 1, [0xFF] -> 31 - 1 = 30.
+    assert_eq!(reference_partition(b"", 7), 1);
+    assert_eq!(reference_partition(&[0xFF], 7), 30 % 7);
+    assert_eq!(
+        reference_partition(&[0x80, 0x7F], 1000),
+        ((((31 - 128) * 31 + 127) & 0x7fff_ffff) % 1000) as u32
+    );
+    for key in [
+        &b"2001"[..],
+        b"\xc3\xa9t\xc3\xa9",
+        b"00000000000000001894",
+        b"\xff\xfe\xfd",
+    ] {
+        for r in 1..6 {
+            assert_eq!(
+                reference_partition(key, r),
+                mapfold_core_partition(key, r),
+                "{key:?} {r}"
+            );
+        }
+    }
+}
+
+/// The core's partitioner, reached through the real binary path would need
+/// a job; the library is linked into the driver's tests instead.
+fn mapfold_core_partition(key: &[u8], r: u32) -> u32 {
+    mapfold_core::partition::partition(key, r)
+}
+
+/// What each part file must hold: the pipe's result for the keys that the
+/// reference partitioner sends to it.
+fn expected_parts(job: &str, reducers: u32) -> Vec<String> {
+    let sorted = ok(&format!(
+        "cat {WEATHER} | mapfold-map {job} | LC_ALL=C sort"
+    ));
+    let mut parts: BTreeMap<u32, String> = (0..reducers).map(|r| (r, String::new())).collect();
+    for l in sorted.lines() {
+        let key = l.split('\t').next().unwrap_or_default();
+        let p = parts
+            .entry(reference_partition(key.as_bytes(), reducers))
+            .or_default();
+        p.push_str(l);
+        p.push('\n');
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    parts
+        .values()
+        .enumerate()
+        .map(|(i, text)| {
+            let f = dir.path().join(format!("{i}"));
+            std::fs::write(&f, text).expect("write");
+            ok(&format!(
+                "mapfold-combine < {} | mapfold-reduce",
+                f.display()
+            ))
+        })
+        .collect()
+}
+
+fn part_files(dir: &Path, reducers: u32) -> Vec<String> {
+    (0..reducers)
+        .map(|r| std::fs::read_to_string(dir.join(format!("part-{r:05}"))).expect("part file"))
+        .collect()
+}
+
+#[test]
+fn local_runner_equals_the_pipe_for_reducers_and_split_sizes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipe = ok(&format!("cat {WEATHER} | mapfold-map {JOB} | {PIPE}"));
+    for reducers in 1..=4u32 {
+        let want = expected_parts(JOB, reducers);
+        for split in [3_000u64, 10_000, 50_000, 128 << 20] {
+            let out = dir.path().join(format!("r{reducers}-s{split}"));
+            ok(&format!(
+                "mapfold run --quiet --input fixtures/weather --output {} {JOB} --reducers {reducers} --split-size {split} --maps 3",
+                out.display()
+            ));
+            let got = part_files(&out, reducers);
+            assert_eq!(got, want, "reducers {reducers}, split size {split}");
+            assert!(out.join("_SUCCESS").exists());
+            if reducers == 1 {
+                assert_eq!(got[0], pipe);
+            }
+        }
+    }
+}
+
+#[test]
+fn combiner_chaos_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().join("base");
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB} --reducers 2 --split-size 4000",
+        base.display()
+    ));
+    let want = part_files(&base, 2);
+    for seed in 0..12 {
+        let out = dir.path().join(format!("chaos{seed}"));
+        ok(&format!(
+            "mapfold run --quiet --input {WEATHER} --output {} {JOB} --reducers 2 --split-size 4000 --combiner-chaos {seed}",
+            out.display()
+        ));
+        assert_eq!(part_files(&out, 2), want, "seed {seed}");
+    }
+}
+
+/// Wrapper binaries in a directory: the real ones, except that the mapper
+/// runs `prelude` (bash) first.
+fn wrapped(dir: &Path, prelude: &str) -> String {
+    let real = bin_dir();
+    for b in ["mapfold-combine", "mapfold-reduce"] {
+        std::os::unix::fs::symlink(real.join(b), dir.join(b)).expect("symlink");
+    }
+    let script = format!(
+        "#!/usr/bin/env bash\n{prelude}\nexec {} \"$@\"\n",
+        real.join("mapfold-map").display()
+    );
+    let p = dir.join("mapfold-map");
+    std::fs::write(&p, script).expect("write");
+    bash(&format!("chmod +x {}", p.display()));
+    dir.display().to_string()
+}
+
+#[test]
+fn a_task_that_crashes_once_is_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bins = dir.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    let marker = dir.path().join("crashed");
+    let bins = wrapped(
+        &bins,
+        &format!(
+            "if [ \"$mapreduce_task_partition\" = 1 ] && [ ! -e {m} ]; then touch {m}; echo 'simulated crash' >&2; exit 3; fi",
+            m = marker.display()
+        ),
+    );
+    let out = dir.path().join("out");
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {JOB} --bin-dir {bins}",
+        out.display()
+    ));
+    assert!(marker.exists(), "the crash happened");
+    let want = ok(&format!("cat {WEATHER} | mapfold-map {JOB} | {PIPE}"));
+    assert_eq!(part_files(&out, 1)[0], want);
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("_mapfold.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(m["splits"][1]["attempts"], 2);
+    assert_eq!(m["splits"][0]["attempts"], 1);
+}
+
+#[test]
+fn a_task_that_always_crashes_fails_the_job_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bins = dir.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    let bins = wrapped(
+        &bins,
+        "if [ \"$mapreduce_map_input_start\" = 4000 ]; then echo \"disk on fire at $mapreduce_map_input_file\" >&2; exit 1; fi",
+    );
+    let out = dir.path().join("out");
+    let o = bash(&format!(
+        "mapfold run --quiet --input fixtures/weather/1.csv --output {} {JOB} --bin-dir {bins} --split-size 4000 --max-attempts 3",
+        out.display()
+    ));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("failed 3 times"), "{err}");
+    assert!(
+        err.contains("fixtures/weather/1.csv bytes 4000..8000"),
+        "{err}"
+    );
+    assert!(err.contains("disk on fire at file:/"), "{err}");
+    assert!(!out.exists(), "no output after a failed job");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "only bins/ remains: {leftovers:?}");
+}
+
+#[test]
+fn existing_output_is_refused_unless_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("keep"), "x").expect("write");
+    let o = bash(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB}",
+        out.display()
+    ));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--overwrite"));
+    assert!(out.join("keep").exists());
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB} --overwrite",
+        out.display()
+    ));
+    assert!(!out.join("keep").exists());
+    assert!(out.join("_SUCCESS").exists());
+}
+
+#[test]
+fn counters_reconcile_with_the_input_and_the_manifest_records_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather fixtures/bad/short-rows.csv --output {} {JOB} --split-size 5000 --max-malformed 0.5",
+        out.display()
+    ));
+    let lines: u64 = ok(&format!(
+        "cat {WEATHER} fixtures/bad/short-rows.csv | wc -l"
+    ))
+    .trim()
+    .parse()
+    .expect("count");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("_mapfold.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(m["counters"]["lines_in"], lines);
+    assert_eq!(m["counters"]["malformed"], 2);
+    assert_eq!(m["counters"]["header"], 4);
+    let split_sum: u64 = m["splits"]
+        .as_array()
+        .expect("splits")
+        .iter()
+        .map(|s| s["counters"]["lines_in"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(split_sum, lines);
+    assert!(m["splits"].as_array().expect("splits").len() > 4);
+    assert_eq!(m["binaries"][0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(m["inputs"].as_array().map(Vec::len), Some(4));
+    // The counters record of the part file agrees.
+    let part = std::fs::read_to_string(out.join("part-00000")).expect("part");
+    let c: serde_json::Value =
+        serde_json::from_str(&part.lines().next().expect("line")[1..]).expect("json");
+    assert_eq!(c["counters"], m["counters"]);
+}
+
+#[test]
+fn gzip_inputs_and_task_environment_are_hadoop_like() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok(&format!(
+        "mkdir -p {d}/gz && for f in {WEATHER}; do gzip -c $f > {d}/gz/$(basename $f).gz; done",
+        d = dir.path().display()
+    ));
+    let plain = dir.path().join("plain");
+    let gz = dir.path().join("gzout");
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB} --split-size 3000",
+        plain.display()
+    ));
+    ok(&format!(
+        "mapfold run --quiet --input {}/gz --output {} {JOB} --split-size 3000",
+        dir.path().display(),
+        gz.display()
+    ));
+    assert_eq!(part_files(&plain, 1), part_files(&gz, 1));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(gz.join("_mapfold.json")).expect("m"))
+            .expect("json");
+    assert_eq!(
+        m["splits"].as_array().map(Vec::len),
+        Some(3),
+        "one split per gzip file"
+    );
+
+    let bins = dir.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    let envs = dir.path().join("envs");
+    std::fs::create_dir(&envs).expect("mkdir");
+    let bins = wrapped(
+        &bins,
+        &format!(
+            "env | grep -E '^(mapreduce|map_|mapred)' | sort > {}/$mapreduce_task_id",
+            envs.display()
+        ),
+    );
+    let out = dir.path().join("envout");
+    let abs = std::fs::canonicalize(crate::util::fixture("weather/0.csv")).expect("abs");
+    let size = std::fs::metadata(&abs).expect("meta").len();
+    // 60% then 40%: two splits (the rest is under Hadoop's 1.1 slop).
+    let split = size * 6 / 10;
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather/0.csv --output {} {JOB} --bin-dir {bins} --split-size {split} --reducers 3",
+        out.display()
+    ));
+    let mut names: Vec<String> = std::fs::read_dir(&envs)
+        .expect("ls")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2);
+    let e1 = std::fs::read_to_string(envs.join(&names[1])).expect("env");
+    for want in [
+        format!("mapreduce_map_input_file=file:{}", abs.display()),
+        format!("mapreduce_map_input_start={split}"),
+        format!("mapreduce_map_input_length={}", size - split),
+        "mapreduce_task_ismap=true".to_owned(),
+        "mapreduce_task_partition=1".to_owned(),
+        "mapreduce_job_reduces=3".to_owned(),
+        "mapreduce_job_maps=2".to_owned(),
+        format!("map_input_file=file:{}", abs.display()),
+    ] {
+        assert!(e1.lines().any(|l| l == want), "missing {want} in\n{e1}");
+    }
+    assert!(
+        e1.lines()
+            .any(|l| l.starts_with("mapreduce_task_attempt_id=attempt_local")
+                && l.ends_with("_m_000001_0")),
+        "{e1}"
+    );
+}
+
+#[test]
+fn hadoop_command_is_printed() {
+    let out = ok(&format!(
+        "mapfold run --print-command --input hdfs:///data/weather --output hdfs:///out/y {JOB} --schema country,town,year,month,precip,temp --where 'temp >= 0.5' --reducers 4"
+    ));
+    assert!(out.starts_with("hadoop jar "), "{out}");
+    for part in [
+        " -D 'mapreduce.job.name=mapfold",
+        " -files ",
+        "#mapfold-map,",
+        " -mapper 'mapfold-map --value temp --key year --schema country,town,year,month,precip,temp --where '\\''temp >= 0.5'\\'' --hist=-5:5:20'",
+        " -combiner mapfold-combine -reducer mapfold-reduce -input hdfs:///data/weather -output hdfs:///out/y -numReduceTasks 4",
+    ] {
+        assert!(out.contains(part), "missing {part:?} in {out}");
+    }
+    // Generic options come before streaming options.
+    assert!(out.find(" -files ").expect("files") < out.find(" -mapper ").expect("mapper"));
+}
