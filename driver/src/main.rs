@@ -1,6 +1,7 @@
 //! `mapfold`: the driver. Thin: one file per subcommand under `cmd/`.
 
 mod cmd;
+mod plot;
 mod pyfloat;
 mod runner;
 
@@ -22,6 +23,7 @@ struct Cli {
 enum Cmd {
     Gen(cmd::generate::Args),
     Run(Box<cmd::run::Args>),
+    Plot(cmd::plot::Args),
     Demo(cmd::demo::Args),
 }
 
@@ -29,6 +31,7 @@ fn run() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Gen(a) => cmd::generate::run(&a),
         Cmd::Run(a) => cmd::run::run(*a),
+        Cmd::Plot(a) => cmd::plot::run(&a),
         Cmd::Demo(a) => cmd::demo::run(&a),
     }
 }

@@ -3,5 +3,6 @@
 mod bad_input;
 mod generate;
 mod pipe;
+mod plot;
 mod runner;
 mod util;

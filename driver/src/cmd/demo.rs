@@ -115,6 +115,24 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!("\noutputs in {}", outs.display());
+    let plots = a.dir.join("plots");
+    std::fs::create_dir_all(&plots)?;
+    for (dir, name, fit) in [
+        ("temp", "temp-hist", true),
+        ("temp-by-year", "temp-by-year", false),
+    ] {
+        for ext in ["png", "svg"] {
+            let o = crate::plot::Options {
+                fit_normal: fit,
+                ..crate::plot::Options::default()
+            };
+            crate::plot::render(&outs.join(dir), &plots.join(format!("{name}.{ext}")), &o)?;
+        }
+    }
+    println!(
+        "\noutputs in {}, plots in {}",
+        outs.display(),
+        plots.display()
+    );
     Ok(())
 }

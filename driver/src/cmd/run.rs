@@ -63,6 +63,9 @@ pub struct Args {
     /// Print the `hadoop jar ...` command for this job and exit.
     #[arg(long)]
     pub print_command: bool,
+    /// Plot the result right after the job (.png or .svg; the natural kind).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     /// No progress bars or summary.
     #[arg(long)]
     pub quiet: bool,
@@ -81,10 +84,17 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     let spec = a.job.spec()?;
     // Every split gets the schema, so splits that never see the header
     // still resolve column names.
-    if a.job.schema.is_none() && (a.runner == Runner::Local || a.inputs_are_local()) {
-        let files = input::resolve(&a.input)?;
-        if let Some(first) = files.first() {
-            a.job.schema = input::header_schema(first, &spec)?;
+    if a.job.schema.is_none() {
+        if a.inputs_are_local() {
+            let files = input::resolve(&a.input)?;
+            if let Some(first) = files.first() {
+                a.job.schema = input::header_schema(first, &spec)?;
+            }
+        } else if spec.needs_names() {
+            bail!(
+                "columns are named but the input is not on this machine, so its header cannot be read: \
+                 pass --schema NAME,NAME,... (every split but the first lacks the header)"
+            );
         }
     }
     let job = Job {
@@ -93,6 +103,9 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         output: a.output.clone(),
         reducers: a.reducers,
     };
+    if a.plot.is_some() && a.runner != Runner::Local && !a.print_command {
+        bail!("--plot needs the output on this machine: run `mapfold plot` on a local copy of it");
+    }
     if a.print_command || a.runner == Runner::Hadoop {
         let jar = hadoop::streaming_jar(a.streaming_jar.as_deref())
             .unwrap_or_else(|_| "$HADOOP_STREAMING_JAR".to_owned());
@@ -117,6 +130,16 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         command: std::env::args().collect(),
     };
     local::run(&job, &opts)?;
+    if let Some(p) = &a.plot {
+        let kind = crate::plot::render(
+            std::path::Path::new(&a.output),
+            p,
+            &crate::plot::Options::default(),
+        )?;
+        if !a.quiet {
+            eprintln!("mapfold: plotted {} ({kind:?})", p.display());
+        }
+    }
     Ok(())
 }
 

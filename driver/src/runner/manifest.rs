@@ -95,6 +95,19 @@ pub fn sha256_file(p: &Path) -> anyhow::Result<String> {
 }
 
 impl Manifest {
+    /// The manifest of an output directory, if it has one.
+    pub fn read(dir: &Path) -> anyhow::Result<Option<Self>> {
+        let p = dir.join(NAME);
+        if !p.exists() {
+            return Ok(None);
+        }
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        Ok(Some(
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?,
+        ))
+    }
+
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         let p = dir.join(NAME);
         let text = serde_json::to_string_pretty(self)?;

@@ -1,0 +1,132 @@
+//! Reading a job's output for plotting: every `part-*` file (any number of
+//! reducers), the counters record, and the manifest when there is one, which
+//! names the value and key columns for the axes.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use crate::runner::manifest::Manifest;
+
+/// One reduced key.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: String,
+    pub v: Value,
+}
+
+impl Row {
+    /// A finished number of this key (`mean`, `count`, ...), if present.
+    pub fn stat(&self, name: &str) -> Option<f64> {
+        self.v.get(name).and_then(Value::as_f64)
+    }
+}
+
+/// A job's reduced output.
+#[derive(Debug, Clone)]
+pub struct Reduced {
+    /// Rows in key order: numeric keys numerically, others by bytes.
+    pub rows: Vec<Row>,
+    pub counters: Option<Value>,
+    pub manifest: Option<Manifest>,
+    /// Axis names from the manifest's mapper flags.
+    pub value_name: String,
+    pub key_name: String,
+}
+
+impl Reduced {
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let mut parts: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}: is it a job's output directory?", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("part-"))
+            })
+            .collect();
+        parts.sort();
+        let manifest = Manifest::read(dir)?;
+        if parts.is_empty() && manifest.is_none() {
+            bail!(
+                "{} has no part-* files and no {}",
+                dir.display(),
+                crate::runner::manifest::NAME
+            );
+        }
+        let mut rows = Vec::new();
+        let mut counters = None;
+        for p in &parts {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            for (i, line) in text.lines().enumerate() {
+                let (k, json) = line.split_once('\t').with_context(|| {
+                    format!("{} line {}: expected KEY<TAB>JSON", p.display(), i + 1)
+                })?;
+                let v: Value = serde_json::from_str(json)
+                    .with_context(|| format!("{} line {}: bad JSON", p.display(), i + 1))?;
+                if k.is_empty() {
+                    counters = Some(v["counters"].clone());
+                } else {
+                    rows.push(Row {
+                        key: k.to_owned(),
+                        v,
+                    });
+                }
+            }
+        }
+        rows.sort_by(|a, b| match (a.key.parse::<f64>(), b.key.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.key.cmp(&b.key),
+        });
+        let flag = |name: &str| -> Option<String> {
+            let args = &manifest.as_ref()?.mapper_args;
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        Ok(Self {
+            rows,
+            counters,
+            value_name: flag("--value").unwrap_or_else(|| "value".into()),
+            key_name: flag("--key").unwrap_or_else(|| "key".into()),
+            manifest,
+        })
+    }
+
+    /// True when every key is a number (a series, like years).
+    pub fn numeric_keys(&self) -> bool {
+        !self.rows.is_empty()
+            && self
+                .rows
+                .iter()
+                .all(|r| r.key.parse::<f64>().is_ok_and(f64::is_finite))
+    }
+
+    /// What the job's counters say was left out, for notes: empty when
+    /// every line was used.
+    pub fn input_note(&self) -> String {
+        let Some(c) = &self.counters else {
+            return String::new();
+        };
+        let parts: Vec<String> = ["malformed", "filtered", "nonfinite"]
+            .iter()
+            .filter_map(|k| {
+                let n = c.get(*k)?.as_u64()?;
+                (n > 0).then(|| format!("{} {k}", super::thousands(n)))
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("; input lines not in the plot: {}", parts.join(", "))
+        }
+    }
+
+    pub fn has_hist(&self) -> bool {
+        self.rows.iter().any(|r| r.v.get("hist").is_some())
+    }
+}

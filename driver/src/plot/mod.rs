@@ -1,0 +1,228 @@
+//! Pictures of a job's reduced output, as PNG (bitmap backend, embedded
+//! DejaVu Sans via ab_glyph: no system font libraries) or SVG. The same input
+//! gives the same bytes.
+//!
+//! One file per kind: [`hist`], [`series`], [`bars`], [`splits`]; [`data`]
+//! reads the output, [`decimate`] keeps long series honest.
+
+mod bars;
+pub mod data;
+pub mod decimate;
+mod hist;
+mod series;
+mod splits;
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, bail};
+use plotters::prelude::*;
+
+use data::Reduced;
+
+/// The kinds of plot.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Bars per histogram bin (the bins summed over keys).
+    Hist,
+    /// A statistic per numeric key as a line, min..max as a band.
+    Series,
+    /// One bar per key.
+    Bars,
+    /// Rows per map task from the manifest: used, filtered, malformed.
+    Splits,
+}
+
+/// Which statistic a series or bar plot draws.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    Mean,
+    Count,
+    Sum,
+    Min,
+    Max,
+    Stddev,
+}
+
+impl Stat {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Count => "count",
+            Stat::Sum => "sum",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Stddev => "stddev",
+        }
+    }
+}
+
+/// Bar order.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Key,
+    Value,
+}
+
+/// Everything a plot can be asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub kind: Option<Kind>,
+    pub title: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub log_y: bool,
+    pub fit_normal: bool,
+    pub stat: Stat,
+    pub sort: SortBy,
+    pub top: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            kind: None,
+            title: None,
+            width: 1000,
+            height: 600,
+            log_y: false,
+            fit_normal: false,
+            stat: Stat::Mean,
+            sort: SortBy::Key,
+            top: 30,
+        }
+    }
+}
+
+/// The kind a job's output asks for: a histogram for one group with
+/// `--hist`, a series for numeric keys, bars for other keys, splits when
+/// there is nothing but the manifest.
+pub fn natural_kind(r: &Reduced) -> Kind {
+    if r.rows.is_empty() {
+        Kind::Splits
+    } else if r.rows.len() == 1 && r.has_hist() {
+        Kind::Hist
+    } else if r.rows.len() > 1 && r.numeric_keys() {
+        Kind::Series
+    } else {
+        Kind::Bars
+    }
+}
+
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+pub(crate) const BAR: RGBColor = RGBColor(0x4C, 0x72, 0xB0);
+pub(crate) const ACCENT: RGBColor = RGBColor(0xDD, 0x84, 0x52);
+pub(crate) const BAD: RGBColor = RGBColor(0xC4, 0x4E, 0x52);
+pub(crate) const MUTED: RGBColor = RGBColor(0x99, 0x99, 0x99);
+
+fn register_font() -> anyhow::Result<()> {
+    static ONCE: Once = Once::new();
+    let mut ok = true;
+    ONCE.call_once(|| {
+        ok = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok();
+    });
+    if ok {
+        Ok(())
+    } else {
+        bail!("the embedded font does not load")
+    }
+}
+
+/// A drawing error as anyhow.
+pub(crate) fn de<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing: {e:?}")
+}
+
+/// Renders `dir`'s output to `out` (`.png` or `.svg`); returns the kind drawn.
+pub fn render(dir: &Path, out: &Path, o: &Options) -> anyhow::Result<Kind> {
+    let r = Reduced::load(dir)?;
+    let kind = o.kind.unwrap_or_else(|| natural_kind(&r));
+    register_font()?;
+    let size = (o.width, o.height);
+    match out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => draw(SVGBackend::new(out, size).into_drawing_area(), &r, kind, o)?,
+        Some("png") => draw(
+            BitMapBackend::new(out, size).into_drawing_area(),
+            &r,
+            kind,
+            o,
+        )?,
+        _ => bail!("{}: the plot file must end in .png or .svg", out.display()),
+    }
+    Ok(kind)
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    r: &Reduced,
+    kind: Kind,
+    o: &Options,
+) -> anyhow::Result<()> {
+    root.fill(&WHITE).map_err(de)?;
+    match kind {
+        Kind::Hist => hist::draw(&root, r, o)?,
+        Kind::Series => series::draw(&root, r, o)?,
+        Kind::Bars => bars::draw(&root, r, o)?,
+        Kind::Splits => splits::draw(&root, r, o)?,
+    }
+    root.present().map_err(de)
+}
+
+/// Thousands separators for counts in notes.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Tick label of a log10 axis value: powers of ten only.
+pub(crate) fn log_tick(v: &f64) -> String {
+    let r = v.round();
+    if (v - r).abs() < 1e-9 && r >= 0.0 {
+        format!("1e{r}")
+    } else {
+        String::new()
+    }
+}
+
+/// Maps a count to the y value drawn (log10 when asked).
+pub(crate) fn y_of(c: f64, log_y: bool) -> f64 {
+    if log_y { c.max(0.5).log10() } else { c }
+}
+
+/// Draws the title and a note line at the top; returns the area below.
+pub(crate) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    r: &Reduced,
+    title: &str,
+    note: &str,
+) -> anyhow::Result<DrawingArea<DB, plotters::coord::Shift>> {
+    let (top, rest) = root.split_vertically(64);
+    let note = format!("{note}{}", r.input_note());
+    top.draw(&Text::new(
+        title.to_owned(),
+        (16, 10),
+        ("sans-serif", 24).into_font().color(&BLACK),
+    ))
+    .map_err(de)?;
+    top.draw(&Text::new(
+        note,
+        (16, 40),
+        ("sans-serif", 15)
+            .into_font()
+            .color(&RGBColor(0x44, 0x44, 0x44)),
+    ))
+    .map_err(de)?;
+    Ok(rest)
+}

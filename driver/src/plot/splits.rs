@@ -1,0 +1,154 @@
+//! `--kind splits`: rows per map task from the manifest, stacked as used
+//! (one colour per task), filtered, malformed and other (blank, header,
+//! non-finite): how the data was spread over the workers and where the bad
+//! rows came from.
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::data::Reduced;
+use super::{BAD, MUTED, Options, de, header, thousands};
+
+const OTHER: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Reduced,
+    o: &Options,
+) -> anyhow::Result<()> {
+    let m = r
+        .manifest
+        .as_ref()
+        .context("the splits plot needs the _mapfold.json manifest that `mapfold run` writes")?;
+    let get = |c: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        c.get(k).and_then(|v| v.as_u64()).unwrap_or(0)
+    };
+    let rows: Vec<[u64; 4]> = m
+        .splits
+        .iter()
+        .map(|s| {
+            let (used, filtered, malformed) = (
+                get(&s.counters, "used"),
+                get(&s.counters, "filtered"),
+                get(&s.counters, "malformed"),
+            );
+            [
+                used,
+                filtered,
+                malformed,
+                get(&s.counters, "lines_in").saturating_sub(used + filtered + malformed),
+            ]
+        })
+        .collect();
+    let files: std::collections::BTreeSet<&str> =
+        m.splits.iter().map(|s| s.file.as_str()).collect();
+    let total = |i: usize| rows.iter().map(|r| r[i]).sum::<u64>();
+    let worst = m
+        .splits
+        .iter()
+        .zip(&rows)
+        .max_by_key(|(_, r)| r[2])
+        .filter(|(_, r)| r[2] > 0)
+        .map(|(s, r)| {
+            let name = std::path::Path::new(&s.file)
+                .file_name()
+                .map_or(s.file.clone(), |n| n.to_string_lossy().into_owned());
+            format!(
+                "; most malformed: {} in {name} bytes {}..{}",
+                thousands(r[2]),
+                s.start,
+                s.start + s.length
+            )
+        })
+        .unwrap_or_default();
+    let title = o
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Rows per map task ({})", m.job_id));
+    let note = format!(
+        "{} tasks over {} files; used {}, filtered {}, malformed {}, other {}{worst}",
+        rows.len(),
+        files.len(),
+        thousands(total(0)),
+        thousands(total(1)),
+        thousands(total(2)),
+        thousands(total(3))
+    );
+    let area = header(root, r, &title, &note)?;
+    let ymax = rows
+        .iter()
+        .map(|r| r.iter().sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.05;
+    let n = rows.len().max(1);
+    let mut chart = ChartBuilder::on(&area)
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(90)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..ymax)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n.min(30))
+        .x_label_formatter(&|x| {
+            if x.fract() == 0.0 && *x >= 0.0 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("map task")
+        .y_desc("lines")
+        .y_label_formatter(&|v| thousands(v.max(0.0).round() as u64))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(de)?;
+    for (cat, name) in [
+        (0usize, "used"),
+        (1, "filtered"),
+        (2, "malformed"),
+        (3, "other"),
+    ] {
+        let series = rows.iter().enumerate().map(move |(i, r)| {
+            let below: u64 = r[..cat].iter().sum();
+            let x = i as f64;
+            let colour = match cat {
+                0 => Palette99::pick(i).to_rgba(),
+                1 => MUTED.to_rgba(),
+                2 => BAD.to_rgba(),
+                _ => OTHER.to_rgba(),
+            };
+            Rectangle::new(
+                [(x - 0.4, below as f64), (x + 0.4, (below + r[cat]) as f64)],
+                colour.filled(),
+            )
+        });
+        let legend_colour = match cat {
+            0 => Palette99::pick(0).to_rgba(),
+            1 => MUTED.to_rgba(),
+            2 => BAD.to_rgba(),
+            _ => OTHER.to_rgba(),
+        };
+        chart
+            .draw_series(series)
+            .map_err(de)?
+            .label(name)
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], legend_colour.filled())
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(de)?;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! `mapfold plot`: files that decode, pictures that are not blank, bars that
+//! match the bins, notes that state what is outside them, bytes that repeat.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{bash, ok};
+
+const WEATHER: &str = "fixtures/weather/*.csv";
+
+fn job(dir: &Path, name: &str, flags: &str) -> PathBuf {
+    let out = dir.join(name);
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {flags} --split-size 5000",
+        out.display()
+    ));
+    out
+}
+
+/// Width, height and the fraction of non-white pixels of a PNG.
+fn png_facts(p: &Path) -> (u32, u32, f64) {
+    let bytes = std::fs::read(p).expect("png file");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("png frame");
+    let px = info.color_type.samples();
+    let data = &buf[..info.buffer_size()];
+    let inked = data
+        .chunks(px)
+        .filter(|c| c.iter().take(3).any(|&v| v < 200))
+        .count();
+    (
+        info.width,
+        info.height,
+        inked as f64 / (data.len() / px) as f64,
+    )
+}
+
+fn svg(p: &Path) -> String {
+    let text = std::fs::read_to_string(p).expect("svg file");
+    roxmltree::Document::parse(&text).expect("SVG parses as XML");
+    text
+}
+
+#[test]
+fn each_kind_renders_as_png_and_svg() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let overall = job(dir.path(), "overall", "--value temp --hist=-5:5:20");
+    let by_year = job(dir.path(), "by-year", "--value temp --key year");
+    let by_town = job(dir.path(), "by-town", "--value temp --key town");
+    for (out, kind, extra) in [
+        (&overall, "hist", "--fit normal"),
+        (&by_year, "series", ""),
+        (&by_town, "bars", "--sort value"),
+        (&by_year, "splits", ""),
+    ] {
+        let png = dir.path().join(format!("{kind}.png"));
+        ok(&format!(
+            "mapfold plot {} --kind {kind} {extra} -o {} --width 800 --height 500",
+            out.display(),
+            png.display()
+        ));
+        let (w, h, inked) = png_facts(&png);
+        assert_eq!((w, h), (800, 500), "{kind}");
+        assert!(inked > 0.03, "{kind}: plot is nearly blank ({inked})");
+        let svg_path = dir.path().join(format!("{kind}.svg"));
+        ok(&format!(
+            "mapfold plot {} --kind {kind} {extra} -o {}",
+            out.display(),
+            svg_path.display()
+        ));
+        let text = svg(&svg_path);
+        assert!(text.contains("width=\"1000\" height=\"600\""), "{kind}");
+    }
+}
+
+#[test]
+fn natural_kinds_and_axis_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, flags, kind, label) in [
+        ("h", "--value temp --hist=-5:5:20", "Hist", "temp"),
+        ("s", "--value precip --key year", "Series", "year"),
+        (
+            "b",
+            "--value temp --key country,town",
+            "Bars",
+            "country,town",
+        ),
+    ] {
+        let out = job(dir.path(), name, flags);
+        let p = dir.path().join(format!("{name}.svg"));
+        let o = bash(&format!(
+            "mapfold plot {} -o {}",
+            out.display(),
+            p.display()
+        ));
+        assert!(o.status.success());
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(&format!("({kind})")),
+            "{name}"
+        );
+        assert!(
+            svg(&p).contains(&format!("\n{label}\n")),
+            "{name}: axis named {label}"
+        );
+    }
+}
+
+#[test]
+fn one_bar_per_bin_and_tails_stated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = job(dir.path(), "narrow", "--value temp --hist=-1:1:10");
+    let part = std::fs::read_to_string(out.join("part-00000")).expect("part");
+    let star = part.lines().find(|l| l.starts_with("*\t")).expect("* row");
+    let v: serde_json::Value = serde_json::from_str(&star[2..]).expect("json");
+    let (under, over) = (
+        v["hist"]["underflow"].as_u64().expect("u"),
+        v["hist"]["overflow"].as_u64().expect("o"),
+    );
+    assert!(under > 0 && over > 0);
+    let p = dir.path().join("h.svg");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        out.display(),
+        p.display()
+    ));
+    let text = svg(&p);
+    assert_eq!(
+        text.matches("fill=\"#4C72B0\"").count(),
+        10,
+        "one bar per bin"
+    );
+    assert!(
+        text.contains(&format!("underflow (&lt; -1) {under}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("overflow (&gt; 1) {over}")));
+}
+
+#[test]
+fn rendering_is_deterministic_and_run_can_plot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("o");
+    let first = dir.path().join("first.png");
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} --value temp --key year --plot {}",
+        out.display(),
+        first.display()
+    ));
+    let second = dir.path().join("second.png");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        out.display(),
+        second.display()
+    ));
+    assert_eq!(
+        std::fs::read(&first).expect("a"),
+        std::fs::read(&second).expect("b")
+    );
+    let (s1, s2) = (dir.path().join("1.svg"), dir.path().join("2.svg"));
+    ok(&format!(
+        "mapfold plot {} -o {} && mapfold plot {} -o {}",
+        out.display(),
+        s1.display(),
+        out.display(),
+        s2.display()
+    ));
+    assert_eq!(
+        std::fs::read(&s1).expect("a"),
+        std::fs::read(&s2).expect("b")
+    );
+}
+
+#[test]
+fn long_series_are_decimated_without_losing_spikes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("days");
+    std::fs::create_dir(&out).expect("mkdir");
+    let mut text = String::from("\t{\"counters\":{\"lines_in\":100000,\"malformed\":0}}\n");
+    for i in 0..100_000u32 {
+        let v = match i {
+            31_337 => 1000.0,
+            77_777 => -1000.0,
+            _ => f64::from(i % 17) / 17.0,
+        };
+        text.push_str(&format!(
+            "{i}\t{{\"count\":1,\"mean\":{v},\"min\":{v},\"max\":{v}}}\n"
+        ));
+    }
+    std::fs::write(out.join("part-00000"), text).expect("write");
+    let p = dir.path().join("s.svg");
+    ok(&format!(
+        "mapfold plot {} --kind series --stat mean -o {}",
+        out.display(),
+        p.display()
+    ));
+    let svg_text = svg(&p);
+    assert!(
+        svg_text.contains("decimated 100,000 points"),
+        "note says so"
+    );
+    let doc = roxmltree::Document::parse(&svg_text).expect("xml");
+    let line = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#4C72B0"))
+        .max_by_key(|n| n.attribute("points").map_or(0, str::len))
+        .expect("the series line");
+    let ys: Vec<f64> = line
+        .attribute("points")
+        .expect("points")
+        .split_whitespace()
+        .filter_map(|p| p.split(',').nth(1)?.parse().ok())
+        .collect();
+    assert!(
+        ys.len() < 4 * 1000,
+        "decimated to at most 4 points per column: {}",
+        ys.len()
+    );
+    let extent = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        - ys.iter().copied().fold(f64::INFINITY, f64::min);
+    // Both spikes survive: the line spans (nearly) the whole plot height.
+    assert!(extent > 400.0, "line spans only {extent} px");
+}
+
+#[test]
+fn plot_errors_say_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = bash(&format!("mapfold plot {}", dir.path().display()));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no part-* files"));
+    let out = job(dir.path(), "nohist", "--value temp");
+    let o = bash(&format!(
+        "mapfold plot {} --kind hist -o {}/x.png",
+        out.display(),
+        dir.path().display()
+    ));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("run the job with --hist"));
+    let o = bash(&format!(
+        "mapfold plot {} -o {}/x.jpg",
+        out.display(),
+        dir.path().display()
+    ));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".png or .svg"));
+}
