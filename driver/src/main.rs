@@ -1,6 +1,7 @@
 //! `mapfold`: the driver. Thin: one file per subcommand under `cmd/`.
 
 mod cmd;
+mod emr_args;
 mod plot;
 mod pyfloat;
 mod runner;
@@ -24,6 +25,9 @@ enum Cmd {
     Gen(cmd::generate::Args),
     Run(Box<cmd::run::Args>),
     Plot(cmd::plot::Args),
+    #[command(subcommand)]
+    Emr(Box<cmd::emr::Cmd>),
+    Upload(cmd::upload::Args),
     Demo(cmd::demo::Args),
 }
 
@@ -32,6 +36,8 @@ fn run() -> anyhow::Result<()> {
         Cmd::Gen(a) => cmd::generate::run(&a),
         Cmd::Run(a) => cmd::run::run(*a),
         Cmd::Plot(a) => cmd::plot::run(&a),
+        Cmd::Emr(c) => cmd::emr::run(*c),
+        Cmd::Upload(a) => cmd::upload::run(&a),
         Cmd::Demo(a) => cmd::demo::run(&a),
     }
 }

@@ -1,6 +1,8 @@
 //! One module per `mapfold` subcommand.
 
 pub mod demo;
+pub mod emr;
 pub mod generate;
 pub mod plot;
 pub mod run;
+pub mod upload;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use mapfold_core::cli::JobArgs;
 
+use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
 use crate::runner::hadoop::{self, Shipped};
 use crate::runner::{Bins, Job, input, local};
 
@@ -15,6 +16,8 @@ pub enum Runner {
     Local,
     /// `hadoop jar hadoop-streaming.jar` on an existing cluster.
     Hadoop,
+    /// Amazon EMR: upload, (create a cluster,) run a step, wait, download.
+    Emr,
 }
 
 /// Run a job: mapfold-map's flags plus where to read and write.
@@ -69,6 +72,15 @@ pub struct Args {
     /// No progress bars or summary.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten, next_help_heading = "AWS (--runner emr)")]
+    pub aws: AwsArgs,
+    #[command(
+        flatten,
+        next_help_heading = "EMR cluster (--runner emr without --cluster)"
+    )]
+    pub cluster: ClusterArgs,
+    #[command(flatten, next_help_heading = "EMR run (--runner emr)")]
+    pub emr: EmrRunArgs,
 }
 
 pub fn run(mut a: Args) -> anyhow::Result<()> {
@@ -90,7 +102,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             if let Some(first) = files.first() {
                 a.job.schema = input::header_schema(first, &spec)?;
             }
-        } else if spec.needs_names() {
+        } else if spec.needs_names() && a.runner != Runner::Emr {
             bail!(
                 "columns are named but the input is not on this machine, so its header cannot be read: \
                  pass --schema NAME,NAME,... (every split but the first lacks the header)"
@@ -103,6 +115,9 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         output: a.output.clone(),
         reducers: a.reducers,
     };
+    if a.runner == Runner::Emr && !a.print_command {
+        return run_emr(&job, &a);
+    }
     if a.plot.is_some() && a.runner != Runner::Local && !a.print_command {
         bail!("--plot needs the output on this machine: run `mapfold plot` on a local copy of it");
     }
@@ -141,6 +156,27 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "emr")]
+fn run_emr(job: &Job, a: &Args) -> anyhow::Result<()> {
+    crate::runner::emr::run(
+        job,
+        &crate::runner::emr::EmrRun {
+            aws: a.aws.clone(),
+            cluster: a.cluster.clone(),
+            emr: a.emr.clone(),
+            overwrite: a.overwrite,
+            quiet: a.quiet,
+            plot: a.plot.clone(),
+            command: std::env::args().collect(),
+        },
+    )
+}
+
+#[cfg(not(feature = "emr"))]
+fn run_emr(_: &Job, _: &Args) -> anyhow::Result<()> {
+    bail!(crate::emr_args::NO_EMR)
 }
 
 impl Args {

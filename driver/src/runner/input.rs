@@ -98,10 +98,20 @@ pub fn header_schema(first: &InputFile, spec: &MapSpec) -> anyhow::Result<Option
         .take(16 << 20)
         .read_until(b'\n', &mut line)
         .with_context(|| format!("reading the header of {}", first.path.display()))?;
-    while matches!(line.last(), Some(b'\n' | b'\r')) {
-        line.pop();
+    schema_from_line(&line, spec, &first.path.display().to_string())
+}
+
+/// The schema in `line` (the first line of `source`), when it is a header.
+pub fn schema_from_line(
+    line: &[u8],
+    spec: &MapSpec,
+    source: &str,
+) -> anyhow::Result<Option<String>> {
+    let mut line = line;
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
     }
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     if line.is_empty() {
         return Ok(None);
     }
@@ -123,8 +133,7 @@ pub fn header_schema(first: &InputFile, spec: &MapSpec) -> anyhow::Result<Option
         .collect();
     if names.iter().any(|n| n.is_empty() || n.contains(',')) {
         bail!(
-            "the header of {} has empty names or names with commas; pass --schema N1,N2,...",
-            first.path.display()
+            "the header of {source} has empty names or names with commas; pass --schema N1,N2,..."
         );
     }
     Ok(Some(names.join(",")))

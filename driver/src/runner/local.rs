@@ -395,7 +395,7 @@ fn reduce_task(
 }
 
 /// The line counters carried under the empty key in the part files.
-fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Counters> {
+pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Counters> {
     let mut c = Counters::default();
     for r in 0..reducers {
         let p = dir.join(format!("part-{r:05}"));
@@ -420,7 +420,7 @@ fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Counters> {
     Ok(c)
 }
 
-fn counters_json(c: &Counters) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn counters_json(c: &Counters) -> serde_json::Map<String, serde_json::Value> {
     match c.to_json() {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
@@ -501,7 +501,7 @@ fn manifest(
     })
 }
 
-fn list_outputs(dir: &Path) -> anyhow::Result<Vec<Input>> {
+pub(crate) fn list_outputs(dir: &Path) -> anyhow::Result<Vec<Input>> {
     let mut v: Vec<Input> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -545,14 +545,14 @@ fn summary(m: &Manifest, out: &Path) {
 
 /// A hidden sibling of the output directory where tasks write; renamed into
 /// place on commit, removed otherwise.
-struct Staging {
-    dir: PathBuf,
+pub(crate) struct Staging {
+    pub(crate) dir: PathBuf,
     out: PathBuf,
     committed: bool,
 }
 
 impl Staging {
-    fn new(out: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn new(out: &Path) -> anyhow::Result<Self> {
         let name = out
             .file_name()
             .context("--output needs a directory name")?
@@ -576,7 +576,7 @@ impl Staging {
         })
     }
 
-    fn commit(mut self) -> anyhow::Result<()> {
+    pub(crate) fn commit(mut self) -> anyhow::Result<()> {
         let old = self.dir.with_extension("old");
         let had_old = self.out.exists();
         if had_old {

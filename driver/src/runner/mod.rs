@@ -3,6 +3,8 @@
 //! streaming on this machine; [`hadoop`] builds the `hadoop jar` command that
 //! a cluster (and the EMR runner) runs.
 
+#[cfg(feature = "emr")]
+pub mod emr;
 pub mod hadoop;
 pub mod input;
 pub mod local;

@@ -1,0 +1,562 @@
+//! `mapfold run --runner emr`: the job on Amazon EMR, from a laptop.
+//!
+//! Uploads local inputs (skipping what is there), creates a cluster unless
+//! given one (always with an idle timeout), ships the static binaries for the
+//! cluster's architecture content-addressed by hash, adds a
+//! `command-runner.jar hadoop-streaming` step with exactly the arguments of
+//! `--runner hadoop`, waits with backoff, downloads the part files, writes
+//! the manifest and plots. A failed step is explained from EMR's failure
+//! details and the task's own stderr. Ctrl-C or any error terminates the
+//! cluster this run created, and says so.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use mapfold_emr::aws::{Aws, AwsOpts, S3Url};
+use mapfold_emr::cluster::{self, ClusterSpec, Group};
+use mapfold_emr::step::{self, Backoff, End};
+use mapfold_emr::{diagnose, dryrun, upload};
+
+use super::Job;
+use super::hadoop::{Shipped, streaming_args};
+use super::local::{Staging, counters_in_parts, counters_json, list_outputs};
+use super::manifest::{Binary, Input, Manifest, Timings};
+use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
+
+/// Everything `run --runner emr` was asked.
+#[derive(Debug, Clone)]
+pub struct EmrRun {
+    pub aws: AwsArgs,
+    pub cluster: ClusterArgs,
+    pub emr: EmrRunArgs,
+    pub overwrite: bool,
+    pub quiet: bool,
+    pub plot: Option<PathBuf>,
+    pub command: Vec<String>,
+}
+
+pub fn aws_opts(a: &AwsArgs) -> AwsOpts {
+    AwsOpts {
+        profile: a.profile.clone(),
+        region: a.region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+    }
+}
+
+/// The cluster a [`ClusterArgs`] describes.
+pub fn cluster_spec(
+    c: &ClusterArgs,
+    default_log_uri: Option<String>,
+) -> anyhow::Result<ClusterSpec> {
+    let mut s = ClusterSpec::new(&c.name);
+    s.release_label = c.release_label.clone();
+    s.primary = Group {
+        instance_type: c.primary_type.clone(),
+        count: 1,
+        spot: None,
+    };
+    s.core = Group {
+        instance_type: c.core_type.clone(),
+        count: c.core_count,
+        spot: c.spot.clone(),
+    };
+    if let Some(t) = &c.task_type {
+        if c.task_count < 1 {
+            bail!("--task-type needs --task-count of at least 1");
+        }
+        s.task.push(Group {
+            instance_type: t.clone(),
+            count: c.task_count,
+            spot: c.spot.clone(),
+        });
+    }
+    s.subnet = c.subnet.clone();
+    s.key_pair = c.key_pair.clone();
+    s.log_uri = c.log_uri.clone().or(default_log_uri);
+    s.tags = c
+        .tags
+        .iter()
+        .map(|t| {
+            t.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--tag {t:?}: expected KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    s.service_role = c.service_role.clone();
+    s.instance_profile = c.instance_profile.clone();
+    s.idle_timeout = Duration::from_secs(c.idle_timeout * 60);
+    Ok(s)
+}
+
+/// Local inputs and where they go in S3; S3 inputs as they are.
+struct Inputs {
+    uploads: Vec<(PathBuf, S3Url)>,
+    urls: Vec<String>,
+}
+
+fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
+    let mut uploads = Vec::new();
+    let mut urls = Vec::new();
+    let dest = stage.join("input/");
+    for i in &job.inputs {
+        if i.starts_with("s3://") || i.starts_with("s3a://") || i.starts_with("s3n://") {
+            urls.push(i.clone());
+            continue;
+        }
+        let p = Path::new(i);
+        let files = if p.exists() {
+            vec![p.to_path_buf()]
+        } else {
+            super::input::resolve(std::slice::from_ref(i))?
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        let planned = upload::plan(&files, &dest)?;
+        if p.is_dir() {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            urls.push(dest.join(&name).to_string());
+        } else {
+            urls.extend(planned.iter().map(|(_, u)| u.to_string()));
+        }
+        uploads.extend(planned);
+    }
+    Ok(Inputs { uploads, urls })
+}
+
+/// The static binaries for `target`, from `dist`.
+fn dist_bins(dist: &Path, target: &str) -> anyhow::Result<[(PathBuf, &'static str); 3]> {
+    let dir = dist.join(target);
+    let names = ["mapfold-map", "mapfold-combine", "mapfold-reduce"];
+    for n in names {
+        if !dir.join(n).is_file() {
+            bail!(
+                "{} is missing: build the static binaries with scripts/build-static (or pass --dist DIR)",
+                dir.join(n).display()
+            );
+        }
+    }
+    Ok(names.map(|n| (dir.join(n), n)))
+}
+
+pub fn run(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(job, r))
+}
+
+async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
+    let output = S3Url::parse(&job.output)
+        .context("--runner emr writes to S3: pass --output s3://bucket/prefix")?
+        .dir();
+    let stage = match &r.emr.s3_stage {
+        Some(s) => S3Url::parse(s)?.dir(),
+        None => S3Url {
+            bucket: output.bucket.clone(),
+            key: "mapfold-staging/".into(),
+        },
+    };
+    let local_out = r.emr.local_output.clone().unwrap_or_else(|| {
+        PathBuf::from(
+            output
+                .key
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("mapfold-output"),
+        )
+    });
+    if local_out.exists() && !r.overwrite {
+        bail!(
+            "local output directory {} already exists; pass --overwrite or --local-output DIR",
+            local_out.display()
+        );
+    }
+    let default_logs = format!("s3://{}/mapfold-logs/", output.bucket);
+    let spec = cluster_spec(&r.cluster, Some(default_logs))?;
+    let inputs = plan_inputs(job, &stage)?;
+    if r.aws.dry_run {
+        return dry_run(job, r, &spec, &inputs, &stage, &output, &local_out);
+    }
+    let aws = Aws::load(&aws_opts(&r.aws)).await?;
+    let mut created: Option<String> = None;
+    let result = tokio::select! {
+        res = job_on_emr(&aws, job, r, &spec, &inputs, &stage, &output, &local_out, &mut created) => res,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+    };
+    let keep = r.emr.keep_cluster && result.is_ok();
+    if let Some(id) = created {
+        if keep {
+            eprintln!(
+                "mapfold: kept cluster {id} (--keep-cluster); it ends itself after {} min idle",
+                spec.idle_timeout.as_secs() / 60
+            );
+        } else {
+            match cluster::terminate(&aws, &id).await {
+                Ok(()) => eprintln!("mapfold: terminated cluster {id}, which this run created"),
+                Err(e) => eprintln!(
+                    "mapfold: could NOT terminate cluster {id}: {e:#}\n  terminate it yourself: {} (it also ends itself after {} min idle)",
+                    dryrun::terminate(&id),
+                    spec.idle_timeout.as_secs() / 60
+                ),
+            }
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn job_on_emr(
+    aws: &Aws,
+    job: &Job,
+    r: &EmrRun,
+    spec: &ClusterSpec,
+    inputs: &Inputs,
+    stage: &S3Url,
+    output: &S3Url,
+    local_out: &Path,
+    created: &mut Option<String>,
+) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let say = |m: String| {
+        if !r.quiet {
+            eprintln!("mapfold: {m}");
+        }
+    };
+    let uopts = upload::Options {
+        quiet: r.quiet,
+        ..upload::Options::default()
+    };
+    let sent = upload::upload_all(aws, &inputs.uploads, &uopts)
+        .await
+        .map_err(|e| anyhow!(diagnose::explain_s3_error(&format!("{e:#}"), &stage.bucket)))?;
+    if !sent.is_empty() {
+        let skipped = sent.iter().filter(|u| u.skipped).count();
+        say(format!(
+            "inputs: {} files in {stage}input/ ({} uploaded, {skipped} already there)",
+            sent.len(),
+            sent.len() - skipped
+        ));
+    }
+    let mut job = job.clone();
+    job.inputs = inputs.urls.clone();
+    job.output = output.to_string().trim_end_matches('/').to_owned();
+    if job.job.schema.is_none() {
+        job.job.schema = s3_schema(aws, &job).await?;
+    }
+    if !upload::list(aws, output)
+        .await
+        .map_err(|e| {
+            anyhow!(diagnose::explain_s3_error(
+                &format!("{e:#}"),
+                &output.bucket
+            ))
+        })?
+        .is_empty()
+    {
+        bail!(
+            "the output {output} already exists and Hadoop will not overwrite it: choose another --output, or remove it (`aws s3 rm --recursive {output}`)"
+        );
+    }
+
+    let (cluster_id, release, instance_type, log_uri) = match &r.emr.cluster {
+        Some(id) => {
+            let info = cluster::describe_cluster(aws, id).await?;
+            let core = info
+                .groups
+                .iter()
+                .find(|g| g.0 == "CORE")
+                .or_else(|| info.groups.first())
+                .map(|g| g.1.clone());
+            (
+                id.clone(),
+                info.release_label,
+                core.context("the cluster has no instance groups")?,
+                info.log_uri,
+            )
+        }
+        None => {
+            let id = cluster::create(aws, spec).await?;
+            *created = Some(id.clone());
+            say(format!(
+                "created cluster {id}: {}, 1 x {} + {} x {}{}; ends itself after {} min idle",
+                spec.release_label,
+                spec.primary.instance_type,
+                spec.core.count,
+                spec.core.instance_type,
+                if spec.core.spot.is_some() {
+                    " (spot)"
+                } else {
+                    ""
+                },
+                spec.idle_timeout.as_secs() / 60
+            ));
+            (
+                id,
+                spec.release_label.clone(),
+                spec.core.instance_type.clone(),
+                spec.log_uri.clone(),
+            )
+        }
+    };
+    let arch = cluster::architecture(aws, &release, &instance_type).await?;
+    let target = cluster::target_for(&arch)?;
+    let bins = dist_bins(&r.emr.dist, target)?;
+    let mut binaries = Vec::new();
+    let mut shipped = Vec::new();
+    for (path, name) in &bins {
+        let sha = upload::sha256_file(path)?;
+        let url = stage.join(&format!("bin/{sha}/{name}"));
+        upload::upload_all(
+            aws,
+            &[(path.clone(), url.clone())],
+            &upload::Options {
+                quiet: true,
+                ..uopts.clone()
+            },
+        )
+        .await?;
+        binaries.push(Binary {
+            name: (*name).to_owned(),
+            path: url.to_string(),
+            sha256: sha,
+        });
+        shipped.push(url.to_string());
+    }
+    say(format!("binaries: {target} ({arch}) in {stage}bin/"));
+    let args = streaming_args(
+        &job,
+        &Shipped {
+            map: shipped[0].clone(),
+            combine: shipped[1].clone(),
+            reduce: shipped[2].clone(),
+        },
+    );
+    let name = format!("mapfold {}", job.job.to_words().join(" "));
+    let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
+    let t_submit = t0.elapsed().as_secs_f64();
+    let spinner = if r.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    if let Ok(s) = ProgressStyle::with_template("{spinner} {msg}") {
+        spinner.set_style(s);
+    }
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    let backoff = Backoff {
+        initial: Duration::from_secs_f64(r.emr.poll_seconds.max(0.05)),
+        ..Backoff::default()
+    };
+    say(format!("waiting for step {step_id} on {cluster_id}"));
+    let end = step::wait(
+        &aws.emr,
+        &cluster_id,
+        &step_id,
+        backoff,
+        |state, elapsed| {
+            spinner.set_message(format!(
+                "step {step_id} on {cluster_id}: {state}, {}",
+                hms(elapsed)
+            ));
+        },
+    )
+    .await;
+    spinner.finish_and_clear();
+    let t_wait = t0.elapsed().as_secs_f64() - t_submit;
+    match end? {
+        End::Completed => {}
+        End::Failed(f) => bail!(
+            "{}",
+            diagnose::failed_step(aws, &cluster_id, &step_id, log_uri.as_deref(), &f).await
+        ),
+        End::Cancelled(why) => bail!("step {step_id} on {cluster_id} did not finish: {why}"),
+        End::ClusterGone { state, reason } => {
+            bail!("cluster {cluster_id} is {state} ({reason}); step {step_id} cannot finish")
+        }
+    }
+
+    let staging = Staging::new(local_out)?;
+    let names = upload::download_dir(aws, output, &staging.dir, |n| {
+        n.starts_with("part-") || n == "_SUCCESS"
+    })
+    .await?;
+    if !names.iter().any(|n| n == "_SUCCESS") {
+        bail!("the step completed but {output} has no _SUCCESS: the output is incomplete");
+    }
+    let counters = counters_in_parts(&staging.dir, job.reducers)?;
+    let mut inputs_listed = Vec::new();
+    for u in &job.inputs {
+        let url = S3Url::parse(u)?;
+        for (k, size) in upload::list(aws, &url).await? {
+            inputs_listed.push(Input {
+                path: format!("s3://{}/{k}", url.bucket),
+                size,
+            });
+        }
+    }
+    let info = cluster::describe_cluster(aws, &cluster_id).await.ok();
+    let mut extra = serde_json::Map::new();
+    extra.insert("cluster_id".into(), cluster_id.clone().into());
+    extra.insert("step_id".into(), step_id.clone().into());
+    extra.insert("release_label".into(), release.into());
+    extra.insert("region".into(), aws.region.clone().into());
+    extra.insert("created_cluster".into(), created.is_some().into());
+    extra.insert("output".into(), output.to_string().into());
+    if let Some(i) = &info {
+        let groups: Vec<serde_json::Value> = i
+            .groups
+            .iter()
+            .map(|g| serde_json::json!({"role": g.0, "instance_type": g.1, "count": g.2}))
+            .collect();
+        extra.insert("instance_groups".into(), groups.into());
+    }
+    let mut m = Manifest {
+        mapfold_version: env!("CARGO_PKG_VERSION").to_owned(),
+        runner: "emr".into(),
+        job_id: step_id.clone(),
+        command: r.command.clone(),
+        mapper_args: job.map_words(),
+        reducers: job.reducers,
+        binaries,
+        inputs: inputs_listed,
+        counters: counters_json(&counters),
+        timings: Timings {
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            map_seconds: t_submit,
+            reduce_seconds: t_wait,
+            commit_seconds: 0.0,
+            total_seconds: 0.0,
+        },
+        extra,
+        ..Manifest::default()
+    };
+    m.outputs = list_outputs(&staging.dir)?;
+    m.timings.total_seconds = t0.elapsed().as_secs_f64();
+    m.write(&staging.dir)?;
+    staging.commit()?;
+    say(format!(
+        "step {step_id} completed in {}; {} lines in, {} used; output in {}",
+        hms(Duration::from_secs_f64(t_wait)),
+        counters.lines_in(),
+        counters.used,
+        local_out.display()
+    ));
+    if let Some(p) = &r.plot {
+        crate::plot::render(local_out, p, &crate::plot::Options::default())?;
+        say(format!("plotted {}", p.display()));
+    }
+    Ok(())
+}
+
+/// The header line of the first S3 input, when the job names columns.
+async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
+    let spec = job.job.spec()?;
+    if !spec.needs_names() {
+        return Ok(None);
+    }
+    let first = S3Url::parse(&job.inputs[0])?;
+    let mut objects = upload::list(aws, &first).await?;
+    objects.retain(|(k, _)| !k.rsplit('/').next().unwrap_or(k).starts_with(['.', '_']));
+    objects.sort();
+    let (key, _) = objects
+        .first()
+        .with_context(|| format!("no objects under {first}"))?;
+    let head = upload::head_bytes(
+        aws,
+        &S3Url {
+            bucket: first.bucket.clone(),
+            key: key.clone(),
+        },
+        1 << 16,
+    )
+    .await?;
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    super::input::schema_from_line(line, &spec, &format!("s3://{}/{key}", first.bucket))
+}
+
+fn hms(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+fn dry_run(
+    job: &Job,
+    r: &EmrRun,
+    spec: &ClusterSpec,
+    inputs: &Inputs,
+    stage: &S3Url,
+    output: &S3Url,
+    local_out: &Path,
+) -> anyhow::Result<()> {
+    println!(
+        "# mapfold run --runner emr --dry-run: nothing is sent; these aws CLI commands do the same"
+    );
+    for (p, u) in &inputs.uploads {
+        println!("{}", dryrun::upload(p, u));
+    }
+    let cluster = match &r.emr.cluster {
+        Some(id) => id.clone(),
+        None => {
+            println!("{}", dryrun::create_cluster(spec));
+            "$CLUSTER_ID".to_owned()
+        }
+    };
+    let target = if r.emr.cluster.is_none()
+        && spec
+            .core
+            .instance_type
+            .split('.')
+            .next()
+            .is_some_and(|f| f.contains('g'))
+    {
+        "aarch64-unknown-linux-musl"
+    } else {
+        "x86_64-unknown-linux-musl"
+    };
+    let mut shipped = Vec::new();
+    for (path, name) in dist_bins(&r.emr.dist, target)? {
+        let sha = upload::sha256_file(&path)?;
+        let url = stage.join(&format!("bin/{sha}/{name}"));
+        println!("{}", dryrun::upload(&path, &url));
+        shipped.push(url.to_string());
+    }
+    let mut job = job.clone();
+    job.inputs = inputs.urls.clone();
+    job.output = output.to_string().trim_end_matches('/').to_owned();
+    let args = streaming_args(
+        &job,
+        &Shipped {
+            map: shipped[0].clone(),
+            combine: shipped[1].clone(),
+            reduce: shipped[2].clone(),
+        },
+    );
+    println!(
+        "{}",
+        dryrun::add_step(
+            &cluster,
+            &format!("mapfold {}", job.job.to_words().join(" ")),
+            &args
+        )
+    );
+    println!("{}", dryrun::wait_step(&cluster, "$STEP_ID"));
+    println!("{}", dryrun::download(output, local_out));
+    if r.emr.cluster.is_none() && !r.emr.keep_cluster {
+        println!("{}", dryrun::terminate(&cluster));
+    }
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! `mapfold run --runner emr`, `mapfold emr`, `mapfold upload` against moto's
+//! S3 and EMR on 127.0.0.1 (tests/emr_stack.py), whose step executor runs
+//! each step with the local runner and the binaries shipped to S3.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{bin_dir, ok, root};
+
+const SECRET: &str = "mapfoldTestSecret/9f8e7d6c5b4a3210+XyZ";
+const BUCKET: &str = "mapfold-test";
+const JOB: &str = "--value temp --key year --hist=-5:5:20";
+
+/// The test venv's Python (scripts/test makes it, with moto[server]).
+fn python() -> PathBuf {
+    let p = std::env::var_os("MAPFOLD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/test, which makes the venv with moto[server] (or set MAPFOLD_TEST_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+struct Stack {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+    home: tempfile::TempDir,
+}
+
+impl Stack {
+    fn start(hold_steps: bool) -> Self {
+        let home = tempfile::tempdir().expect("tempdir");
+        let log = home.path().join("requests.jsonl");
+        let mut cmd = Command::new(python());
+        cmd.arg(root().join("tests/emr_stack.py"))
+            .args(["--log", &log.display().to_string(), "--bucket", BUCKET])
+            .args([
+                "--mapfold",
+                &bin_dir().join("mapfold").display().to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if hold_steps {
+            cmd.arg("--hold-steps");
+        }
+        let mut child = cmd.spawn().expect("starting the moto stack");
+        let out = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(out)
+            .read_line(&mut line)
+            .expect("stack output");
+        let endpoint = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("stack did not start: {line:?}"))
+            .to_owned();
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+        Self {
+            child,
+            endpoint,
+            log,
+            home,
+        }
+    }
+
+    /// The driver with the stack's endpoint and a fake identity, and no
+    /// AWS config files of the machine (HOME is a temp dir).
+    fn mapfold(&self, args: &str) -> Command {
+        let mut c = Command::new("bash");
+        c.args([
+            "-c",
+            &format!("exec {} {args}", bin_dir().join("mapfold").display()),
+        ])
+        .current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", self.home.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAMAPFOLDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &self.endpoint)
+        .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &str) -> Output {
+        let o = self.mapfold(args).output().expect("mapfold runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!all.contains(SECRET), "the secret key was printed:\n{all}");
+        o
+    }
+
+    fn ok(&self, args: &str) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "mapfold {args} failed:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    }
+
+    fn emr_calls(&self, op: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r["emr"] == op)
+            .collect()
+    }
+
+    fn cluster_state(&self, id: &str) -> String {
+        let out = self.ok(&format!("emr describe --cluster {id}"));
+        out.lines()
+            .next()
+            .and_then(|l| l.split('\t').nth(1))
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn no_secret_in(dir: &Path) {
+    for e in std::fs::read_dir(dir).expect("ls").filter_map(Result::ok) {
+        let text = String::from_utf8_lossy(&std::fs::read(e.path()).expect("read")).into_owned();
+        assert!(
+            !text.contains(SECRET),
+            "the secret key is in {}",
+            e.path().display()
+        );
+    }
+}
+
+#[test]
+fn emr_run_gives_the_local_runners_bytes_and_cleans_up() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local = dir.path().join("local");
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {JOB} --reducers 2",
+        local.display()
+    ));
+    let emr = dir.path().join("emr");
+    let plot = dir.path().join("plot.svg");
+    let o = stack.run(&format!(
+        "run --runner emr --input fixtures/weather --output s3://{BUCKET}/out/w {JOB} --reducers 2 --local-output {} --poll-seconds 0.1 --plot {}",
+        emr.display(),
+        plot.display()
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    for part in ["part-00000", "part-00001"] {
+        assert_eq!(
+            std::fs::read(local.join(part)).expect("local"),
+            std::fs::read(emr.join(part)).expect("emr"),
+            "{part}"
+        );
+    }
+    assert!(emr.join("_SUCCESS").exists() && plot.exists());
+    // The cluster it made carried an idle timeout and was terminated.
+    let runs = stack.emr_calls("RunJobFlow");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0]["body"]["AutoTerminationPolicy"]["IdleTimeout"],
+        1800
+    );
+    assert_eq!(runs[0]["body"]["Tags"][0]["Key"], "mapfold");
+    let id = err
+        .split("created cluster ")
+        .nth(1)
+        .and_then(|s| s.split(':').next())
+        .expect("cluster id in output")
+        .to_owned();
+    assert!(err.contains(&format!("terminated cluster {id}")), "{err}");
+    assert_eq!(stack.cluster_state(&id), "TERMINATED");
+    // The step is the hadoop runner's argument list, with the binaries from S3.
+    let steps = stack.emr_calls("AddJobFlowSteps");
+    let args = &steps[0]["body"]["Steps"][0]["HadoopJarStep"]["Args"];
+    assert_eq!(
+        steps[0]["body"]["Steps"][0]["HadoopJarStep"]["Jar"],
+        "command-runner.jar"
+    );
+    assert_eq!(args[0], "hadoop-streaming");
+    let files = args
+        .as_array()
+        .expect("args")
+        .iter()
+        .position(|a| a == "-files")
+        .expect("-files");
+    let shipped = args[files + 1].as_str().expect("str");
+    assert!(
+        shipped.contains("/mapfold-staging/bin/") && shipped.contains("#mapfold-map,"),
+        "{shipped}"
+    );
+    // The manifest records the run, without secrets.
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(emr.join("_mapfold.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(m["runner"], "emr");
+    assert_eq!(m["extra"]["cluster_id"], id.as_str());
+    assert_eq!(m["extra"]["release_label"], "emr-7.14.0");
+    assert_eq!(m["counters"]["lines_in"], 1443);
+    no_secret_in(&emr);
+}
+
+#[test]
+fn a_failing_step_shows_the_mappers_message() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = stack.run(&format!(
+        "run --runner emr --input fixtures/bad/short-rows.csv --output s3://{BUCKET}/out/bad {JOB} --local-output {}/bad --poll-seconds 0.1",
+        dir.path().display()
+    ));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("failed: Unknown Error.: Streaming Command Failed!"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 of 5 input lines are malformed"),
+        "the mapper's own message: {err}"
+    );
+    assert!(err.contains("5 fields where the schema has 6"), "{err}");
+    assert!(err.contains("/containers/"), "names the task log: {err}");
+    assert!(err.contains("terminated cluster"), "{err}");
+    assert!(!dir.path().join("bad").exists());
+}
+
+#[test]
+fn sigint_while_waiting_terminates_the_cluster_it_created() {
+    let stack = Stack::start(true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = stack
+        .mapfold(&format!(
+            "run --runner emr --input fixtures/weather/0.csv --output s3://{BUCKET}/out/int {JOB} --local-output {}/x --poll-seconds 0.1",
+            dir.path().display()
+        ))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while stack.emr_calls("AddJobFlowSteps").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the step was never added"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("interrupted"), "{err}");
+    let id = err
+        .split("terminated cluster ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .expect("says which cluster")
+        .to_owned();
+    assert_eq!(stack.cluster_state(&id), "TERMINATED");
+    assert!(!err.contains(SECRET));
+}
+
+#[test]
+fn upload_skips_what_is_there_and_verifies_multipart() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.bin");
+    let data: Vec<u8> = (0..12u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&big, &data).expect("write");
+    let first = stack.ok(&format!(
+        "upload fixtures/weather {} s3://{BUCKET}/up/ --part-size 5 --quiet",
+        big.display()
+    ));
+    assert!(
+        first.contains(&format!(
+            "uploaded s3://{BUCKET}/up/big.bin (12582912 bytes, 3 parts, verified)"
+        )),
+        "{first}"
+    );
+    assert!(
+        first.contains(&format!("uploaded s3://{BUCKET}/up/weather/0.csv")),
+        "{first}"
+    );
+    let reqs = stack.requests();
+    let parts = reqs
+        .iter()
+        .filter(|r| {
+            r["method"] == "PUT"
+                && r["query"]
+                    .as_str()
+                    .is_some_and(|q| q.contains("partNumber"))
+        })
+        .count();
+    assert_eq!(parts, 3, "three parts of 5, 5 and 2 MiB");
+    let before = reqs.len();
+    let second = stack.run(&format!(
+        "upload fixtures/weather {} s3://{BUCKET}/up/ --part-size 5 --quiet",
+        big.display()
+    ));
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("4 already there"));
+    let again = &stack.requests()[before..];
+    assert!(!again.is_empty());
+    assert!(
+        again.iter().all(|r| r["method"] == "HEAD"),
+        "the second upload sent only HEADs: {again:?}"
+    );
+}
+
+#[test]
+fn cluster_commands_and_dry_runs() {
+    let stack = Stack::start(false);
+    let id = stack
+        .ok("emr create-cluster --name nightly --core-type m7g.xlarge --core-count 3 --spot 0.12 --idle-timeout 45 --tag team=data")
+        .trim()
+        .to_owned();
+    assert!(id.starts_with("j-"), "{id}");
+    let body = &stack.emr_calls("RunJobFlow")[0]["body"];
+    assert_eq!(body["AutoTerminationPolicy"]["IdleTimeout"], 2700);
+    assert_eq!(body["Instances"]["InstanceGroups"][1]["Market"], "SPOT");
+    assert_eq!(body["Instances"]["InstanceGroups"][1]["BidPrice"], "0.12");
+    assert_eq!(body["ServiceRole"], "EMR_DefaultRole");
+    assert_eq!(body["JobFlowRole"], "EMR_EC2_DefaultRole");
+    stack.ok(&format!(
+        "emr add-nodes --cluster {id} --instance-type m7g.2xlarge --count 4"
+    ));
+    let described = stack.ok(&format!("emr describe --cluster {id}"));
+    assert!(
+        described.contains("group\tTASK\t4 x m7g.2xlarge"),
+        "{described}"
+    );
+    assert!(described.contains("tag\tteam=data"), "{described}");
+    let listed = stack.ok("emr list");
+    assert!(
+        listed.lines().any(|l| l.starts_with(&format!("{id}\t"))),
+        "{listed}"
+    );
+    stack.ok(&format!("emr terminate --cluster {id}"));
+    assert_eq!(stack.cluster_state(&id), "TERMINATED");
+    assert!(!stack.ok("emr list").contains(&id));
+
+    // Dry runs send nothing and print aws CLI commands.
+    let before = stack.requests().len();
+    let dry = stack.ok(&format!(
+        "run --runner emr --dry-run --input fixtures/weather --output s3://{BUCKET}/out/dry {JOB}"
+    ));
+    for want in [
+        "aws s3 cp fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/weather/0.csv",
+        "aws emr create-cluster --name mapfold --release-label emr-7.14.0",
+        "--auto-termination-policy IdleTimeout=1800",
+        "aws emr add-steps --cluster-id '$CLUSTER_ID' --steps",
+        "\"command-runner.jar\"",
+        "aws emr terminate-clusters --cluster-ids '$CLUSTER_ID'",
+    ] {
+        assert!(dry.contains(want), "missing {want:?} in\n{dry}");
+    }
+    assert!(
+        stack
+            .ok("emr create-cluster --dry-run")
+            .starts_with("aws emr create-cluster")
+    );
+    assert!(
+        stack
+            .ok(&format!(
+                "upload --dry-run fixtures/weather s3://{BUCKET}/x/"
+            ))
+            .contains("aws s3 cp")
+    );
+    assert_eq!(stack.requests().len(), before, "dry runs sent requests");
+}
+
+#[test]
+fn graviton_clusters_get_the_aarch64_binaries() {
+    let stack = Stack::start(true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = stack
+        .mapfold(&format!(
+            "run --runner emr --core-type m7g.xlarge --input fixtures/weather/0.csv --output s3://{BUCKET}/out/arm {JOB} --local-output {}/arm --poll-seconds 0.1",
+            dir.path().display()
+        ))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while stack.emr_calls("AddJobFlowSteps").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the step was never added"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("binaries: aarch64-unknown-linux-musl (AARCH64)"),
+        "{err}"
+    );
+    let args = stack.emr_calls("AddJobFlowSteps")[0]["body"]["Steps"][0]["HadoopJarStep"]["Args"]
+        .to_string();
+    let sha = crate::util::ok("sha256sum dist/aarch64-unknown-linux-musl/mapfold-map | cut -c1-64");
+    assert!(
+        args.contains(&format!("bin/{}/mapfold-map#mapfold-map", sha.trim())),
+        "content-addressed: {args}"
+    );
+}
