@@ -119,6 +119,24 @@ impl JobArgs {
     }
 }
 
+/// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a
+/// variable (in double quotes) so printed commands can use placeholders.
+pub fn shell_word(w: &str) -> String {
+    let var = w.strip_prefix('$').is_some_and(|v| {
+        !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    if var {
+        format!("\"{w}\"")
+    } else if !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,#@%+".contains(&b))
+    {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
 /// True when the error is a closed downstream pipe (`| head`): not a failure.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

@@ -6,17 +6,7 @@ use std::path::Path;
 use crate::aws::S3Url;
 use crate::cluster::{ClusterSpec, Group, TAG};
 
-/// A word quoted for a POSIX shell, only when it needs it.
-pub fn sh(w: &str) -> String {
-    if !w.is_empty()
-        && w.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
-    {
-        w.to_owned()
-    } else {
-        format!("'{}'", w.replace('\'', "'\\''"))
-    }
-}
+pub use mapfold_core::cli::shell_word as sh;
 
 fn group(role: &str, g: &Group) -> String {
     let mut s = format!(

@@ -218,14 +218,14 @@ mod tests {
     };
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
-    fn step(state: StepState) -> DescribeStepOutput {
+    fn with_status(status: StepStatus) -> DescribeStepOutput {
         DescribeStepOutput::builder()
-            .step(
-                Step::builder()
-                    .status(StepStatus::builder().state(state).build())
-                    .build(),
-            )
+            .step(Step::builder().status(status).build())
             .build()
+    }
+
+    fn step(state: StepState) -> DescribeStepOutput {
+        with_status(StepStatus::builder().state(state).build())
     }
 
     fn cluster(state: ClusterState) -> DescribeClusterOutput {
@@ -276,24 +276,18 @@ mod tests {
     #[tokio::test]
     async fn failed_with_details() {
         let steps = mock!(aws_sdk_emr::Client::describe_step).then_output(|| {
-            DescribeStepOutput::builder()
-                .step(
-                    Step::builder()
-                        .status(
-                            StepStatus::builder()
-                                .state(StepState::Failed)
-                                .failure_details(
-                                    FailureDetails::builder()
-                                        .reason("Unknown Error.")
-                                        .message("Streaming Command Failed!")
-                                        .log_file("s3://logs/j-1/steps/s-1/stderr.gz")
-                                        .build(),
-                                )
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
+            with_status(
+                StepStatus::builder()
+                    .state(StepState::Failed)
+                    .failure_details(
+                        FailureDetails::builder()
+                            .reason("Unknown Error.")
+                            .message("Streaming Command Failed!")
+                            .log_file("s3://logs/j-1/steps/s-1/stderr.gz")
+                            .build(),
+                    )
+                    .build(),
+            )
         });
         let client = mock_client!(aws_sdk_emr, RuleMode::MatchAny, [&steps]);
         let end = wait(&client, "j-1", "s-1", FAST, |_, _| {})
@@ -349,22 +343,16 @@ mod tests {
     #[tokio::test]
     async fn cancelled_and_cluster_terminated_with_errors() {
         let steps = mock!(aws_sdk_emr::Client::describe_step).then_output(|| {
-            DescribeStepOutput::builder()
-                .step(
-                    Step::builder()
-                        .status(
-                            StepStatus::builder()
-                                .state(StepState::Cancelled)
-                                .state_change_reason(
-                                    StepStateChangeReason::builder()
-                                        .message("Job terminated")
-                                        .build(),
-                                )
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
+            with_status(
+                StepStatus::builder()
+                    .state(StepState::Cancelled)
+                    .state_change_reason(
+                        StepStateChangeReason::builder()
+                            .message("Job terminated")
+                            .build(),
+                    )
+                    .build(),
+            )
         });
         let client = mock_client!(aws_sdk_emr, RuleMode::MatchAny, [&steps]);
         let end = wait(&client, "j-1", "s-1", FAST, |_, _| {})

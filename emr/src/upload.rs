@@ -133,22 +133,25 @@ fn read_range(p: &Path, start: u64, len: u64) -> anyhow::Result<Vec<u8>> {
 
 /// True when `url` already holds this content (size and recorded SHA-256).
 pub async fn is_current(aws: &Aws, url: &S3Url, size: u64, sha: &str) -> bool {
-    match aws
-        .s3
+    head(aws, url).await.is_ok_and(|h| {
+        h.content_length() == Some(size as i64)
+            && h.metadata()
+                .and_then(|m| m.get(SHA_KEY))
+                .is_some_and(|s| s == sha)
+    })
+}
+
+async fn head(
+    aws: &Aws,
+    url: &S3Url,
+) -> anyhow::Result<aws_sdk_s3::operation::head_object::HeadObjectOutput> {
+    aws.s3
         .head_object()
         .bucket(&url.bucket)
         .key(&url.key)
         .send()
         .await
-    {
-        Ok(h) => {
-            h.content_length() == Some(size as i64)
-                && h.metadata()
-                    .and_then(|m| m.get(SHA_KEY))
-                    .is_some_and(|s| s == sha)
-        }
-        Err(_) => false,
-    }
+        .map_err(|e| anyhow::anyhow!("checking {url}: {}", describe(&e)))
 }
 
 /// Uploads every `(file, url)`, with one progress bar over all bytes.
@@ -213,14 +216,7 @@ async fn upload_one(
         put_multipart(aws, path, url, size, &sha, o, bar).await?
     };
     // What S3 now holds must be what we sent.
-    let h = aws
-        .s3
-        .head_object()
-        .bucket(&url.bucket)
-        .key(&url.key)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("checking {url}: {}", describe(&e)))?;
+    let h = head(aws, url).await?;
     if h.content_length() != Some(size as i64) {
         bail!(
             "{url}: S3 reports {:?} bytes, {size} were sent",
@@ -404,39 +400,26 @@ pub async fn download_dir(
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let p = prefix.dir();
     let mut names = Vec::new();
-    let mut pages = aws
-        .s3
-        .list_objects_v2()
-        .bucket(&p.bucket)
-        .prefix(&p.key)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| anyhow::anyhow!("listing {p}: {}", describe(&e)))?;
-        for obj in page.contents() {
-            let Some(key) = obj.key() else { continue };
-            let name = key.rsplit('/').next().unwrap_or(key);
-            if name.is_empty() || !keep(name) {
-                continue;
-            }
-            let body = aws
-                .s3
-                .get_object()
-                .bucket(&p.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!("downloading s3://{}/{key}: {}", p.bucket, describe(&e))
-                })?
-                .body
-                .collect()
-                .await
-                .with_context(|| format!("reading s3://{}/{key}", p.bucket))?
-                .into_bytes();
-            std::fs::write(dir.join(name), &body).with_context(|| format!("writing {name}"))?;
-            names.push(name.to_owned());
+    for (key, _) in list(aws, &p).await? {
+        let name = key.rsplit('/').next().unwrap_or(&key);
+        if name.is_empty() || !keep(name) {
+            continue;
         }
+        let body = aws
+            .s3
+            .get_object()
+            .bucket(&p.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("downloading s3://{}/{key}: {}", p.bucket, describe(&e)))?
+            .body
+            .collect()
+            .await
+            .with_context(|| format!("reading s3://{}/{key}", p.bucket))?
+            .into_bytes();
+        std::fs::write(dir.join(name), &body).with_context(|| format!("writing {name}"))?;
+        names.push(name.to_owned());
     }
     names.sort();
     Ok(names)

@@ -34,18 +34,7 @@ fn each_bad_input_has_exact_counters() {
             f.display()
         ));
         let err = String::from_utf8_lossy(&o.stdout);
-        for (i, n) in [
-            "lines_in",
-            "blank",
-            "header",
-            "malformed",
-            "filtered",
-            "nonfinite",
-            "used",
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (i, n) in crate::util::COUNTERS.iter().enumerate() {
             let line = format!("reporter:counter:mapfold,{n},{}", want[i]);
             assert!(
                 err.lines().any(|l| l == line),

@@ -128,6 +128,24 @@ impl Stack {
             .collect()
     }
 
+    /// Starts the driver in the background and returns once its step is added.
+    fn spawn_until_step(&self, args: &str) -> Child {
+        let child = self
+            .mapfold(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let start = Instant::now();
+        while self.emr_calls("AddJobFlowSteps").is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the step was never added"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child
+    }
+
     fn cluster_state(&self, id: &str) -> String {
         let out = self.ok(&format!("emr describe --cluster {id}"));
         out.lines()
@@ -258,22 +276,10 @@ fn a_failing_step_shows_the_mappers_message() {
 fn sigint_while_waiting_terminates_the_cluster_it_created() {
     let stack = Stack::start(true);
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = stack
-        .mapfold(&format!(
+    let child = stack.spawn_until_step(&format!(
             "run --runner emr --input fixtures/weather/0.csv --output s3://{BUCKET}/out/int {JOB} --local-output {}/x --poll-seconds 0.1",
             dir.path().display()
-        ))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    while stack.emr_calls("AddJobFlowSteps").is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the step was never added"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    ));
     std::thread::sleep(Duration::from_millis(500));
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -384,9 +390,9 @@ fn cluster_commands_and_dry_runs() {
         "aws s3 cp fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/weather/0.csv",
         "aws emr create-cluster --name mapfold --release-label emr-7.14.0",
         "--auto-termination-policy IdleTimeout=1800",
-        "aws emr add-steps --cluster-id '$CLUSTER_ID' --steps",
+        "aws emr add-steps --cluster-id \"$CLUSTER_ID\" --steps",
         "\"command-runner.jar\"",
-        "aws emr terminate-clusters --cluster-ids '$CLUSTER_ID'",
+        "aws emr terminate-clusters --cluster-ids \"$CLUSTER_ID\"",
     ] {
         assert!(dry.contains(want), "missing {want:?} in\n{dry}");
     }
@@ -409,22 +415,10 @@ fn cluster_commands_and_dry_runs() {
 fn graviton_clusters_get_the_aarch64_binaries() {
     let stack = Stack::start(true);
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = stack
-        .mapfold(&format!(
+    let child = stack.spawn_until_step(&format!(
             "run --runner emr --core-type m7g.xlarge --input fixtures/weather/0.csv --output s3://{BUCKET}/out/arm {JOB} --local-output {}/arm --poll-seconds 0.1",
             dir.path().display()
-        ))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    while stack.emr_calls("AddJobFlowSteps").is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the step was never added"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    ));
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();

@@ -87,20 +87,22 @@ pub fn parse_reduced(out: &str) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The line counters, in wire order.
+pub const COUNTERS: [&str; 7] = [
+    "lines_in",
+    "blank",
+    "header",
+    "malformed",
+    "filtered",
+    "nonfinite",
+    "used",
+];
+
 /// The counters line of reducer output, as the 7 numbers in wire order.
 pub fn counters(out: &str) -> [u64; 7] {
     let m = parse_reduced(out);
     let c = &m.get("").expect("a counters record under the empty key")["counters"];
-    [
-        "lines_in",
-        "blank",
-        "header",
-        "malformed",
-        "filtered",
-        "nonfinite",
-        "used",
-    ]
-    .map(|k| c[k].as_u64().expect("counter is a number"))
+    COUNTERS.map(|k| c[k].as_u64().expect("counter is a number"))
 }
 
 pub const PIPE: &str = "LC_ALL=C sort | mapfold-combine | mapfold-reduce";

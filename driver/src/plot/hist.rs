@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::Reduced;
-use super::{ACCENT, BAR, Options, de, header, log_tick, thousands, y_of};
+use super::{ACCENT, BAR, Options, de, header, legend, log_tick, thousands, y_of};
 
 struct Bins {
     lo: f64,
@@ -148,14 +148,7 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(de)?
             .label(format!("normal fit: mean {:.4}, sd {:.4}", f.0, f.1))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], ACCENT.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(de)?;
+        legend(&mut chart)?;
     }
     Ok(())
 }

@@ -226,3 +226,17 @@ pub(crate) fn header<DB: DrawingBackend>(
     .map_err(de)?;
     Ok(rest)
 }
+
+/// The legend, top right, the same on every kind.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> anyhow::Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(de)
+}

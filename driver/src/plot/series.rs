@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::data::Reduced;
 use super::decimate::m4;
-use super::{BAR, Options, Stat, de, header, thousands};
+use super::{BAR, Options, Stat, de, header, legend, thousands};
 
 /// Columns of plot area that the line is decimated to.
 fn columns(o: &Options) -> usize {
@@ -152,13 +152,6 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(de)?
         .label(stat)
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BAR.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(de)?;
+    legend(&mut chart)?;
     Ok(())
 }

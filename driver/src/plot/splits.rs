@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::Reduced;
-use super::{BAD, MUTED, Options, de, header, thousands};
+use super::{BAD, MUTED, Options, de, header, legend, thousands};
 
 const OTHER: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
 
@@ -142,13 +142,6 @@ pub fn draw<DB: DrawingBackend>(
                 Rectangle::new([(x, y - 5), (x + 20, y + 5)], legend_colour.filled())
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(de)?;
+    legend(&mut chart)?;
     Ok(())
 }

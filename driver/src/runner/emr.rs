@@ -90,6 +90,16 @@ pub fn cluster_spec(
     Ok(s)
 }
 
+/// Where everything goes: decided before any request is sent, so a dry
+/// run prints exactly what a real run does.
+struct Plan {
+    spec: ClusterSpec,
+    inputs: Inputs,
+    stage: S3Url,
+    output: S3Url,
+    local_out: PathBuf,
+}
+
 /// Local inputs and where they go in S3; S3 inputs as they are.
 struct Inputs {
     uploads: Vec<(PathBuf, S3Url)>,
@@ -129,19 +139,57 @@ fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
     Ok(Inputs { uploads, urls })
 }
 
-/// The static binaries for `target`, from `dist`.
-fn dist_bins(dist: &Path, target: &str) -> anyhow::Result<[(PathBuf, &'static str); 3]> {
+/// A static binary and its content-addressed home under the stage.
+struct ShippedBin {
+    path: PathBuf,
+    name: &'static str,
+    sha256: String,
+    url: S3Url,
+}
+
+/// The static binaries for `target` from `dist`, each at
+/// `STAGE/bin/<sha256>/<name>`.
+fn shipped_bins(dist: &Path, target: &str, stage: &S3Url) -> anyhow::Result<Vec<ShippedBin>> {
     let dir = dist.join(target);
-    let names = ["mapfold-map", "mapfold-combine", "mapfold-reduce"];
-    for n in names {
-        if !dir.join(n).is_file() {
-            bail!(
-                "{} is missing: build the static binaries with scripts/build-static (or pass --dist DIR)",
-                dir.join(n).display()
-            );
-        }
-    }
-    Ok(names.map(|n| (dir.join(n), n)))
+    ["mapfold-map", "mapfold-combine", "mapfold-reduce"]
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(name);
+            if !path.is_file() {
+                bail!("{} is missing: build the static binaries with scripts/build-static (or pass --dist DIR)", path.display());
+            }
+            let sha256 = upload::sha256_file(&path)?;
+            let url = stage.join(&format!("bin/{sha256}/{name}"));
+            Ok(ShippedBin { path, name, sha256, url })
+        })
+        .collect()
+}
+
+/// The job as the step runs it (S3 inputs and output) and the step's
+/// streaming arguments: the hadoop runner's, with `-files` from S3.
+fn step_job(
+    job: &Job,
+    input_urls: &[String],
+    output: &S3Url,
+    bins: &[ShippedBin],
+) -> (Job, Vec<String>) {
+    let mut job = job.clone();
+    job.inputs = input_urls.to_vec();
+    job.output = output.to_string().trim_end_matches('/').to_owned();
+    let url = |i: usize| bins[i].url.to_string();
+    let args = streaming_args(
+        &job,
+        &Shipped {
+            map: url(0),
+            combine: url(1),
+            reduce: url(2),
+        },
+    );
+    (job, args)
+}
+
+fn step_name(job: &Job) -> String {
+    format!("mapfold {}", job.job.to_words().join(" "))
 }
 
 pub fn run(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
@@ -180,15 +228,20 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
         );
     }
     let default_logs = format!("s3://{}/mapfold-logs/", output.bucket);
-    let spec = cluster_spec(&r.cluster, Some(default_logs))?;
-    let inputs = plan_inputs(job, &stage)?;
+    let plan = Plan {
+        spec: cluster_spec(&r.cluster, Some(default_logs))?,
+        inputs: plan_inputs(job, &stage)?,
+        stage,
+        output,
+        local_out,
+    };
     if r.aws.dry_run {
-        return dry_run(job, r, &spec, &inputs, &stage, &output, &local_out);
+        return dry_run(job, r, &plan);
     }
     let aws = Aws::load(&aws_opts(&r.aws)).await?;
     let mut created: Option<String> = None;
     let result = tokio::select! {
-        res = job_on_emr(&aws, job, r, &spec, &inputs, &stage, &output, &local_out, &mut created) => res,
+        res = job_on_emr(&aws, job, r, &plan, &mut created) => res,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
     };
     let keep = r.emr.keep_cluster && result.is_ok();
@@ -196,7 +249,7 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
         if keep {
             eprintln!(
                 "mapfold: kept cluster {id} (--keep-cluster); it ends itself after {} min idle",
-                spec.idle_timeout.as_secs() / 60
+                plan.spec.idle_timeout.as_secs() / 60
             );
         } else {
             match cluster::terminate(&aws, &id).await {
@@ -204,7 +257,7 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
                 Err(e) => eprintln!(
                     "mapfold: could NOT terminate cluster {id}: {e:#}\n  terminate it yourself: {} (it also ends itself after {} min idle)",
                     dryrun::terminate(&id),
-                    spec.idle_timeout.as_secs() / 60
+                    plan.spec.idle_timeout.as_secs() / 60
                 ),
             }
         }
@@ -212,18 +265,20 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn job_on_emr(
     aws: &Aws,
     job: &Job,
     r: &EmrRun,
-    spec: &ClusterSpec,
-    inputs: &Inputs,
-    stage: &S3Url,
-    output: &S3Url,
-    local_out: &Path,
+    plan: &Plan,
     created: &mut Option<String>,
 ) -> anyhow::Result<()> {
+    let Plan {
+        spec,
+        inputs,
+        stage,
+        output,
+        local_out,
+    } = plan;
     let t0 = Instant::now();
     let say = |m: String| {
         if !r.quiet {
@@ -246,9 +301,8 @@ async fn job_on_emr(
         ));
     }
     let mut job = job.clone();
-    job.inputs = inputs.urls.clone();
-    job.output = output.to_string().trim_end_matches('/').to_owned();
     if job.job.schema.is_none() {
+        job.inputs = inputs.urls.clone();
         job.job.schema = s3_schema(aws, &job).await?;
     }
     if !upload::list(aws, output)
@@ -308,38 +362,31 @@ async fn job_on_emr(
     };
     let arch = cluster::architecture(aws, &release, &instance_type).await?;
     let target = cluster::target_for(&arch)?;
-    let bins = dist_bins(&r.emr.dist, target)?;
-    let mut binaries = Vec::new();
-    let mut shipped = Vec::new();
-    for (path, name) in &bins {
-        let sha = upload::sha256_file(path)?;
-        let url = stage.join(&format!("bin/{sha}/{name}"));
-        upload::upload_all(
-            aws,
-            &[(path.clone(), url.clone())],
-            &upload::Options {
-                quiet: true,
-                ..uopts.clone()
-            },
-        )
-        .await?;
-        binaries.push(Binary {
-            name: (*name).to_owned(),
-            path: url.to_string(),
-            sha256: sha,
-        });
-        shipped.push(url.to_string());
-    }
-    say(format!("binaries: {target} ({arch}) in {stage}bin/"));
-    let args = streaming_args(
-        &job,
-        &Shipped {
-            map: shipped[0].clone(),
-            combine: shipped[1].clone(),
-            reduce: shipped[2].clone(),
+    let bins = shipped_bins(&r.emr.dist, target, stage)?;
+    let to_ship: Vec<(PathBuf, S3Url)> = bins
+        .iter()
+        .map(|b| (b.path.clone(), b.url.clone()))
+        .collect();
+    upload::upload_all(
+        aws,
+        &to_ship,
+        &upload::Options {
+            quiet: true,
+            ..uopts.clone()
         },
-    );
-    let name = format!("mapfold {}", job.job.to_words().join(" "));
+    )
+    .await?;
+    let binaries: Vec<Binary> = bins
+        .iter()
+        .map(|b| Binary {
+            name: b.name.to_owned(),
+            path: b.url.to_string(),
+            sha256: b.sha256.clone(),
+        })
+        .collect();
+    say(format!("binaries: {target} ({arch}) in {stage}bin/"));
+    let (job, args) = step_job(&job, &inputs.urls, output, &bins);
+    let name = step_name(&job);
     let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
     let t_submit = t0.elapsed().as_secs_f64();
     let spinner = if r.quiet {
@@ -493,15 +540,14 @@ fn hms(d: Duration) -> String {
     }
 }
 
-fn dry_run(
-    job: &Job,
-    r: &EmrRun,
-    spec: &ClusterSpec,
-    inputs: &Inputs,
-    stage: &S3Url,
-    output: &S3Url,
-    local_out: &Path,
-) -> anyhow::Result<()> {
+fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
+    let Plan {
+        spec,
+        inputs,
+        stage,
+        output,
+        local_out,
+    } = plan;
     println!(
         "# mapfold run --runner emr --dry-run: nothing is sent; these aws CLI commands do the same"
     );
@@ -515,44 +561,26 @@ fn dry_run(
             "$CLUSTER_ID".to_owned()
         }
     };
-    let target = if r.emr.cluster.is_none()
-        && spec
-            .core
-            .instance_type
-            .split('.')
-            .next()
-            .is_some_and(|f| f.contains('g'))
-    {
+    // A real run asks EMR (ListSupportedInstanceTypes); offline, Graviton
+    // types have a `g` after the generation digit (m7g, c7gn, im4gn; not g4dn).
+    let graviton = |t: &str| {
+        let family = t.split('.').next().unwrap_or(t);
+        family
+            .find(|c: char| c.is_ascii_digit())
+            .is_some_and(|i| family[i..].contains('g'))
+    };
+    let target = if r.emr.cluster.is_none() && graviton(&spec.core.instance_type) {
         "aarch64-unknown-linux-musl"
     } else {
         "x86_64-unknown-linux-musl"
     };
-    let mut shipped = Vec::new();
-    for (path, name) in dist_bins(&r.emr.dist, target)? {
-        let sha = upload::sha256_file(&path)?;
-        let url = stage.join(&format!("bin/{sha}/{name}"));
-        println!("{}", dryrun::upload(&path, &url));
-        shipped.push(url.to_string());
+    println!("# binaries for {target} (from the instance type's name; a real run asks EMR)");
+    let bins = shipped_bins(&r.emr.dist, target, stage)?;
+    for b in &bins {
+        println!("{}", dryrun::upload(&b.path, &b.url));
     }
-    let mut job = job.clone();
-    job.inputs = inputs.urls.clone();
-    job.output = output.to_string().trim_end_matches('/').to_owned();
-    let args = streaming_args(
-        &job,
-        &Shipped {
-            map: shipped[0].clone(),
-            combine: shipped[1].clone(),
-            reduce: shipped[2].clone(),
-        },
-    );
-    println!(
-        "{}",
-        dryrun::add_step(
-            &cluster,
-            &format!("mapfold {}", job.job.to_words().join(" ")),
-            &args
-        )
-    );
+    let (job, args) = step_job(job, &inputs.urls, output, &bins);
+    println!("{}", dryrun::add_step(&cluster, &step_name(&job), &args));
     println!("{}", dryrun::wait_step(&cluster, "$STEP_ID"));
     println!("{}", dryrun::download(output, local_out));
     if r.emr.cluster.is_none() && !r.emr.keep_cluster {

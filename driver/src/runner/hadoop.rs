@@ -89,22 +89,7 @@ pub fn streaming_jar(flag: Option<&str>) -> anyhow::Result<String> {
 
 /// The full command line, quoted for a shell (for --print-command).
 pub fn shell_line(jar: &str, args: &[String]) -> String {
-    let sh = |w: &str| {
-        let var = w.strip_prefix('$').is_some_and(|v| {
-            !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-        if var {
-            return format!("\"{w}\"");
-        }
-        if !w.is_empty()
-            && w.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,#@%+".contains(&b))
-        {
-            w.to_owned()
-        } else {
-            format!("'{}'", w.replace('\'', "'\\''"))
-        }
-    };
+    let sh = mapfold_core::cli::shell_word;
     std::iter::once("hadoop jar".to_owned())
         .chain(std::iter::once(sh(jar)))
         .chain(args.iter().map(|a| sh(a)))
