@@ -226,6 +226,40 @@ fn existing_output_is_refused_unless_overwrite() {
 }
 
 #[test]
+fn the_manifest_records_when_the_job_started() {
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bins = dir.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    let bins = wrapped(&bins, "sleep 1.5");
+    let out = dir.path().join("out");
+    let before = unix_now();
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather/0.csv --output {} {JOB} --bin-dir {bins}",
+        out.display()
+    ));
+    let after = unix_now();
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("_mapfold.json")).expect("manifest"),
+    )
+    .expect("json");
+    let t = &m["timings"];
+    let started = t["started_unix"].as_u64().expect("started_unix");
+    // The start, not the time the manifest was written (1.5 s later).
+    assert!(
+        before <= started && started < after,
+        "{before} <= {started} < {after}"
+    );
+    assert!(t["total_seconds"].as_f64().expect("total") >= 1.5, "{t}");
+    assert!(t["map_seconds"].as_f64().expect("map") >= 1.5, "{t}");
+}
+
+#[test]
 fn counters_reconcile_with_the_input_and_the_manifest_records_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");

@@ -10,7 +10,7 @@
 //! cluster this run created, and says so.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -475,15 +475,7 @@ async fn job_on_emr(
         binaries,
         inputs: inputs_listed,
         counters: counters_json(&counters),
-        timings: Timings {
-            started_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            map_seconds: t_submit,
-            reduce_seconds: t_wait,
-            commit_seconds: 0.0,
-            total_seconds: 0.0,
-        },
+        timings: Timings::since(t0, t_submit, t_wait),
         extra,
         ..Manifest::default()
     };

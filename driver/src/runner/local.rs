@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -137,15 +137,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     let t_commit = Instant::now();
     std::fs::write(staging.dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
     let mut m = manifest(&ctx, &maps, &reduces, &counters)?;
-    m.timings = Timings {
-        started_unix: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        map_seconds: t_map,
-        reduce_seconds: t_reduce,
-        commit_seconds: 0.0,
-        total_seconds: 0.0,
-    };
+    m.timings = Timings::since(t0, t_map, t_reduce);
     m.outputs = list_outputs(&staging.dir)?;
     m.timings.commit_seconds = t_commit.elapsed().as_secs_f64();
     m.timings.total_seconds = t0.elapsed().as_secs_f64();

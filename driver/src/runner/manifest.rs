@@ -2,6 +2,7 @@
 //! compared (same binaries? same inputs? same counters?) and plotted.
 
 use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,25 @@ pub struct Timings {
     pub reduce_seconds: f64,
     pub commit_seconds: f64,
     pub total_seconds: f64,
+}
+
+impl Timings {
+    /// A job's timings so far: when it started (Unix seconds, from the
+    /// `Instant` taken at its start, not the time of writing), its map and
+    /// reduce phases, and its total until now.
+    pub fn since(started: Instant, map_seconds: f64, reduce_seconds: f64) -> Self {
+        let elapsed = started.elapsed();
+        Self {
+            started_unix: SystemTime::now()
+                .checked_sub(elapsed)
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs()),
+            map_seconds,
+            reduce_seconds,
+            commit_seconds: 0.0,
+            total_seconds: elapsed.as_secs_f64(),
+        }
+    }
 }
 
 /// SHA-256 of a file, hex.
