@@ -533,23 +533,16 @@ fn hms(d: Duration) -> String {
 }
 
 fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
-    let Plan {
-        spec,
-        inputs,
-        stage,
-        output,
-        local_out,
-    } = plan;
     println!(
         "# mapfold run --runner emr --dry-run: nothing is sent; these aws CLI commands do the same"
     );
-    for (p, u) in &inputs.uploads {
+    for (p, u) in &plan.inputs.uploads {
         println!("{}", dryrun::upload(p, u));
     }
     let cluster = match &r.emr.cluster {
         Some(id) => id.clone(),
         None => {
-            println!("{}", dryrun::create_cluster(spec));
+            println!("{}", dryrun::create_cluster(&plan.spec));
             "$CLUSTER_ID".to_owned()
         }
     };
@@ -561,20 +554,20 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
             .find(|c: char| c.is_ascii_digit())
             .is_some_and(|i| family[i..].contains('g'))
     };
-    let target = if r.emr.cluster.is_none() && graviton(&spec.core.instance_type) {
+    let target = if r.emr.cluster.is_none() && graviton(&plan.spec.core.instance_type) {
         "aarch64-unknown-linux-musl"
     } else {
         "x86_64-unknown-linux-musl"
     };
     println!("# binaries for {target} (from the instance type's name; a real run asks EMR)");
-    let bins = shipped_bins(&r.emr.dist, target, stage)?;
+    let bins = shipped_bins(&r.emr.dist, target, &plan.stage)?;
     for b in &bins {
         println!("{}", dryrun::upload(&b.path, &b.url));
     }
-    let (job, args) = step_job(job, &inputs.urls, output, &bins);
+    let (job, args) = step_job(job, &plan.inputs.urls, &plan.output, &bins);
     println!("{}", dryrun::add_step(&cluster, &step_name(&job), &args));
     println!("{}", dryrun::wait_step(&cluster, "$STEP_ID"));
-    println!("{}", dryrun::download(output, local_out));
+    println!("{}", dryrun::download(&plan.output, &plan.local_out));
     if r.emr.cluster.is_none() && !r.emr.keep_cluster {
         println!("{}", dryrun::terminate(&cluster));
     }
