@@ -11,6 +11,7 @@
 
 pub mod agg;
 pub mod counters;
+mod decimal;
 pub mod error;
 pub mod fold;
 pub mod key;

@@ -139,6 +139,16 @@ fn zero_bytes(x: u64) -> u64 {
 /// included.
 #[inline]
 pub fn parse_number(field: &[u8]) -> Option<f64> {
+    match crate::decimal::parse(field) {
+        Some(x) => Some(x),
+        None => parse_general(field),
+    }
+}
+
+/// Exponents, `nan`, `inf`, long mantissas: out of line, so the hot path
+/// above stays small enough to inline.
+#[inline(never)]
+fn parse_general(field: &[u8]) -> Option<f64> {
     match fast_float2::parse::<f64, _>(field) {
         Ok(x) => Some(x),
         Err(_) => parse_trimmed(field),
