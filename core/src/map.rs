@@ -92,15 +92,23 @@ impl<W: Write> Mapper<W> {
     }
 
     /// Classifies and folds in one line (without its `\n`).
-    #[inline]
     pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
+        self.line_with(raw, None)
+    }
+
+    /// [`Mapper::line`] with the line's delimiter bits when already known
+    /// (see [`crate::lines::for_each_record`]), which saves splitting it.
+    #[inline]
+    pub fn line_with(&mut self, raw: &[u8], mut delims: Option<u64>) -> Result<(), Error> {
         self.line_no += 1;
         let mut l = raw;
         if let [rest @ .., b'\r'] = l {
             l = rest;
+            delims = delims.map(|d| d & !(1 << l.len()));
         }
         if l.first() == Some(&0xEF) && l.starts_with(BOM) {
             l = &l[BOM.len()..];
+            delims = delims.map(|d| d >> BOM.len());
         }
         if l.is_empty() {
             self.stats.counters.blank += 1;
@@ -113,7 +121,10 @@ impl<W: Write> Mapper<W> {
         let Some(plan) = &self.plan else {
             return self.first_line(l);
         };
-        let n = self.splitter.split(l);
+        let n = match delims {
+            Some(d) => self.splitter.split_at_bits(l, d),
+            None => self.splitter.split(l),
+        };
         if self.splitter.was_quoted() && self.is_quoted_header(l, n) {
             self.stats.counters.header += 1;
             return Ok(());
@@ -192,7 +203,7 @@ impl<W: Write> Mapper<W> {
         {
             self.plan = Some(plan);
             self.line_no -= 1;
-            return self.line(l);
+            return self.line_with(l, None);
         }
         let plan = Plan::bind(&self.spec, Some(&fields)).map_err(|e| match e {
             Error::UnknownColumn { name, .. } => Error::NoSchema { name },
@@ -246,7 +257,7 @@ impl<W: Write> Mapper<W> {
                 &self.keybuf
             }
         };
-        if self.last_idx != usize::MAX && raw == self.last_key.as_slice() {
+        if self.last_idx != usize::MAX && same_key(raw, &self.last_key) {
             return Ok(self.last_idx);
         }
         let idx = match self.index.get(raw) {
@@ -359,10 +370,28 @@ impl<W: Write> Mapper<W> {
         Ok(self.stats)
     }
 
+    /// The field delimiter of the job.
+    pub fn delimiter(&self) -> u8 {
+        self.spec.delimiter
+    }
+
     /// Counters so far.
     pub fn counters(&self) -> Counters {
         self.stats.counters
     }
+}
+
+/// Slice equality without a `memcmp` call for short keys (a year, a
+/// country code): that call was 5% of the mapper's time.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 #[cold]

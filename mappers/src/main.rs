@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use mapfold_core::cli::{JobArgs, exit};
-use mapfold_core::lines::for_each_line;
+use mapfold_core::lines::for_each_record;
 use mapfold_core::map::{Mapper, input_location_from_env};
 
 /// Reads CSV/TSV lines on stdin and writes one exact partial aggregate per
@@ -29,8 +29,10 @@ fn run() -> anyhow::Result<()> {
     let location = input_location_from_env();
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut mapper = Mapper::new(spec, location.clone(), out)?;
-    for_each_line(io::stdin().lock(), |line| mapper.line(line))
-        .with_context(|| format!("reading {location}"))?;
+    for_each_record(io::stdin().lock(), mapper.delimiter(), |line, delims| {
+        mapper.line_with(line, delims)
+    })
+    .with_context(|| format!("reading {location}"))?;
     let counters = mapper.counters();
     let mut err = io::stderr().lock();
     counters.report(&mut err)?;
