@@ -51,6 +51,8 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
     // One spare block so a line's two-block window never runs off the end.
     let mut buf = vec![0u8; BUF + 64];
     let mut index = vec![Block::default(); BUF / 64 + 1];
+    // Newline positions of one window, with room for two past the last.
+    let mut ends = vec![0usize; 64 * WINDOW + 2];
     let (mut start, mut end) = (0, 0);
     loop {
         if start > 0 {
@@ -75,35 +77,49 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
             }
             return Ok(());
         }
-        // The bytes before `end` were searched already; their blocks are
-        // rebuilt (the buffer moved), which costs one partial line.
+        // The bytes before `end` hold no newline (they are the start of a
+        // line); their blocks are rebuilt all the same, as the buffer moved.
         let scan = end;
         end += n;
         let blocks = end.div_ceil(64);
-        let mut indexed = 0;
+        // Stale bytes past the end must not look like newlines.
+        buf[end..64 * blocks].fill(0);
         let mut k = scan / 64;
+        let mut built = 0;
         while k < blocks {
-            if k + 2 > indexed {
-                let upto = (k + WINDOW).min(blocks) + 1;
-                build(&buf, delim, indexed..upto, &mut index);
-                indexed = upto;
+            let upto = (k + WINDOW).min(blocks);
+            build(&buf, delim, built..upto + 1, &mut index);
+            built = upto + 1;
+            let mut n = 0;
+            for (j, b) in index[k..upto].iter().enumerate() {
+                n = newlines(b.newlines, 64 * (k + j), n, &mut ends);
             }
-            let mut m = index[k].newlines;
-            if k == scan / 64 {
-                m &= !0 << (scan % 64);
-            }
-            if k + 1 == blocks && end % 64 != 0 {
-                m &= (1 << (end % 64)) - 1;
-            }
-            while m != 0 {
-                let nl = 64 * k + m.trailing_zeros() as usize;
+            for &nl in &ends[..n] {
                 f(&buf[start..nl], delims_of(&index, start, nl))?;
                 start = nl + 1;
-                m &= m - 1;
             }
-            k += 1;
+            k = upto;
         }
     }
+}
+
+/// Appends the positions of the bits of `m` (plus `base`) to `ends` at `n`;
+/// returns the new length. Blocks of typical lines hold one or two
+/// newlines: two are written whatever the count, so the loop branch (which
+/// mispredicted on the irregular one-two pattern) is only taken for more.
+#[inline]
+fn newlines(mut m: u64, base: usize, mut n: usize, ends: &mut [usize]) -> usize {
+    for _ in 0..2 {
+        ends[n] = base + m.trailing_zeros() as usize;
+        n += usize::from(m != 0);
+        m &= m.wrapping_sub(1);
+    }
+    while m != 0 {
+        ends[n] = base + m.trailing_zeros() as usize;
+        n += 1;
+        m &= m - 1;
+    }
+    n
 }
 
 /// The delimiter bits of the line `start..end`, if it is short and unquoted.
