@@ -11,6 +11,13 @@ pub struct Splitter {
     unquoted: Vec<u8>,
     ends: Vec<usize>,
     quoted: bool,
+    /// After [`Splitter::split_at_bits`]: the delimiters' offsets, then the
+    /// line's length (a line of at most 64 bytes has at most 65 fields).
+    /// A fixed array, not `bounds`: pushing was 10% of the mapper's
+    /// instructions.
+    at: [u8; 65],
+    /// Fields in `at`, or 0 when the last split filled `bounds`.
+    at_fields: usize,
 }
 
 impl Splitter {
@@ -21,6 +28,8 @@ impl Splitter {
             unquoted: Vec::new(),
             ends: Vec::new(),
             quoted: false,
+            at: [0; 65],
+            at_fields: 0,
         }
     }
 
@@ -32,6 +41,7 @@ impl Splitter {
     /// the reader's SIMD index ([`Splitter::split_at_bits`]).
     #[inline]
     pub fn split(&mut self, line: &[u8]) -> usize {
+        self.at_fields = 0;
         self.bounds.clear();
         self.quoted = false;
         let delims = u64::from_ne_bytes([self.delim; 8]);
@@ -78,17 +88,17 @@ impl Splitter {
     /// [`crate::lines::for_each_record`] gives them).
     #[inline]
     pub fn split_at_bits(&mut self, line: &[u8], mut bits: u64) -> usize {
-        self.bounds.clear();
+        debug_assert!(line.len() <= 64);
         self.quoted = false;
-        let mut start = 0;
+        let mut n = 0;
         while bits != 0 {
-            let d = bits.trailing_zeros() as usize;
-            self.bounds.push((start, d));
-            start = d + 1;
+            self.at[n] = bits.trailing_zeros() as u8;
+            n += 1;
             bits &= bits - 1;
         }
-        self.bounds.push((start, line.len()));
-        self.bounds.len()
+        self.at[n] = line.len() as u8;
+        self.at_fields = n + 1;
+        self.at_fields
     }
 
     #[cold]
@@ -125,6 +135,17 @@ impl Splitter {
     /// Field `i` of the line last split (unquoted), if there is one.
     #[inline]
     pub fn field<'a>(&'a self, line: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        if self.at_fields > 0 {
+            if i >= self.at_fields {
+                return None;
+            }
+            let s = if i == 0 {
+                0
+            } else {
+                usize::from(self.at[i - 1]) + 1
+            };
+            return line.get(s..usize::from(self.at[i]));
+        }
         let &(s, e) = self.bounds.get(i)?;
         Some(if self.quoted {
             &self.unquoted[s..e]
@@ -192,6 +213,42 @@ mod tests {
         (0..n)
             .map(|i| s.field(line, i).expect("in range").to_vec())
             .collect()
+    }
+
+    #[test]
+    fn bits_split_like_bytes() {
+        let mut bytes = Splitter::new(b',');
+        let mut bits = Splitter::new(b',');
+        for line in
+            [
+                &b""[..],
+                b",",
+                b"a",
+                b",,",
+                b"1894,1,0.5",
+                &[b','; 64],
+                &[b'x'; 64],
+            ]
+            .into_iter()
+            .chain((0..64).map(|n| {
+                &b"ab,c,,defgh,i,jklmnopq,rs,tuv,w,,xyz,0123,45,678,9,ab,c,,d,eeee,ff"[..n]
+            }))
+        {
+            let mask = line
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c == b',')
+                .fold(0, |m, (i, _)| m | 1u64 << i);
+            let n = bytes.split(line);
+            assert_eq!(bits.split_at_bits(line, mask), n);
+            for i in 0..=n {
+                assert_eq!(
+                    bits.field(line, i),
+                    bytes.field(line, i),
+                    "{line:?} field {i}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -44,18 +44,19 @@ impl Superacc {
     pub fn add(&mut self, m: u64, pos: u32, neg: bool) {
         debug_assert!(m < 1 << 53);
         let idx = pos >> 5;
-        let v = u128::from(m) << (pos & 31);
-        let (mut lo, mut hi) = ((v as i64) & LOW, (v >> 32) as i64);
-        if neg {
-            lo = -lo;
-            hi = -hi;
-        }
-        if idx < self.first || idx + 2 > self.first + self.chunks.len() as u32 {
+        let sh = pos & 31;
+        // The two 32-bit digits of m << sh without a 128-bit shift (the
+        // wrapped high bits of `m << sh` fall outside the low digit).
+        let lo = ((m << sh) & LOW as u64) as i64;
+        let hi = (m >> (32 - sh)) as i64;
+        let sign = -i64::from(neg);
+        let mut i = idx.wrapping_sub(self.first) as usize;
+        if i >= self.chunks.len().saturating_sub(1) {
             self.cover(idx, idx + 2);
+            i = (idx - self.first) as usize;
         }
-        let i = (idx - self.first) as usize;
-        self.chunks[i] += lo;
-        self.chunks[i + 1] += hi;
+        self.chunks[i] += (lo ^ sign) - sign;
+        self.chunks[i + 1] += (hi ^ sign) - sign;
         self.pending += 1;
         if self.pending >= CARRY_EVERY {
             self.normalize();
