@@ -50,7 +50,7 @@ const POW10: [u64; 9] = [
 ];
 
 /// `KEEP[r]` keeps the last `r` bytes of a little-endian 8-byte load.
-const KEEP: [u64; 8] = [
+const KEEP: [u64; 9] = [
     0,
     0xFF00_0000_0000_0000,
     0xFFFF_0000_0000_0000,
@@ -59,6 +59,7 @@ const KEEP: [u64; 8] = [
     0xFFFF_FFFF_FF00_0000,
     0xFFFF_FFFF_FFFF_0000,
     0xFFFF_FFFF_FFFF_FF00,
+    u64::MAX,
 ];
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -93,17 +94,23 @@ pub fn parse(field: &[u8]) -> Option<f64> {
         if i + frac > 19 {
             return None;
         }
-        let mut blocks = t.chunks_exact(8);
-        for b in blocks.by_ref() {
-            w = w * POW10[8] + digits8(load8(b), u64::MAX)?;
-        }
-        let r = blocks.remainder().len();
-        if s.len() >= 8 {
-            // The field's last 8 bytes, of which all but `r` are already
-            // read (or are the point): no branch on `r`.
-            w = w * POW10[r] + digits8(load8(&s[s.len() - 8..]), KEEP[r])?;
+        if frac >= 8 {
+            // Three reads whatever the length (8 to 18 digits): the first 8
+            // digits, the last up to 8, and the up to 2 between them (read
+            // as the last bytes of a word ending there). A loop over blocks
+            // mispredicted on 15-, 16- and 17-digit fractions.
+            let c = (frac - 8).min(8);
+            let b = frac - 8 - c;
+            let first = digits8(load8(&t[..8]), u64::MAX)?;
+            let mid = digits8(load8(&t[b..b + 8]), KEEP[b])?;
+            let last = digits8(load8(&s[s.len() - 8..]), KEEP[c])?;
+            w = ((w * POW10[8] + first) * POW10[b] + mid) * POW10[c] + last;
+        } else if s.len() >= 8 {
+            // The field's last 8 bytes, of which all but `frac` are already
+            // read (or are the point): no branch on `frac`.
+            w = w * POW10[frac] + digits8(load8(&s[s.len() - 8..]), KEEP[frac])?;
         } else {
-            for &c in blocks.remainder() {
+            for &c in t {
                 w = w * 10 + digit(c)?;
             }
         }
@@ -113,7 +120,8 @@ pub fn parse(field: &[u8]) -> Option<f64> {
     } else {
         eisel_lemire(w, -(frac as i32))
     };
-    Some(if neg { -x } else { x })
+    // The sign as a bit, not a branch: signs of data are coin flips.
+    Some(f64::from_bits(x.to_bits() | u64::from(neg) << 63))
 }
 
 #[inline(always)]

@@ -133,7 +133,7 @@ impl Splitter {
     }
 
     /// Field `i` of the line last split (unquoted), if there is one.
-    #[inline]
+    #[inline(always)]
     pub fn field<'a>(&'a self, line: &'a [u8], i: usize) -> Option<&'a [u8]> {
         if self.at_fields > 0 {
             if i >= self.at_fields {

@@ -33,11 +33,13 @@ impl Partial for MinMax {
 
     #[inline]
     fn update(&mut self, x: f64) {
+        // Plain compares first (total order differs only between -0.0 and
+        // 0.0, which compare equal), so most values cost two compares.
         if x.is_finite() {
-            if x.total_cmp(&self.min).is_lt() {
+            if x <= self.min && x.total_cmp(&self.min).is_lt() {
                 self.min = x;
             }
-            if x.total_cmp(&self.max).is_gt() {
+            if x >= self.max && x.total_cmp(&self.max).is_gt() {
                 self.max = x;
             }
         }
