@@ -60,12 +60,8 @@ impl Partial for Spread {
         self.sum.update(x);
         let (m, pos, _) = split(x);
         if m != 0 {
-            // x^2 = m^2 * 2^(2 pos) in units of 2^-2148; m^2 < 2^106 goes in
-            // as two 53-bit halves.
-            let sq = u128::from(m) * u128::from(m);
-            self.squares.add((sq >> 53) as u64, 2 * pos + 53, false);
-            self.squares
-                .add((sq as u64) & ((1 << 53) - 1), 2 * pos, false);
+            // x^2 = m^2 * 2^(2 pos) in units of 2^-2148.
+            self.squares.add_square(m, 2 * pos);
         }
     }
 
