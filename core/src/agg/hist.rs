@@ -89,17 +89,19 @@ impl Partial for Hist {
     #[inline]
     fn update(&mut self, x: f64) {
         let Some(l) = &self.layout else { return };
-        if x.is_nan() {
-            self.nan += 1;
+        // The in-range case first: one test pair for most values.
+        if x >= l.lo && x <= l.hi {
+            // In range, so the product is in [0, bins] and bins fit a u32
+            // (a cheaper conversion than to usize); `as` saturates.
+            let i = ((x - l.lo) * self.scale) as u32 as usize;
+            let last = self.counts.len() - 1;
+            self.counts[i.min(last)] += 1;
         } else if x < l.lo {
             self.underflow += 1;
         } else if x > l.hi {
             self.overflow += 1;
         } else {
-            // In range, so the product is in [0, bins]; `as` saturates.
-            let i = ((x - l.lo) * self.scale) as usize;
-            let last = self.counts.len() - 1;
-            self.counts[i.min(last)] += 1;
+            self.nan += 1;
         }
     }
 
