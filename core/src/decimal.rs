@@ -129,8 +129,9 @@ fn digit(c: u8) -> Option<u64> {
     c.is_ascii_digit().then(|| u64::from(c - b'0'))
 }
 
+/// The first 8 bytes of `b`, little-endian.
 #[inline(always)]
-fn load8(b: &[u8]) -> u64 {
+pub(crate) fn load8(b: &[u8]) -> u64 {
     u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 

@@ -1,6 +1,8 @@
 //! Splitting one line into fields: a fast path for lines without quotes,
 //! RFC 4180 (via `csv-core`) for lines with them.
 
+use crate::decimal::load8;
+
 /// Field boundaries of the last line split, reused across lines so the hot
 /// loop does not allocate.
 #[derive(Debug)]
@@ -49,7 +51,7 @@ impl Splitter {
         let mut start = 0;
         let mut at = 0;
         for c in line.chunks_exact(8) {
-            let w = load(c);
+            let w = load8(c);
             if zero_bytes(w ^ quotes) != 0 {
                 self.quoted = true;
                 break;
@@ -158,11 +160,6 @@ impl Splitter {
     pub fn was_quoted(&self) -> bool {
         self.quoted
     }
-}
-
-#[inline]
-fn load(b: &[u8]) -> u64 {
-    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
 /// 0x80 in every byte of `x` that is zero, nothing elsewhere (exact: no
