@@ -37,17 +37,15 @@ const POW5: [(u64, u64); 20] = [
 ];
 const MIN_Q: i32 = -19;
 
-const POW10: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
+const POW10: [u64; 19] = {
+    let mut p = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
 
 /// `KEEP[r]` keeps the last `r` bytes of a little-endian 8-byte load.
 const KEEP: [u64; 9] = [
@@ -104,7 +102,9 @@ pub fn parse(field: &[u8]) -> Option<f64> {
             let first = digits8(load8(&t[..8]), u64::MAX)?;
             let mid = digits8(load8(&t[b..b + 8]), KEEP[b])?;
             let last = digits8(load8(&s[s.len() - 8..]), KEEP[c])?;
-            w = ((w * POW10[8] + first) * POW10[b] + mid) * POW10[c] + last;
+            // Independent products, not a chain of multiply-adds: the
+            // parse is latency-bound.
+            w = w * POW10[frac] + first * POW10[b + c] + mid * POW10[c] + last;
         } else if s.len() >= 8 {
             // The field's last 8 bytes, of which all but `frac` are already
             // read (or are the point): no branch on `frac`.
