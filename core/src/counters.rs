@@ -28,9 +28,23 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// Every line read: the sum of the counters.
+    /// Every line read: the sum of the counters. Every `Counters` that
+    /// [`Counters::decode`] or [`Counters::merge`] made has a sum that fits;
+    /// saturating keeps any other (hand-built) one from wrapping.
     pub fn lines_in(&self) -> u64 {
-        self.blank + self.header + self.malformed + self.filtered + self.nonfinite + self.used
+        self.total().unwrap_or(u64::MAX)
+    }
+
+    fn total(&self) -> Option<u64> {
+        [
+            self.header,
+            self.malformed,
+            self.filtered,
+            self.nonfinite,
+            self.used,
+        ]
+        .iter()
+        .try_fold(self.blank, |a, &b| a.checked_add(b))
     }
 
     /// `(name, value)` pairs, `lines_in` first.
@@ -46,13 +60,23 @@ impl Counters {
         ]
     }
 
-    pub fn merge(&mut self, o: &Self) {
+    /// Adds another task's counters, refusing a total past 2^64 (only
+    /// corrupted input can get there), which would wrap.
+    pub fn merge(&mut self, o: &Self) -> Result<(), String> {
+        let (Some(a), Some(b)) = (self.total(), o.total()) else {
+            return Err("line counters overflow 2^64 (corrupted input?)".into());
+        };
+        if a.checked_add(b).is_none() {
+            return Err("line counters overflow 2^64 (corrupted input?)".into());
+        }
+        // Each counter is at most its total, so none of these can wrap.
         self.blank += o.blank;
         self.header += o.header;
         self.malformed += o.malformed;
         self.filtered += o.filtered;
         self.nonfinite += o.nonfinite;
         self.used += o.used;
+        Ok(())
     }
 
     pub fn is_zero(&self) -> bool {
@@ -108,7 +132,7 @@ impl Counters {
             nonfinite: v[5],
             used: v[6],
         };
-        if c.lines_in() != v[0] {
+        if c.total() != Some(v[0]) {
             return Err(DecodeError::new(
                 "counters (lines_in does not add up)",
                 payload,
@@ -130,15 +154,16 @@ impl Counters {
         let Ok(v) = amount.trim().parse::<u64>() else {
             return false;
         };
-        match name {
-            "blank" => self.blank += v,
-            "header" => self.header += v,
-            "malformed" => self.malformed += v,
-            "filtered" => self.filtered += v,
-            "nonfinite" => self.nonfinite += v,
-            "used" => self.used += v,
+        let slot = match name {
+            "blank" => &mut self.blank,
+            "header" => &mut self.header,
+            "malformed" => &mut self.malformed,
+            "filtered" => &mut self.filtered,
+            "nonfinite" => &mut self.nonfinite,
+            "used" => &mut self.used,
             _ => return false,
-        }
+        };
+        *slot = slot.saturating_add(v);
         true
     }
 }
@@ -163,6 +188,12 @@ mod tests {
         assert_eq!(Counters::decode(&v), Ok(c));
         assert!(Counters::decode(b"20,1,2,3,4,5,6").is_err());
         assert!(Counters::decode(b"1,2").is_err());
+        let max = u64::MAX;
+        assert!(Counters::decode(format!("0,{max},1,0,0,0,0").as_bytes()).is_err());
+        let mut big = Counters::decode(format!("{max},{max},0,0,0,0,0").as_bytes())
+            .expect("a total of exactly 2^64 - 1 is valid");
+        assert!(big.merge(&c).is_err());
+        assert_eq!(big.blank, max, "a refused merge changes nothing");
         let mut err = Vec::new();
         c.report(&mut err).expect("vec");
         let mut back = Counters::default();

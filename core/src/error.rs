@@ -35,7 +35,7 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] std::io::Error),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Decode(#[from] DecodeError),
 
     #[error("bad {flag} {value:?}: {why}")]
@@ -78,11 +78,13 @@ pub enum Error {
         prev: String,
     },
 
-    #[error("line {line} of the input: {source}")]
-    BadRecord { line: u64, source: DecodeError },
+    // `why` is not a `source`: it is already in the message, and error
+    // chains printed with their causes would say it twice.
+    #[error("line {line} of the input: {why}")]
+    BadRecord { line: u64, why: DecodeError },
 
-    #[error("cannot merge partials of key {key:?}: {why}")]
-    Merge { key: String, why: String },
+    #[error("line {line} of the input: cannot merge partials of key {key:?}: {why}")]
+    Merge { line: u64, key: String, why: String },
 }
 
 /// At most 120 characters of possibly non-UTF-8 bytes, for messages.

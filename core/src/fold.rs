@@ -48,13 +48,11 @@ pub fn fold(input: impl Read, out: &mut impl Write, mode: Mode) -> Result<FoldSt
     for_each_line(input, |line| -> Result<(), Error> {
         line_no += 1;
         let (k, v) = split_line(line);
-        let p = Partials::decode(v).map_err(|source| Error::BadRecord {
-            line: line_no,
-            source,
-        })?;
+        let p = Partials::decode(v).map_err(|why| Error::BadRecord { line: line_no, why })?;
         stats.records_in += 1;
         if run.open && k == run.key.as_slice() {
             return run.partials.merge(&p).map_err(|why| Error::Merge {
+                line: line_no,
                 key: snippet(k),
                 why,
             });

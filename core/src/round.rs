@@ -51,6 +51,29 @@ fn round_mag(mag: &BigUint, exp: i64, sticky: bool) -> f64 {
     compose(m, low)
 }
 
+/// The correctly rounded `sqrt(num / den * 2^exp)` for `num >= 0`, `den > 0`
+/// and an even `exp`; NaN for a negative `num`.
+pub fn sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
+    debug_assert!(exp % 2 == 0 && den.sign() == Sign::Plus);
+    if num.sign() == Sign::Minus || den.sign() != Sign::Plus {
+        return f64::NAN;
+    }
+    if num.is_zero() {
+        return 0.0;
+    }
+    // Scale by an even power of two so the quotient has at least 130 bits:
+    // its square root then has 65, more than the 53 kept plus the rounding
+    // bit, and the remainders tell whether anything was cut off.
+    let gap = num.bits() as i64 - den.bits() as i64;
+    let shift = (132 - gap).max(0) & !1;
+    let scaled = num.magnitude() << shift as usize;
+    let q = &scaled / den.magnitude();
+    let cut = !(scaled - &q * den.magnitude()).is_zero();
+    let root = q.sqrt();
+    let sticky = cut || &root * &root != q;
+    to_f64(&BigInt::from(root), (exp - shift) / 2, sticky)
+}
+
 /// Builds `m * 2^low` where `m <= 2^53` and the result is representable (or
 /// overflows to infinity after a rounding carry).
 fn compose(m: u64, low: i64) -> f64 {
@@ -134,6 +157,32 @@ mod tests {
         let n = (BigInt::from(1) << 53usize) + 1;
         assert_eq!(to_f64(&n, -53, false), 1.0);
         assert_eq!(to_f64(&n, -53, true), 1.0 + f64::EPSILON);
+    }
+
+    #[test]
+    fn sqrt_ratio_is_correctly_rounded() {
+        let b = BigInt::from;
+        assert_eq!(sqrt_ratio(&b(4), &b(1), 0), 2.0);
+        assert_eq!(sqrt_ratio(&b(2), &b(1), 0), std::f64::consts::SQRT_2);
+        assert_eq!(sqrt_ratio(&b(1), &b(4), 0), 0.5);
+        assert_eq!(sqrt_ratio(&b(0), &b(3), 0), 0.0);
+        assert!(sqrt_ratio(&b(-1), &b(3), 0).is_nan());
+        // sqrt(2^-2148) is the smallest subnormal; sqrt(2^2046) is 2^1023.
+        assert_eq!(sqrt_ratio(&b(1), &b(1), -2148), 5e-324);
+        assert_eq!(sqrt_ratio(&b(1), &b(1), 2046), 2f64.powi(1023));
+        // Whenever sqrt of a double is correctly rounded by IEEE, it agrees.
+        for x in [
+            3.0,
+            10.0,
+            1e-300,
+            123456.789,
+            2.2250738585072014e-308,
+            f64::MAX,
+        ] {
+            let (m, p, _) = crate::superacc::split(x);
+            let n = BigInt::from(m) << (p as usize);
+            assert_eq!(sqrt_ratio(&n, &b(1), -1074), x.sqrt(), "{x}");
+        }
     }
 
     #[test]

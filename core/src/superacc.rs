@@ -28,6 +28,11 @@ const CARRY_EVERY: u32 = 1000;
 const DIGIT: i64 = 1 << 32;
 const LOW: i64 = DIGIT - 1;
 
+/// The widest window a decoded accumulator may claim, in 32-bit chunks:
+/// squares of `f64` values in units of 2^-2148 reach bit 4196, and a sum of
+/// up to 2^64 of them needs 64 more bits (4260 in all, 134 chunks).
+pub const MAX_CHUNKS: usize = 136;
+
 /// An exact integer `sum(chunks[i] * 2^(32 * (first + i)))`, in caller units.
 ///
 /// The identity of [`Superacc::merge`] is the default (zero, no chunks).
@@ -158,17 +163,19 @@ impl Superacc {
         if carry == -1 {
             self.chunks.push(-1);
         }
-        // Fold a top of -1 into the chunk below it, drop zero tops.
+        // Drop zero tops, and fold a top of -1 into a non-zero chunk below
+        // it (which then lies in -2^32+1..=-1). A zero below is left alone:
+        // folding it would make a top of -2^32, out of the digit range, and
+        // the bottom-zero trim below shortens that case instead.
         loop {
+            let len = self.chunks.len();
             match self.chunks.last() {
                 Some(0) => {
                     self.chunks.pop();
                 }
-                Some(-1) if self.chunks.len() >= 2 => {
+                Some(-1) if len >= 2 && self.chunks[len - 2] != 0 => {
                     self.chunks.pop();
-                    if let Some(top) = self.chunks.last_mut() {
-                        *top -= DIGIT;
-                    }
+                    self.chunks[len - 2] -= DIGIT;
                 }
                 _ => break,
             }
@@ -227,7 +234,10 @@ impl Superacc {
         }
     }
 
-    /// Parses [`Superacc::encode`]'s form, checking every digit's range.
+    /// Parses [`Superacc::encode`]'s form, checking every digit's range and
+    /// that the form is canonical (what [`Superacc::normalize`] leaves), so
+    /// that equal values always have equal encodings. At most
+    /// [`MAX_CHUNKS`] chunks: more than any sum of `u64::MAX` values holds.
     pub fn decode(text: &[u8]) -> Result<Self, DecodeError> {
         let bad = || DecodeError::new("exact sum", text);
         if text == b"0" {
@@ -235,8 +245,11 @@ impl Superacc {
         }
         let s = std::str::from_utf8(text).map_err(|_| bad())?;
         let (first, digits) = s.split_once(':').ok_or_else(bad)?;
-        let first = u32::from_str_radix(first, 16).map_err(|_| bad())?;
+        let first = canonical_hex(first).ok_or_else(bad)?;
         let parts: Vec<&str> = digits.split('.').collect();
+        if parts.len() > MAX_CHUNKS {
+            return Err(bad());
+        }
         let mut chunks = Vec::with_capacity(parts.len());
         for (i, p) in parts.iter().enumerate() {
             let top = i + 1 == parts.len();
@@ -244,13 +257,16 @@ impl Superacc {
                 Some(h) if top => (true, h),
                 _ => (false, *p),
             };
-            let v = i64::from_str_radix(hex, 16).map_err(|_| bad())?;
-            if !(0..DIGIT).contains(&v) || hex.starts_with('+') || (top && v == 0) {
+            let v = canonical_hex(hex).ok_or_else(bad)?;
+            if top && v == 0 {
                 return Err(bad());
             }
+            let v = i64::from(v);
             chunks.push(if neg { -v } else { v });
         }
-        if chunks.first() == Some(&0) || first > 1 << 12 {
+        let len = chunks.len();
+        let folds_further = len >= 2 && chunks[len - 1] == -1 && chunks[len - 2] != 0;
+        if chunks.first() == Some(&0) || folds_further || first as usize + len > MAX_CHUNKS {
             return Err(bad());
         }
         Ok(Self {
@@ -258,6 +274,20 @@ impl Superacc {
             chunks,
             pending: 0,
         })
+    }
+}
+
+/// A `u32` written as [`Superacc::encode`] writes it: lowercase hex digits,
+/// no sign, no leading zero.
+fn canonical_hex(s: &str) -> Option<u32> {
+    let ok = !s.is_empty()
+        && s.len() <= 8
+        && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && (s == "0" || !s.starts_with('0'));
+    if ok {
+        u32::from_str_radix(s, 16).ok()
+    } else {
+        None
     }
 }
 
@@ -319,6 +349,70 @@ mod tests {
         }
     }
 
+    fn roundtrip(a: &Superacc) -> Superacc {
+        let mut enc = Vec::new();
+        a.encode(&mut enc);
+        let b = Superacc::decode(&enc).unwrap_or_else(|e| panic!("{e} (value {})", a.to_bigint()));
+        let mut again = Vec::new();
+        b.encode(&mut again);
+        assert_eq!(enc, again, "canonical");
+        assert_eq!(a.to_bigint(), b.to_bigint());
+        b
+    }
+
+    /// Every power of two and its negation, and one below and above each,
+    /// at every bit position a square can reach: the values whose top digit
+    /// is a carry away from the digit range.
+    #[test]
+    fn powers_of_two_roundtrip() {
+        for k in 0..4300u32 {
+            for (m, neg) in [(1, true), (1, false), (3, true)] {
+                let mut a = Superacc::default();
+                a.add(m, k, neg);
+                roundtrip(&a);
+                let mut b = a.clone();
+                b.add(1, 0, false);
+                roundtrip(&b);
+                let mut c = a.clone();
+                c.add(1, 0, true);
+                roundtrip(&c);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Accumulators over terms at every magnitude, with sums that cancel,
+        /// survive encode and decode, and merges of decoded halves equal the
+        /// big-integer sum.
+        #[test]
+        fn wire_roundtrip_and_merge(terms in proptest::collection::vec(
+            (0u64..1 << 53, 0u32..2100, proptest::bool::ANY), 0..30), cut in 0usize..30) {
+            let cut = cut.min(terms.len());
+            let (mut a, mut b, mut want) = (Superacc::default(), Superacc::default(), BigInt::from(0));
+            for (i, &(m, pos, neg)) in terms.iter().enumerate() {
+                if i < cut { a.add(m, pos, neg) } else { b.add(m, pos, neg) }
+                let v = BigInt::from(m) << pos as usize;
+                want += if neg { -v } else { v };
+            }
+            // The negated total too, so sums that cancel to -2^k appear.
+            let mut merged = roundtrip(&a);
+            merged.merge(&roundtrip(&b));
+            proptest::prop_assert_eq!(roundtrip(&merged).to_bigint(), want.clone());
+            let mut neg = Superacc::default();
+            for &(m, pos, n) in &terms {
+                neg.add(m, pos, !n);
+            }
+            proptest::prop_assert_eq!(roundtrip(&neg).to_bigint(), -want);
+        }
+    }
+
+    #[test]
+    fn reported_integer_sums_roundtrip() {
+        for x in [-16384.0, -(2f64.powi(46)), -1.0, -(2f64.powi(1023))] {
+            roundtrip(&acc_of(&[x]));
+        }
+    }
+
     #[test]
     fn split_reassembles() {
         for x in [1.0, -2.5, 5e-324, f64::MAX, -f64::MIN_POSITIVE, 0.1] {
@@ -375,6 +469,15 @@ mod tests {
             b"1:0",
             b"1:5.0",
             b"1:-5.3",
+            b"1:5.-1",
+            b"01:5",
+            b"1:05",
+            b"1:FF",
+            b"1:+5",
+            b"1:-100000000",
+            b"1:ffffffff.-1",
+            b"ff:1",
+            b"1:5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5.5",
         ] {
             assert!(Superacc::decode(bad).is_err(), "{:?}", bad);
         }

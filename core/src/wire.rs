@@ -66,8 +66,10 @@ impl Partials {
     /// Merges another partial of the same key, refusing incompatible ones.
     pub fn merge(&mut self, other: &Self) -> Result<(), String> {
         self.aggs.check_merge(&other.aggs)?;
+        let mut counters = self.counters;
+        counters.merge(&other.counters)?;
         self.aggs.merge(&other.aggs);
-        self.counters.merge(&other.counters);
+        self.counters = counters;
         Ok(())
     }
 

@@ -18,6 +18,10 @@ impl Partial for Count {
         self.n += u64::from(x.is_finite());
     }
 
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        super::checked_sum([self.n, other.n], "count").map(|_| ())
+    }
+
     fn merge(&mut self, other: &Self) {
         self.n += other.n;
     }

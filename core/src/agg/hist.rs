@@ -18,6 +18,44 @@ pub struct HistLayout {
     pub bins: u32,
 }
 
+/// The fast path's safety margin per bin, 2^-48: a factor of six over the
+/// worst rounding error of `(x - lo) * (bins / (hi - lo))`.
+const MARGIN: f64 = 1.0 / (1u64 << 48) as f64;
+
+/// `floor((x - lo) * bins / (hi - lo))` in exact arithmetic, for `x` in
+/// `[lo, hi]` (the caller clamps `x == hi` into the last bin). Values near
+/// an edge come here: integers on integer edges do, every one, so numbers
+/// that fit 128 bits skip the big integers.
+#[cold]
+fn exact_bin(l: &HistLayout, x: f64) -> usize {
+    let (x, lo, hi) = (dyadic(x), dyadic(l.lo), dyadic(l.hi));
+    let e0 = x.1.min(lo.1).min(hi.1);
+    let widest = (x.1.max(lo.1).max(hi.1) - e0) as u32;
+    let bins = u64::from(l.bins);
+    if widest <= 50 {
+        // 53 + 50 bits, plus one for the difference, times bins < 2^20.
+        let at = |(m, e): (i64, i32)| i128::from(m) << (e - e0);
+        let num = (at(x) - at(lo)) * i128::from(bins);
+        let den = at(hi) - at(lo);
+        return usize::try_from(num / den).unwrap_or(usize::MAX);
+    }
+    let at = |(m, e): (i64, i32)| num_bigint::BigInt::from(m) << (e - e0) as usize;
+    let num = (at(x) - at(lo)) * bins;
+    let den = at(hi) - at(lo);
+    num_traits::ToPrimitive::to_usize(&(num / den)).unwrap_or(usize::MAX)
+}
+
+/// A finite `x` as `(m, e)` with `x = m * 2^e` and `m` odd (or zero).
+fn dyadic(x: f64) -> (i64, i32) {
+    let (m, pos, neg) = crate::superacc::split(x);
+    if m == 0 {
+        return (0, 0);
+    }
+    let tz = m.trailing_zeros();
+    let m = (m >> tz) as i64;
+    (if neg { -m } else { m }, (pos + tz) as i32 - 1074)
+}
+
 /// The largest `BINS` accepted: a million bins is already 8 MB per group.
 pub const MAX_BINS: u32 = 1_000_000;
 
@@ -43,6 +81,12 @@ impl HistLayout {
         if lo >= hi || !(hi - lo).is_finite() {
             return Err(format!("LO ({lo}) must be below HI ({hi})"));
         }
+        if !(f64::from(bins) / (hi - lo)).is_finite() {
+            return Err(format!(
+                "HI - LO ({:e}) is too small for {bins} bins",
+                hi - lo
+            ));
+        }
         if bins == 0 || bins > MAX_BINS {
             return Err(format!("BINS must be 1..={MAX_BINS}"));
         }
@@ -62,6 +106,9 @@ pub struct Hist {
     layout: Option<HistLayout>,
     /// `bins / (hi - lo)`, derived from the layout.
     scale: f64,
+    /// How close to a bin edge the rounded position may fall before the
+    /// exact computation decides (see [`Hist::update`]).
+    margin: f64,
     pub counts: Vec<u64>,
     pub underflow: u64,
     pub overflow: u64,
@@ -73,6 +120,7 @@ impl Hist {
         Self {
             layout: Some(layout),
             scale: f64::from(layout.bins) / (layout.hi - layout.lo),
+            margin: f64::from(layout.bins) * MARGIN,
             counts: vec![0; layout.bins as usize],
             ..Self::default()
         }
@@ -91,9 +139,21 @@ impl Partial for Hist {
         let Some(l) = &self.layout else { return };
         // The in-range case first: one test pair for most values.
         if x >= l.lo && x <= l.hi {
-            // In range, so the product is in [0, bins] and bins fit a u32
-            // (a cheaper conversion than to usize); `as` saturates.
-            let i = ((x - l.lo) * self.scale) as u32 as usize;
+            // In range, so the product is in [0, bins] (give or take its
+            // rounding) and bins fit a u32 (a cheaper conversion than to
+            // usize); `as` saturates. Three roundings put `t` within
+            // bins * 2^-50.6 of the exact position, so its bin is certain
+            // unless it lies within `margin` of an edge; then the exact
+            // rational computation decides, and a value on an edge is
+            // binned by the documented rule, not by a rounding.
+            let t = (x - l.lo) * self.scale;
+            let i = t as u32;
+            let frac = t - f64::from(i);
+            let i = if frac > self.margin && frac < 1.0 - self.margin {
+                i as usize
+            } else {
+                exact_bin(l, x)
+            };
             let last = self.counts.len() - 1;
             self.counts[i.min(last)] += 1;
         } else if x < l.lo {
@@ -111,7 +171,18 @@ impl Partial for Hist {
                 "histograms with different edges ({a} and {b}): were these partials \
                  written by different jobs?"
             )),
-            _ => Ok(()),
+            _ => {
+                let pairs = self.counts.iter().zip(&other.counts);
+                let tails = [
+                    (self.underflow, other.underflow),
+                    (self.overflow, other.overflow),
+                    (self.nan, other.nan),
+                ];
+                for (a, b) in pairs.map(|(a, b)| (*a, *b)).chain(tails) {
+                    super::checked_sum([a, b], "histogram count")?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -240,6 +311,83 @@ mod tests {
         );
         assert_eq!(h.counts, vec![2, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
         assert_eq!((h.underflow, h.overflow, h.nan), (2, 2, 1));
+    }
+
+    /// The bin of every value by exact rational arithmetic (independent of
+    /// the implementation): `x` is in bin `i` when `lo + i (hi - lo) / bins
+    /// <= x < lo + (i + 1) (hi - lo) / bins`.
+    fn oracle_bin(l: &HistLayout, x: f64) -> usize {
+        use num_bigint::BigInt;
+        let q = |v: f64| {
+            let (m, e) = dyadic(v);
+            (BigInt::from(m), e)
+        };
+        // Compare x against each edge with everything scaled to 2^-1074.
+        let scaled = |v: f64| {
+            let (m, e) = q(v);
+            m << (e + 1074) as usize
+        };
+        let (xs, los, his) = (scaled(x), scaled(l.lo), scaled(l.hi));
+        let bins = l.bins as usize;
+        // x * bins >= lo * bins + i (hi - lo)  <=>  x is at or past edge i.
+        let past = |i: usize| &xs * bins >= &los * bins + (&his - &los) * i;
+        let mut i = 0;
+        while i + 1 < bins && past(i + 1) {
+            i += 1;
+        }
+        i
+    }
+
+    #[test]
+    fn values_on_and_near_edges_follow_the_exact_rule() {
+        // 0.3 (the double) lies just below 3/10, so it is in bin 2 of ten
+        // over [0, 1]; the rounded product 0.3 * 10 = 3 would say bin 3.
+        let l = HistLayout::parse("0:1:10").expect("valid");
+        let h = laws::fold(&Hist::new(l), &[0.3]);
+        assert_eq!(h.counts[2], 1);
+        let layouts = [
+            "0:1:10",
+            "-5:5:100",
+            "0.1:0.7:3",
+            "1894:2014:120",
+            "-1e300:1e300:7",
+            "0:1e-300:3",
+            "-3e-300:4e-300:5",
+        ];
+        for text in layouts {
+            let l = HistLayout::parse(text).expect("valid");
+            let w = (l.hi - l.lo) / f64::from(l.bins);
+            let mut xs = vec![l.lo, l.hi];
+            for i in 0..=l.bins {
+                let e = l.lo + w * f64::from(i);
+                let mut lo = e;
+                let mut hi = e;
+                for _ in 0..3 {
+                    lo = lo.next_down();
+                    hi = hi.next_up();
+                    xs.extend([lo, hi]);
+                }
+                xs.push(e);
+            }
+            for x in xs.into_iter().filter(|x| *x >= l.lo && *x <= l.hi) {
+                let h = laws::fold(&Hist::new(l), &[x]);
+                let got = h.counts.iter().position(|&c| c == 1);
+                assert_eq!(got, Some(oracle_bin(&l, x)), "{x} in {text}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_lands_in_its_exact_bin(lo in -1e6f64..1e6, w in 1e-9f64..1e6,
+                                            bins in 1u32..1000, f in 0.0f64..=1.0) {
+            let l = HistLayout { lo, hi: lo + w, bins };
+            prop_assume!(l.hi > l.lo);
+            let l = HistLayout::parse(&l.to_string()).expect("valid");
+            let x = (l.lo + (l.hi - l.lo) * f).clamp(l.lo, l.hi);
+            let h = laws::fold(&Hist::new(l), &[x]);
+            prop_assert_eq!(h.counts.iter().position(|&c| c == 1), Some(oracle_bin(&l, x)));
+        }
     }
 
     #[test]

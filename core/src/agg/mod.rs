@@ -89,6 +89,14 @@ pub(crate) fn read_f64(text: &[u8], what: &'static str) -> Result<f64, DecodeErr
     }
 }
 
+/// The sum of counts, or why it cannot be one: counts decoded from the wire
+/// may be anything, and a wrapped count would be a silently wrong number.
+pub(crate) fn checked_sum<const N: usize>(xs: [u64; N], what: &str) -> Result<u64, String> {
+    xs.iter()
+        .try_fold(0u64, |a, &b| a.checked_add(b))
+        .ok_or_else(|| format!("the {what} overflows 2^64 (corrupted input?)"))
+}
+
 /// Parses a decimal `u64` written by `itoa`.
 pub(crate) fn read_u64(text: &[u8], what: &'static str) -> Result<u64, DecodeError> {
     std::str::from_utf8(text)
@@ -179,17 +187,41 @@ pub(crate) mod laws {
     use super::Partial;
     use proptest::prelude::*;
 
-    /// Values that stress exactness: zeros, huge, tiny, subnormal, negative,
-    /// and now and then a NaN or an infinity.
+    /// Values over the whole range of `f64`: every exponent (any bit
+    /// pattern), subnormals, integers of every size, powers of two and their
+    /// negations (sums that cancel to -2^k), zeros, and now and then a NaN or
+    /// an infinity.
     pub fn value() -> impl Strategy<Value = f64> {
         prop_oneof![
-            8 => -10.0f64..10.0,
-            2 => any::<f64>().prop_filter("finite", |x| x.is_finite()),
+            4 => -10.0f64..10.0,
+            4 => any::<u64>().prop_map(f64::from_bits).prop_filter("finite", |x| x.is_finite()),
+            2 => (0u64..1 << 52, any::<bool>())
+                .prop_map(|(m, neg)| f64::from_bits(m | u64::from(neg) << 63)),
+            2 => any::<i64>().prop_map(|i| i as f64),
+            2 => (-1074i32..1024, any::<bool>())
+                .prop_map(|(k, neg)| if neg { -(2f64.powi(k)) } else { 2f64.powi(k) }),
             1 => Just(0.0),
             1 => Just(-0.0),
-            1 => prop_oneof![Just(1e308), Just(-1e308), Just(5e-324), Just(-2.5e-320)],
+            1 => prop_oneof![Just(1e308), Just(-1e308), Just(f64::MAX), Just(-f64::MAX)],
             1 => prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)],
         ]
+    }
+
+    /// `p` after a trip over the wire (identities never travel).
+    fn wire<P: Partial>(p: &P) -> P {
+        if p.is_identity() {
+            return p.clone();
+        }
+        let decoded = P::decode(&bytes(p)).unwrap_or_else(|e| panic!("{e} for {p:?}"));
+        assert_eq!(bytes(&decoded), bytes(p), "the encoding is canonical");
+        decoded
+    }
+
+    fn merged<P: Partial>(a: &P, b: &P) -> P {
+        let (mut a, b) = (wire(a), wire(b));
+        assert_eq!(a.check_merge(&b), Ok(()));
+        a.merge(&b);
+        wire(&a)
     }
 
     pub fn fold<P: Partial>(init: &P, xs: &[f64]) -> P {
@@ -207,8 +239,9 @@ pub(crate) mod laws {
     }
 
     /// Splits `xs` at `cuts`, folds each piece, merges the pieces in the
-    /// order `perm` gives (a tree when `tree`), and checks the state equals
-    /// one pass, bit for bit, and survives an encode/decode round trip.
+    /// order `perm` gives (a tree when `tree`), decoding every partial from
+    /// its encoding before and after every merge (as the combiner and the
+    /// reducer see them), and checks the state equals one pass, bit for bit.
     pub fn check<P: Partial>(init: &P, xs: &[f64], cuts: &[usize], perm_seed: u64, tree: bool) {
         let one_pass = fold(init, xs);
         let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (xs.len() + 1)).collect();
@@ -231,12 +264,9 @@ pub(crate) mod laws {
             while parts.len() > 1 {
                 let next: Vec<P> = parts
                     .chunks(2)
-                    .map(|c| {
-                        let mut a = c[0].clone();
-                        if let Some(b) = c.get(1) {
-                            a.merge(b);
-                        }
-                        a
+                    .map(|c| match c.get(1) {
+                        Some(b) => merged(&c[0], b),
+                        None => wire(&c[0]),
                     })
                     .collect();
                 parts = next;
@@ -245,7 +275,7 @@ pub(crate) mod laws {
         } else {
             let mut acc = P::default();
             for p in &parts {
-                acc.merge(p);
+                acc = merged(&acc, p);
             }
             acc
         };

@@ -19,6 +19,10 @@ impl Partial for NonFinite {
         self.n += u64::from(!x.is_finite());
     }
 
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        super::checked_sum([self.n, other.n], "nonfinite count").map(|_| ())
+    }
+
     fn merge(&mut self, other: &Self) {
         self.n += other.n;
     }

@@ -43,9 +43,20 @@ impl Spread {
         Some(round::to_f64(&q2, SQ_UNIT_EXP - 128, r1 || r2))
     }
 
-    /// The sample standard deviation, `None` below 2 values.
+    /// The correctly rounded sample standard deviation, `None` below 2
+    /// values: the square root of the exact variance, taken in integers, so
+    /// it neither overflows where the variance would (values near 1e308)
+    /// nor rounds twice. NaN only for a state no values can produce (a sum
+    /// of squares below what the sum implies, from corrupted input).
     pub fn stddev(&self) -> Option<f64> {
-        self.variance().map(f64::sqrt)
+        let n = self.sum.count.n;
+        if n < 2 {
+            return None;
+        }
+        let s1 = self.sum.exact();
+        let num = self.squares.to_bigint() * n - &s1 * &s1;
+        let den = num_bigint::BigInt::from(n) * (n - 1);
+        Some(round::sqrt_ratio(&num, &den, SQ_UNIT_EXP))
     }
 }
 
@@ -63,6 +74,10 @@ impl Partial for Spread {
             // x^2 = m^2 * 2^(2 pos) in units of 2^-2148.
             self.squares.add_square(m, 2 * pos);
         }
+    }
+
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        self.sum.check_merge(&other.sum)
     }
 
     fn merge(&mut self, other: &Self) {
@@ -120,6 +135,15 @@ mod tests {
         // About 2e-600: below the smallest subnormal, so it rounds to zero.
         let t = laws::fold(&Spread::default(), &[1e-300, 3e-300]);
         assert_eq!(t.variance(), Some(0.0));
+    }
+
+    #[test]
+    fn stddev_near_the_top_of_the_range() {
+        // With d = 1e308: sum 1, sum of squares 4d^2 + 1, so the variance is
+        // (5 (4d^2 + 1) - 1) / 20 = d^2 + 0.2, far past f64, and the standard
+        // deviation is d to within far less than half an ulp.
+        let s = laws::fold(&Spread::default(), &[1e308, 1e308, -1e308, -1e308, 1.0]);
+        assert_eq!(s.stddev(), Some(1e308));
     }
 
     #[test]

@@ -69,6 +69,10 @@ impl Partial for Sum {
         }
     }
 
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        self.count.check_merge(&other.count)
+    }
+
     fn merge(&mut self, other: &Self) {
         self.count.merge(&other.count);
         self.acc.merge(&other.acc);

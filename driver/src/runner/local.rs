@@ -123,7 +123,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
 
     let mut counters = Counters::default();
     for m in &maps {
-        counters.merge(&m.counters);
+        counters.merge(&m.counters).map_err(anyhow::Error::msg)?;
     }
     let reduced = counters_in_parts(&staging.dir, job.reducers)?;
     if reduced != counters {
@@ -406,7 +406,8 @@ pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Cou
                 filtered: get("filtered"),
                 nonfinite: get("nonfinite"),
                 used: get("used"),
-            });
+            })
+            .map_err(anyhow::Error::msg)?;
         }
     }
     Ok(c)
