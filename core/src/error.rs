@@ -80,6 +80,19 @@ pub enum Error {
 
     // `why` is not a `source`: it is already in the message, and error
     // chains printed with their causes would say it twice.
+    #[error(
+        "line {line} of {location} is a header that differs from the schema: {found:?} where \
+         the job reads columns as {schema:?}; mapfold reads columns by position, so inputs \
+         with different headers cannot be mixed: reorder the columns to one header, or run \
+         them as separate jobs"
+    )]
+    OtherHeader {
+        line: u64,
+        location: String,
+        found: String,
+        schema: String,
+    },
+
     #[error("line {line} of the input: {why}")]
     BadRecord { line: u64, why: DecodeError },
 

@@ -47,6 +47,7 @@ pub struct Mapper<W: Write> {
     proto: Aggregates,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
+    mid_file: bool,
     stats: MapStats,
     location: String,
     out: W,
@@ -83,12 +84,20 @@ impl<W: Write> Mapper<W> {
             proto: Aggregates::new(spec.hist),
             line_no: 0,
             first_malformed: None,
+            mid_file: false,
             stats: MapStats::default(),
             location,
             out,
             wbuf: Vec::with_capacity(4096),
             spec,
         })
+    }
+
+    /// Marks the input as a split that starts past the start of its file
+    /// (Hadoop's `mapreduce_map_input_start` > 0): its first line is data,
+    /// never a header to take the schema from.
+    pub fn starts_mid_file(&mut self) {
+        self.mid_file = true;
     }
 
     /// Classifies and folds in one line (without its `\n`).
@@ -125,10 +134,6 @@ impl<W: Write> Mapper<W> {
             Some(d) => self.splitter.split_at_bits(l, d),
             None => self.splitter.split(l),
         };
-        if self.splitter.was_quoted() && self.is_quoted_header(l, n) {
-            self.stats.counters.header += 1;
-            return Ok(());
-        }
         let width_ok = match plan.width {
             Some(w) => n == w,
             None => n > plan.max_field,
@@ -138,8 +143,7 @@ impl<W: Write> Mapper<W> {
                 Some(w) => format!("{n} fields where the schema has {w}"),
                 None => format!("{n} fields, column {} needed", plan.max_field + 1),
             };
-            self.malformed(l, why);
-            return Ok(());
+            return self.malformed(l, n, why);
         }
         let mut pass = true;
         for &(i, op, rhs) in &plan.wheres {
@@ -152,14 +156,7 @@ impl<W: Write> Mapper<W> {
                         i + 1,
                         snippet(f)
                     );
-                    note_malformed(
-                        &mut self.stats,
-                        &mut self.first_malformed,
-                        self.line_no,
-                        l,
-                        why,
-                    );
-                    return Ok(());
+                    return self.malformed(l, n, why);
                 }
             }
         }
@@ -170,8 +167,7 @@ impl<W: Write> Mapper<W> {
                 plan.value + 1,
                 snippet(f)
             );
-            self.malformed(l, why);
-            return Ok(());
+            return self.malformed(l, n, why);
         };
         if !pass {
             self.stats.counters.filtered += 1;
@@ -188,13 +184,21 @@ impl<W: Write> Mapper<W> {
     }
 
     /// The first non-blank line of a task without `--schema`: the header
-    /// when names must be resolved, or when its value column is not a number.
+    /// when names must be resolved, or when its value column is not a number
+    /// (names trimmed, so `k, x` names `x`). Never in a split that starts
+    /// past the start of its file: there the first line is data.
     #[cold]
     fn first_line(&mut self, l: &[u8]) -> Result<(), Error> {
         let n = self.splitter.split(l);
         let fields: Vec<Vec<u8>> = (0..n)
-            .filter_map(|i| self.splitter.field(l, i).map(<[u8]>::to_vec))
+            .filter_map(|i| self.splitter.field(l, i))
+            .map(|f| f.trim_ascii().to_vec())
             .collect();
+        if self.mid_file {
+            self.plan = Some(Plan::bind(&self.spec, None)?);
+            self.line_no -= 1;
+            return self.line_with(l, None);
+        }
         if !self.spec.needs_names()
             && let Ok(plan) = Plan::bind(&self.spec, None)
             && fields
@@ -216,16 +220,35 @@ impl<W: Write> Mapper<W> {
         Ok(())
     }
 
-    fn is_quoted_header(&self, l: &[u8], n: usize) -> bool {
-        self.schema.as_ref().is_some_and(|s| {
-            s.len() == n
-                && s.iter()
-                    .enumerate()
-                    .all(|(i, name)| self.splitter.field(l, i) == Some(name))
-        })
-    }
-
-    fn malformed(&mut self, l: &[u8], why: String) {
+    /// A line that does not parse (its `n` fields already split): the
+    /// header written another way (quoted, spaces after the delimiters), a
+    /// header with the columns in another order (an error: its file's rows
+    /// would be read from the wrong columns), or a malformed line.
+    #[cold]
+    fn malformed(&mut self, l: &[u8], n: usize, why: String) -> Result<(), Error> {
+        if let Some(s) = &self.schema
+            && s.len() == n
+        {
+            let fields: Vec<&[u8]> = (0..n)
+                .map(|i| self.splitter.field(l, i).unwrap_or_default().trim_ascii())
+                .collect();
+            if fields.iter().zip(s).all(|(f, name)| f == name) {
+                self.stats.counters.header += 1;
+                return Ok(());
+            }
+            let mut a: Vec<&[u8]> = s.iter().map(Vec::as_slice).collect();
+            let mut b = fields.clone();
+            a.sort_unstable();
+            b.sort_unstable();
+            if a == b {
+                return Err(Error::OtherHeader {
+                    line: self.line_no,
+                    location: self.location.clone(),
+                    found: snippet(l),
+                    schema: snippet(&s.join(&b","[..])),
+                });
+            }
+        }
         note_malformed(
             &mut self.stats,
             &mut self.first_malformed,
@@ -233,6 +256,7 @@ impl<W: Write> Mapper<W> {
             l,
             why,
         );
+        Ok(())
     }
 
     /// The index of the line's group, creating it (and flushing first when
@@ -406,6 +430,16 @@ fn note_malformed(
     if first.is_none() {
         *first = Some((line_no, format!("{why}: {:?}", snippet(l))));
     }
+}
+
+/// True when Hadoop's environment says this task's split starts past byte 0
+/// of its file.
+pub fn split_starts_mid_file() -> bool {
+    ["mapreduce_map_input_start", "map_input_start"]
+        .iter()
+        .find_map(|n| std::env::var(n).ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .is_some_and(|start| start > 0)
 }
 
 /// Names the input of a streaming task for messages, from the environment

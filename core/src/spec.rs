@@ -149,10 +149,17 @@ impl MapSpec {
 
     /// True when some column is referenced by name.
     pub fn needs_names(&self) -> bool {
+        !self.named_columns().is_empty()
+    }
+
+    /// The columns referenced by name (not by index), in flag order.
+    pub fn named_columns(&self) -> Vec<&str> {
         std::iter::once(&self.value)
             .chain(&self.keys)
             .chain(self.wheres.iter().map(|w| &w.column))
-            .any(Column::is_name)
+            .filter(|c| c.is_name())
+            .map(|c| c.0.as_str())
+            .collect()
     }
 }
 

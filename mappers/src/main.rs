@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use mapfold_core::cli::{JobArgs, exit};
 use mapfold_core::lines::for_each_record;
-use mapfold_core::map::{Mapper, input_location_from_env};
+use mapfold_core::map::{Mapper, input_location_from_env, split_starts_mid_file};
 
 /// Reads CSV/TSV lines on stdin and writes one exact partial aggregate per
 /// key (KEY<TAB>mf1 ...) on stdout; line counters go to stderr as Hadoop
@@ -29,6 +29,9 @@ fn run() -> anyhow::Result<()> {
     let location = input_location_from_env();
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut mapper = Mapper::new(spec, location.clone(), out)?;
+    if split_starts_mid_file() {
+        mapper.starts_mid_file();
+    }
     for_each_record(io::stdin().lock(), mapper.delimiter(), |line, delims| {
         mapper.line_with(line, delims)
     })

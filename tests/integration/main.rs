@@ -3,6 +3,7 @@
 mod bad_input;
 mod emr;
 mod generate;
+mod oracle;
 mod pipe;
 mod plot;
 mod runner;

@@ -99,9 +99,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     if a.job.schema.is_none() {
         if a.inputs_are_local() {
             let files = input::resolve(&a.input)?;
-            if let Some(first) = files.first() {
-                a.job.schema = input::header_schema(first, &spec)?;
-            }
+            a.job.schema = input::header_schema(&files, &spec)?;
         } else if spec.needs_names() && a.runner != Runner::Emr {
             bail!(
                 "columns are named but the input is not on this machine, so its header cannot be read: \

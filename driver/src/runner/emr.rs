@@ -497,30 +497,30 @@ async fn job_on_emr(
     Ok(())
 }
 
-/// The header line of the first S3 input, when the job names columns.
+/// The schema of the S3 inputs, from the first line of every object, which
+/// must agree (see [`super::input::agreed_schema`]).
 async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
     let spec = job.job.spec()?;
-    if !spec.needs_names() {
-        return Ok(None);
+    let mut firsts = Vec::new();
+    for input in &job.inputs {
+        let url = S3Url::parse(input)?;
+        let mut objects = upload::list(aws, &url).await?;
+        objects.retain(|(k, _)| !k.rsplit('/').next().unwrap_or(k).starts_with(['.', '_']));
+        objects.sort();
+        if objects.is_empty() {
+            bail!("no objects under {url}");
+        }
+        for (key, _) in objects {
+            let object = S3Url {
+                bucket: url.bucket.clone(),
+                key,
+            };
+            let head = upload::head_bytes(aws, &object, 1 << 16).await?;
+            let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+            firsts.push((object.to_string(), line.to_vec()));
+        }
     }
-    let first = S3Url::parse(&job.inputs[0])?;
-    let mut objects = upload::list(aws, &first).await?;
-    objects.retain(|(k, _)| !k.rsplit('/').next().unwrap_or(k).starts_with(['.', '_']));
-    objects.sort();
-    let (key, _) = objects
-        .first()
-        .with_context(|| format!("no objects under {first}"))?;
-    let head = upload::head_bytes(
-        aws,
-        &S3Url {
-            bucket: first.bucket.clone(),
-            key: key.clone(),
-        },
-        1 << 16,
-    )
-    .await?;
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    super::input::schema_from_line(line, &spec, &format!("s3://{}/{key}", first.bucket))
+    super::input::agreed_schema(&firsts, &spec)
 }
 
 fn hms(d: Duration) -> String {

@@ -90,15 +90,89 @@ pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
         .collect()
 }
 
-/// The schema in the first line of `first`, when that line is a header: the
-/// job names columns, or the value column of that line is not a number.
-pub fn header_schema(first: &InputFile, spec: &MapSpec) -> anyhow::Result<Option<String>> {
+/// The first line of an input file (at most 16 MiB of it).
+pub fn first_line(file: &InputFile) -> anyhow::Result<Vec<u8>> {
     let mut line = Vec::new();
-    BufReader::new(first.open()?)
+    BufReader::new(file.open()?)
         .take(16 << 20)
         .read_until(b'\n', &mut line)
-        .with_context(|| format!("reading the header of {}", first.path.display()))?;
-    schema_from_line(&line, spec, &first.path.display().to_string())
+        .with_context(|| format!("reading the header of {}", file.path.display()))?;
+    Ok(line)
+}
+
+/// The schema of local inputs, from their first lines (see [`agreed_schema`]).
+pub fn header_schema(files: &[InputFile], spec: &MapSpec) -> anyhow::Result<Option<String>> {
+    let firsts = files
+        .iter()
+        .map(|f| Ok((f.path.display().to_string(), first_line(f)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    agreed_schema(&firsts, spec)
+}
+
+/// The schema every split gets, from the first lines of all inputs
+/// (`(name, first line)` pairs): the header of the first input that has a
+/// line, after checking that no other input starts with a different header.
+/// mapfold reads columns by position in every split (splits past the start
+/// of a file never see its header), so files whose headers order or name
+/// the columns differently would be read from the wrong columns: refused
+/// here, before any task runs, naming both files.
+pub fn agreed_schema(
+    firsts: &[(String, Vec<u8>)],
+    spec: &MapSpec,
+) -> anyhow::Result<Option<String>> {
+    let Some((source, line)) = firsts.iter().find(|(_, l)| !trim_line(l).is_empty()) else {
+        return Ok(None);
+    };
+    let Some(schema) = schema_from_line(line, spec, source)? else {
+        return Ok(None);
+    };
+    let names: Vec<&str> = schema.split(',').collect();
+    let used = spec.named_columns();
+    for (other, l) in firsts {
+        let fields = trimmed_fields(trim_line(l), spec);
+        if fields.is_empty() || fields == names {
+            continue;
+        }
+        // A header, not data: it has every name the job uses, or (columns
+        // by index) the schema's width and no number in it.
+        let header_like = if used.is_empty() {
+            fields.len() == names.len()
+                && fields.iter().all(|f| parse_number(f.as_bytes()).is_none())
+        } else {
+            used.iter().all(|u| fields.iter().any(|f| f == u))
+        };
+        if header_like {
+            bail!(
+                "{other} starts with the header {:?} but {source} with {:?}: mapfold reads \
+                 columns by position (splits past the start of a file never see its header), \
+                 so inputs with different headers would be read from the wrong columns; \
+                 give them one column order, or run them as separate jobs",
+                fields.join(","),
+                names.join(",")
+            );
+        }
+    }
+    Ok(Some(schema))
+}
+
+fn trim_line(line: &[u8]) -> &[u8] {
+    let mut line = line;
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
+    }
+    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+}
+
+fn trimmed_fields(line: &[u8], spec: &MapSpec) -> Vec<String> {
+    if line.is_empty() {
+        return Vec::new();
+    }
+    let mut s = Splitter::new(spec.delimiter);
+    let n = s.split(line);
+    (0..n)
+        .filter_map(|i| s.field(line, i))
+        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+        .collect()
 }
 
 /// The schema in `line` (the first line of `source`), when it is a header.
@@ -107,11 +181,7 @@ pub fn schema_from_line(
     spec: &MapSpec,
     source: &str,
 ) -> anyhow::Result<Option<String>> {
-    let mut line = line;
-    while let [rest @ .., b'\n' | b'\r'] = line {
-        line = rest;
-    }
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let line = trim_line(line);
     if line.is_empty() {
         return Ok(None);
     }
