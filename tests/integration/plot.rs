@@ -243,3 +243,87 @@ fn plot_errors_say_what_to_do() {
     ));
     assert!(String::from_utf8_lossy(&o.stderr).contains(".png or .svg"));
 }
+
+/// Reduced outputs no job of the demo makes: every kind of plot finishes in
+/// bounded time (a `timeout` would kill a hang) and draws something.
+#[test]
+fn any_reduced_output_plots_in_bounded_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counters = "\t{\"counters\":{\"lines_in\":0}}\n";
+    let row = |k: &str, mean: &str, min: &str, max: &str| {
+        format!(
+            "{k}\t{{\"count\":2,\"sum\":{mean},\"mean\":{mean},\"stddev\":1,\"min\":{min},\"max\":{max}}}\n"
+        )
+    };
+    let many: String = (0..1_000_000)
+        .map(|i| row(&i.to_string(), &(i % 977).to_string(), "-1", "1000"))
+        .collect();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "huge",
+            [
+                row("1990", "0", "-1e308", "1e308"),
+                row("1991", "1e307", "-1e308", "1e308"),
+                row(
+                    "1992",
+                    "-1.7976931348623157e308",
+                    "-1.7976931348623157e308",
+                    "1.7976931348623157e308",
+                ),
+            ]
+            .concat(),
+        ),
+        (
+            "tiny",
+            [
+                row("1", "5e-324", "5e-324", "1e-323"),
+                row("2", "1e-310", "0", "1e-309"),
+            ]
+            .concat(),
+        ),
+        (
+            "constant",
+            [row("1", "3", "3", "3"), row("2", "3", "3", "3")].concat(),
+        ),
+        ("one-key", row("2000", "1", "1", "1")),
+        (
+            "nonfinite",
+            [row("1", "\"inf\"", "1", "2"), row("2", "1", "1", "2")].concat(),
+        ),
+        (
+            "mixed-keys",
+            [
+                row("10", "1", "0", "2"),
+                row("b", "2", "0", "2"),
+                row("9", "3", "0", "2"),
+                row("-1", "4", "0", "2"),
+                row("a", "5", "0", "2"),
+            ]
+            .concat(),
+        ),
+        ("million-keys", many),
+    ];
+    for (name, rows) in cases {
+        let out = dir.path().join(name);
+        std::fs::create_dir(&out).expect("mkdir");
+        std::fs::write(out.join("part-00000"), format!("{counters}{rows}")).expect("write");
+        for kind in ["series", "bars"] {
+            if kind == "series" && name == "mixed-keys" {
+                continue;
+            }
+            let png = dir.path().join(format!("{name}-{kind}.png"));
+            let o = bash(&format!(
+                "timeout 120 mapfold plot {} --kind {kind} -o {}",
+                out.display(),
+                png.display()
+            ));
+            assert!(
+                o.status.success(),
+                "{name} {kind}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let (_, _, inked) = png_facts(&png);
+            assert!(inked > 0.01, "{name} {kind}: blank picture");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::axis::Axis;
 use super::data::Reduced;
 use super::{BAR, MUTED, Options, SortBy, Stat, de, header, thousands};
 
@@ -66,10 +67,11 @@ pub fn draw<DB: DrawingBackend>(
     if let Some(v) = other_value {
         bars.push((format!("other ({})", rest.len()), v, true));
     }
-    let (lo, hi) = bars
-        .iter()
-        .fold((0.0f64, 0.0f64), |(a, b), x| (a.min(x.1), b.max(x.1)));
-    let pad = ((hi - lo) * 0.05).max(1e-12);
+    // Bars start at zero, so zero is always on the axis.
+    let ya = Axis::over(bars.iter().map(|b| b.1).chain([0.0]), 0.05, true);
+    for b in &mut bars {
+        b.1 = ya.at(b.1);
+    }
     let title = o
         .title
         .clone()
@@ -94,10 +96,7 @@ pub fn draw<DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(64)
         .y_label_area_size(80)
-        .build_cartesian_2d(
-            -0.5f64..n as f64 - 0.5,
-            (lo - if lo < 0.0 { pad } else { 0.0 })..hi + pad,
-        )
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, ya.lo..ya.hi)
         .map_err(de)?;
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
     chart
@@ -113,7 +112,7 @@ pub fn draw<DB: DrawingBackend>(
             }
         })
         .x_desc(r.key_name.as_str())
-        .y_desc(format!("{stat} of {}", r.value_name))
+        .y_desc(format!("{stat} of {}{}", r.value_name, ya.unit()))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 16))
         .draw()

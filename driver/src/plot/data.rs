@@ -35,6 +35,19 @@ pub struct Reduced {
     pub key_name: String,
 }
 
+/// A total order of keys: numbers first, numerically (`total_cmp`, ties by
+/// text), then every other key by its bytes. Comparing a number with a word
+/// by bytes and two numbers by value would not be transitive.
+pub fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let num = |k: &str| k.parse::<f64>().ok().filter(|x| !x.is_nan());
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
 impl Reduced {
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let mut parts: Vec<_> = std::fs::read_dir(dir)
@@ -77,10 +90,7 @@ impl Reduced {
                 }
             }
         }
-        rows.sort_by(|a, b| match (a.key.parse::<f64>(), b.key.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => a.key.cmp(&b.key),
-        });
+        rows.sort_by(|a, b| key_order(&a.key, &b.key));
         let flag = |name: &str| -> Option<String> {
             let args = &manifest.as_ref()?.mapper_args;
             args.iter()

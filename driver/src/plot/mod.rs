@@ -5,6 +5,7 @@
 //! One file per kind: [`hist`], [`series`], [`bars`], [`splits`]; [`data`]
 //! reads the output, [`decimate`] keeps long series honest.
 
+mod axis;
 mod bars;
 pub mod data;
 pub mod decimate;

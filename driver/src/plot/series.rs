@@ -6,6 +6,7 @@ use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::axis::Axis;
 use super::data::Reduced;
 use super::decimate::m4;
 use super::{BAR, Options, Stat, de, header, legend, thousands};
@@ -72,20 +73,23 @@ pub fn draw<DB: DrawingBackend>(
     } else {
         Vec::new()
     };
+    // Every number in axis units first, so nothing below overflows.
+    let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
+    let ya = Axis::over(
+        pts.iter()
+            .map(|p| p.1)
+            .chain(ranges.iter().flat_map(|b| [b.1, b.2])),
+        0.05,
+        false,
+    );
+    let pts: Vec<(f64, f64)> = pts.iter().map(|p| (xa.at(p.0), ya.at(p.1))).collect();
+    let ranges: Vec<(f64, f64, f64)> = ranges
+        .iter()
+        .map(|b| (xa.at(b.0), ya.at(b.1), ya.at(b.2)))
+        .collect();
     let cols = columns(o);
     let line = m4(&pts, cols);
     let band = band(&ranges, cols);
-    let (xmin, xmax) = (pts[0].0, pts[pts.len() - 1].0);
-    let ys = line
-        .iter()
-        .map(|p| p.1)
-        .chain(band.iter().flat_map(|b| [b.1, b.2]));
-    let (mut ymin, mut ymax) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    let pad = ((ymax - ymin) * 0.05).max(1e-12);
-    ymin -= pad;
-    ymax += pad;
     let title = o
         .title
         .clone()
@@ -109,21 +113,16 @@ pub fn draw<DB: DrawingBackend>(
         );
     }
     let area = header(root, r, &title, &note)?;
-    let (xa, xb) = if xmin == xmax {
-        (xmin - 1.0, xmax + 1.0)
-    } else {
-        (xmin, xmax)
-    };
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(80)
-        .build_cartesian_2d(xa..xb, ymin..ymax)
+        .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
         .map_err(de)?;
     chart
         .configure_mesh()
-        .x_desc(r.key_name.as_str())
-        .y_desc(format!("{stat} of {}", r.value_name))
+        .x_desc(format!("{}{}", r.key_name, xa.unit()))
+        .y_desc(format!("{stat} of {}{}", r.value_name, ya.unit()))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .x_label_formatter(&|x| {
