@@ -20,7 +20,6 @@ import gzip
 import io
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -94,6 +93,34 @@ def parse_streaming(args):
             opts[k] = v
         i += 2
     return opts
+
+
+def split_args(args):
+    """Hadoop streaming's StreamUtil.splitArgs, ported from its Java source:
+    how a real cluster turns the -mapper string into argv. Spaces split
+    outside quotes; ' and " open a quote only the same character closes;
+    every quote change also ends the word before it; no escapes; empty
+    words are dropped. (Not a shell: shlex would accept what Hadoop breaks.)"""
+    outside, single, double = 1, 2, 3
+    out, state, start = [], outside, 0
+    for c in range(len(args) + 1):
+        last = c == len(args)
+        before, end = state, False
+        if not last:
+            ch = args[c]
+            if ch == "'":
+                state = {outside: single, single: outside}.get(state, state)
+                end = state != before
+            elif ch == '"':
+                state = {outside: double, double: outside}.get(state, state)
+                end = state != before
+            elif ch == " ":
+                end = state == outside
+        if last or end:
+            if c != start:
+                out.append(args[start:c])
+            start = c + 1
+    return out
 
 
 def split_s3(url):
@@ -191,7 +218,7 @@ class Executor:
                     path = os.path.join(local, os.path.basename(key))
                     s3.download_file(bucket, key, path)
                     inputs.append(path)
-            words = shlex.split(opts["-mapper"])
+            words = split_args(opts["-mapper"])
             if words[0] != "mapfold-map":
                 return False, "the stack runs mapfold steps only: -mapper %r" % opts["-mapper"]
             out = os.path.join(tmp, "out")

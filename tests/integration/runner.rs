@@ -391,3 +391,96 @@ fn hadoop_command_is_printed() {
     // Generic options come before streaming options.
     assert!(out.find(" -files ").expect("files") < out.find(" -mapper ").expect("mapper"));
 }
+
+/// SIGINT, SIGTERM or SIGHUP to `mapfold run` while tasks run: the tasks
+/// are stopped, the staging directory is removed, an existing output (with
+/// --overwrite) is left as it was, and the exit status says which signal.
+#[test]
+fn a_signal_stops_the_tasks_and_leaves_the_output_untouched() {
+    for (sig, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bins = dir.path().join("bins");
+        std::fs::create_dir(&bins).expect("mkdir");
+        let pids = dir.path().join("pids");
+        let bins = wrapped(
+            &bins,
+            &format!("echo $$ >> {}; exec sleep 60", pids.display()),
+        );
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).expect("mkdir");
+        std::fs::write(out.join("part-00000"), "old\n").expect("write");
+        let mut child = std::process::Command::new(bin_dir().join("mapfold"))
+            .args([
+                "run",
+                "--quiet",
+                "--overwrite",
+                "--input",
+                "fixtures/weather",
+            ])
+            .args(["--output", &out.display().to_string(), "--bin-dir", &bins])
+            .args(["--value", "temp", "--maps", "2"])
+            .current_dir(crate::util::root())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("mapfold runs");
+        let t0 = std::time::Instant::now();
+        while std::fs::read_to_string(&pids).map_or(0, |s| s.lines().count()) < 2 {
+            assert!(t0.elapsed().as_secs() < 30, "tasks never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        ok(&format!("kill -{sig} {}", child.id()));
+        let status = child.wait().expect("mapfold exits");
+        assert_eq!(status.code(), Some(code), "SIG{sig}");
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "SIG{sig}: exited only after the tasks"
+        );
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.contains("mapfold-staging") || n.contains(".old-"))
+            .collect();
+        assert!(left.is_empty(), "SIG{sig}: left behind {left:?}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("part-00000")).expect("old"),
+            "old\n"
+        );
+        assert_eq!(std::fs::read_dir(&out).expect("list").count(), 1);
+        // Every task process it started ends (a zombie waiting for init
+        // to reap it has ended).
+        for pid in std::fs::read_to_string(&pids).expect("pids").lines() {
+            let running = || {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .is_some_and(|r| !r.trim_start().starts_with('Z'))
+                })
+            };
+            let t1 = std::time::Instant::now();
+            while running() && t1.elapsed().as_secs() < 5 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            assert!(!running(), "SIG{sig}: task {pid} still runs");
+        }
+    }
+}
+
+/// --overwrite replaces the old output only once the new one is complete,
+/// and leaves no backup behind.
+#[test]
+fn overwrite_swaps_whole_outputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("stale"), "x").expect("write");
+    ok(&format!(
+        "mapfold run --quiet --overwrite --input fixtures/weather/0.csv --output {} {JOB}",
+        out.display()
+    ));
+    assert!(out.join("_SUCCESS").exists() && !out.join("stale").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    assert_eq!(names, ["out"]);
+}

@@ -107,6 +107,13 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             );
         }
     }
+    // A word Hadoop streaming's -mapper string cannot carry is refused now,
+    // before anything is uploaded or started.
+    if a.runner != Runner::Local || a.print_command {
+        for w in a.job.to_words() {
+            hadoop::quote(&w)?;
+        }
+    }
     let job = Job {
         job: a.job.clone(),
         inputs: a.input.clone(),
@@ -123,7 +130,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         let jar = hadoop::streaming_jar(a.streaming_jar.as_deref())
             .unwrap_or_else(|_| "$HADOOP_STREAMING_JAR".to_owned());
         let shipped = shipped_locally(a.bin_dir.as_deref())?;
-        let args = hadoop::streaming_args(&job, &shipped);
+        let args = hadoop::streaming_args(&job, &shipped)?;
         if a.print_command {
             println!("{}", hadoop::shell_line(&jar, &args));
             return Ok(());

@@ -172,7 +172,7 @@ fn step_job(
     input_urls: &[String],
     output: &S3Url,
     bins: &[ShippedBin],
-) -> (Job, Vec<String>) {
+) -> anyhow::Result<(Job, Vec<String>)> {
     let mut job = job.clone();
     job.inputs = input_urls.to_vec();
     job.output = output.to_string().trim_end_matches('/').to_owned();
@@ -184,8 +184,8 @@ fn step_job(
             combine: url(1),
             reduce: url(2),
         },
-    );
-    (job, args)
+    )?;
+    Ok((job, args))
 }
 
 fn step_name(job: &Job) -> String {
@@ -385,7 +385,7 @@ async fn job_on_emr(
         })
         .collect();
     say(format!("binaries: {target} ({arch}) in {stage}bin/"));
-    let (job, args) = step_job(&job, &inputs.urls, output, &bins);
+    let (job, args) = step_job(&job, &inputs.urls, output, &bins)?;
     let name = step_name(&job);
     let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
     let t_submit = t0.elapsed().as_secs_f64();
@@ -564,7 +564,7 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
     for b in &bins {
         println!("{}", dryrun::upload(&b.path, &b.url));
     }
-    let (job, args) = step_job(job, &plan.inputs.urls, &plan.output, &bins);
+    let (job, args) = step_job(job, &plan.inputs.urls, &plan.output, &bins)?;
     println!("{}", dryrun::add_step(&cluster, &step_name(&job), &args));
     println!("{}", dryrun::wait_step(&cluster, "$STEP_ID"));
     println!("{}", dryrun::download(&plan.output, &plan.local_out));

@@ -18,21 +18,51 @@ pub struct Shipped {
     pub reduce: String,
 }
 
-/// Quotes a word for Hadoop streaming's command splitter (which honours
-/// single and double quotes, not a shell): only when it needs it.
-fn quote(w: &str) -> String {
-    if !w.is_empty() && !w.contains([' ', '\t', '\'', '"', '\\']) {
-        return w.to_owned();
+/// Quotes a word for Hadoop streaming's command splitter
+/// (`StreamUtil.splitArgs`), which is not a shell: it splits at spaces
+/// outside quotes, a `'` or `"` opens a quote that only the same character
+/// closes, every quote also ends the word before it, there is no escape
+/// character, and empty words are dropped. So a word with a space or a `'`
+/// goes in double quotes, one with a `"` in single quotes; a word with both
+/// quote characters, or an empty word, cannot reach the task at all.
+pub fn quote(w: &str) -> anyhow::Result<String> {
+    let (single, double) = (w.contains('\''), w.contains('"'));
+    if w.is_empty() {
+        bail!("an empty argument cannot be passed through Hadoop streaming's -mapper string");
     }
-    format!("'{}'", w.replace('\'', "'\"'\"'"))
+    if single && double {
+        bail!(
+            "{w:?} holds both a ' and a \": Hadoop streaming's -mapper string cannot carry \
+             that; rename the column (or refer to it by its 1-based index and pass --schema \
+             without it)"
+        );
+    }
+    Ok(if double {
+        format!("'{w}'")
+    } else if single || w.contains(' ') {
+        format!("\"{w}\"")
+    } else {
+        w.to_owned()
+    })
 }
 
-/// The streaming arguments (everything after `hadoop jar JAR`).
-pub fn streaming_args(job: &Job, files: &Shipped) -> Vec<String> {
+/// The streaming arguments (everything after `hadoop jar JAR`), or why the
+/// job's words cannot be passed through Hadoop streaming.
+pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>> {
+    let words = job
+        .map_words()
+        .iter()
+        .map(|w| quote(w))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mapper = std::iter::once("mapfold-map".to_owned())
-        .chain(job.map_words().iter().map(|w| quote(w)))
+        .chain(words)
         .collect::<Vec<_>>()
         .join(" ");
+    for f in [&files.map, &files.combine, &files.reduce] {
+        if f.contains([',', '#']) {
+            bail!("{f}: a path shipped with -files cannot contain ',' or '#'; move the binaries");
+        }
+    }
     let mut a = vec![
         "-D".to_owned(),
         format!(
@@ -62,7 +92,7 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> Vec<String> {
         "-numReduceTasks".to_owned(),
         job.reducers.to_string(),
     ]);
-    a
+    Ok(a)
 }
 
 /// `$HADOOP_STREAMING_JAR`, else the streaming jar under `$HADOOP_HOME`.
@@ -123,6 +153,82 @@ mod tests {
     use super::*;
     use mapfold_core::cli::JobArgs;
 
+    /// Hadoop streaming's `StreamUtil.splitArgs`, ported line by line from
+    /// its Java source: the reference the quoting must satisfy.
+    fn split_args(args: &str) -> Vec<String> {
+        #[derive(PartialEq, Clone, Copy)]
+        enum S {
+            Outside,
+            Single,
+            Double,
+        }
+        let ch: Vec<char> = args.chars().collect();
+        let (mut out, mut state, mut start) = (Vec::new(), S::Outside, 0);
+        for c in 0..=ch.len() {
+            let last = c == ch.len();
+            let before = state;
+            let mut end = false;
+            if !last {
+                match ch[c] {
+                    '\'' => {
+                        state = match state {
+                            S::Outside => S::Single,
+                            S::Single => S::Outside,
+                            s => s,
+                        };
+                        end = state != before;
+                    }
+                    '"' => {
+                        state = match state {
+                            S::Outside => S::Double,
+                            S::Double => S::Outside,
+                            s => s,
+                        };
+                        end = state != before;
+                    }
+                    ' ' => end = state == S::Outside,
+                    _ => {}
+                }
+            }
+            if last || end {
+                if c != start {
+                    out.push(ch[start..c].iter().collect());
+                }
+                start = c + 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_port_splits_like_hadoop() {
+        assert_eq!(split_args("a  b"), ["a", "b"]);
+        assert_eq!(split_args("a 'b c' \"d'e\""), ["a", "b c", "d'e"]);
+        // A quote ends the word before it; empty words vanish.
+        assert_eq!(split_args("ab'cd'"), ["ab", "cd"]);
+        assert_eq!(split_args("'' x"), ["x"]);
+        assert_eq!(split_args("a\tb"), ["a\tb"]);
+    }
+
+    proptest::proptest! {
+        /// Any words: quoted and joined, Hadoop's splitter gives them back,
+        /// or quoting refuses them (empty, or both quote characters).
+        #[test]
+        fn quoted_words_survive_hadoop_splitting(
+            words in proptest::collection::vec("[a-z ,='\"\té\\$;*-]{0,8}", 1..6)
+        ) {
+            let quoted: Result<Vec<String>, _> = words.iter().map(|w| quote(w)).collect();
+            let refused = words.iter().any(|w| w.is_empty() || (w.contains('\'') && w.contains('"')));
+            match quoted {
+                Ok(q) => {
+                    proptest::prop_assert!(!refused);
+                    proptest::prop_assert_eq!(split_args(&q.join(" ")), words);
+                }
+                Err(_) => proptest::prop_assert!(refused),
+            }
+        }
+    }
+
     #[test]
     fn args_in_hadoop_order() {
         let job = Job {
@@ -145,13 +251,13 @@ mod tests {
             combine: "c".into(),
             reduce: "r".into(),
         };
-        let a = streaming_args(&job, &s);
+        let a = streaming_args(&job, &s).expect("quotable");
         assert_eq!(a[0], "-D");
         assert_eq!(a[4], "-files");
         assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
             a[7],
-            "mapfold-map --value temp --key year --schema a,b,temp,year --where 'temp >= 0.5' --hist=-5:5:100"
+            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100"
         );
         assert_eq!(
             a[a.len() - 6..],

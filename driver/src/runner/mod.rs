@@ -7,6 +7,7 @@
 pub mod emr;
 pub mod hadoop;
 pub mod input;
+pub mod interrupt;
 pub mod local;
 pub mod manifest;
 pub mod shuffle;

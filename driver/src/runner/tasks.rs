@@ -75,6 +75,7 @@ pub fn run_with<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
+    let _registered = super::interrupt::task(child.id());
     let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().context("child stdout")?;
     let mut stderr = child.stderr.take().context("child stderr")?;
