@@ -39,7 +39,7 @@ from werkzeug.serving import make_server
 LOG_LOCK = threading.Lock()
 
 
-def logging_app(app, log_path):
+def logging_app(app, log_path, slow_run_job_flow=0.0):
     def wrapped(environ, start_response):
         entry = {
             "method": environ.get("REQUEST_METHOD"),
@@ -58,7 +58,12 @@ def logging_app(app, log_path):
                 entry["body"] = None
         with LOG_LOCK, open(log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
-        return app(environ, start_response)
+        result = app(environ, start_response)
+        if entry.get("emr") == "RunJobFlow" and slow_run_job_flow:
+            # The cluster exists; its id reaches the client only later, as
+            # when a signal arrives while RunJobFlow is in flight.
+            time.sleep(slow_run_job_flow)
+        return result
 
     return wrapped
 
@@ -254,9 +259,11 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--mapfold", required=True)
     ap.add_argument("--hold-steps", action="store_true")
+    ap.add_argument("--slow-run-job-flow", type=float, default=0.0,
+                    help="answer RunJobFlow this many seconds late")
     ap.add_argument("--bucket", action="append", default=[], help="create this bucket first")
     a = ap.parse_args()
-    app = logging_app(DomainDispatcherApplication(create_backend_app), a.log)
+    app = logging_app(DomainDispatcherApplication(create_backend_app), a.log, a.slow_run_job_flow)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     endpoint = "http://127.0.0.1:%d" % server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()

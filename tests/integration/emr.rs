@@ -37,6 +37,10 @@ struct Stack {
 
 impl Stack {
     fn start(hold_steps: bool) -> Self {
+        Self::start_with(hold_steps, &[])
+    }
+
+    fn start_with(hold_steps: bool, extra: &[&str]) -> Self {
         let home = tempfile::tempdir().expect("tempdir");
         let log = home.path().join("requests.jsonl");
         let mut cmd = Command::new(python());
@@ -52,6 +56,7 @@ impl Stack {
         if hold_steps {
             cmd.arg("--hold-steps");
         }
+        cmd.args(extra);
         let mut child = cmd.spawn().expect("starting the moto stack");
         let out = child.stdout.take().expect("stdout");
         let mut line = String::new();
@@ -484,4 +489,49 @@ fn odd_column_names_survive_hadoops_argument_splitting() {
         stack.emr_calls("RunJobFlow").len() == 1,
         "no second cluster"
     );
+}
+
+/// SIGTERM while RunJobFlow is in flight (the cluster exists, its id has
+/// not arrived): the runner waits for the id, terminates the cluster and
+/// says so. SIGHUP is handled the same way.
+#[test]
+fn a_signal_during_cluster_creation_terminates_the_new_cluster() {
+    for sig in ["TERM", "HUP"] {
+        let stack = Stack::start_with(false, &["--slow-run-job-flow", "3"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let child = stack
+            .mapfold(&format!(
+                "run --runner emr --input fixtures/weather/0.csv --output s3://{BUCKET}/out/sig {JOB} --local-output {}/x --poll-seconds 0.1",
+                dir.path().display()
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mapfold runs");
+        let t0 = Instant::now();
+        while stack.emr_calls("RunJobFlow").is_empty() {
+            assert!(t0.elapsed() < Duration::from_secs(60), "no RunJobFlow");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        let id = err
+            .split("terminated cluster ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .unwrap_or_else(|| panic!("SIG{sig}: says which cluster it terminated: {err}"))
+            .to_owned();
+        assert_eq!(stack.cluster_state(&id), "TERMINATED", "SIG{sig}");
+        assert!(
+            stack.emr_calls("AddJobFlowSteps").is_empty(),
+            "SIG{sig}: no step after the signal"
+        );
+    }
 }

@@ -10,6 +10,7 @@
 //! cluster this run created, and says so.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
@@ -239,13 +240,16 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
         return dry_run(job, r, &plan);
     }
     let aws = Aws::load(&aws_opts(&r.aws)).await?;
-    let mut created: Option<String> = None;
+    let created: Created = Arc::new(tokio::sync::Mutex::new(None));
     let result = tokio::select! {
-        res = job_on_emr(&aws, job, r, &plan, &mut created) => res,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        res = job_on_emr(&aws, job, r, &plan, &created) => res,
+        name = signalled() => Err(anyhow!("{name}")),
     };
     let keep = r.emr.keep_cluster && result.is_ok();
-    if let Some(id) = created {
+    // Held while a RunJobFlow is in flight: waits for its answer, so a
+    // cluster created as the signal arrived is terminated too.
+    let id = created.lock().await.clone();
+    if let Some(id) = id {
         if keep {
             eprintln!(
                 "mapfold: kept cluster {id} (--keep-cluster); it ends itself after {} min idle",
@@ -265,12 +269,50 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
     result
 }
 
+/// The id of the cluster this run created, once RunJobFlow has answered.
+type Created = Arc<tokio::sync::Mutex<Option<String>>>;
+
+/// Resolves on SIGINT, SIGTERM or SIGHUP with what happened.
+async fn signalled() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "interrupted";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
+        _ = hup.recv() => "hung up",
+    }
+}
+
+/// Creates the cluster in a task of its own that holds `created` until
+/// RunJobFlow answers: a signal that cancels the run cannot lose the id.
+async fn create_cluster(
+    aws: &Aws,
+    spec: &ClusterSpec,
+    created: &Created,
+) -> anyhow::Result<String> {
+    let mut slot = created.clone().lock_owned().await;
+    let (aws, spec) = (aws.clone(), spec.clone());
+    tokio::spawn(async move {
+        let id = cluster::create(&aws, &spec).await?;
+        *slot = Some(id.clone());
+        Ok(id)
+    })
+    .await
+    .map_err(|e| anyhow!("creating the cluster: {e}"))?
+}
+
 async fn job_on_emr(
     aws: &Aws,
     job: &Job,
     r: &EmrRun,
     plan: &Plan,
-    created: &mut Option<String>,
+    created: &Created,
 ) -> anyhow::Result<()> {
     let Plan {
         spec,
@@ -337,8 +379,7 @@ async fn job_on_emr(
             )
         }
         None => {
-            let id = cluster::create(aws, spec).await?;
-            *created = Some(id.clone());
+            let id = create_cluster(aws, spec, created).await?;
             say(format!(
                 "created cluster {id}: {}, 1 x {} + {} x {}{}; ends itself after {} min idle",
                 spec.release_label,
@@ -455,7 +496,7 @@ async fn job_on_emr(
     extra.insert("step_id".into(), step_id.clone().into());
     extra.insert("release_label".into(), release.into());
     extra.insert("region".into(), aws.region.clone().into());
-    extra.insert("created_cluster".into(), created.is_some().into());
+    extra.insert("created_cluster".into(), r.emr.cluster.is_none().into());
     extra.insert("output".into(), output.to_string().into());
     if let Some(i) = &info {
         let groups: Vec<serde_json::Value> = i
