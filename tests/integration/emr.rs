@@ -392,7 +392,8 @@ fn cluster_commands_and_dry_runs() {
         "run --runner emr --dry-run --input fixtures/weather --output s3://{BUCKET}/out/dry {JOB}"
     ));
     for want in [
-        "aws s3 cp fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/weather/0.csv",
+        "/fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/",
+        "/00000-0.csv",
         "aws emr create-cluster --name mapfold --release-label emr-7.14.0",
         "--auto-termination-policy IdleTimeout=1800",
         "aws emr add-steps --cluster-id \"$CLUSTER_ID\" --steps",
@@ -534,4 +535,55 @@ fn a_signal_during_cluster_creation_terminates_the_new_cluster() {
             "SIG{sig}: no step after the signal"
         );
     }
+}
+
+/// Inputs are staged content-addressed per set of files: two files of the
+/// same name in different folders both arrive, a later run with fewer files
+/// reads only its own, and the same files again upload nothing.
+#[test]
+fn staged_inputs_never_mix() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (sub, rows) in [("a", "k,x\n1,1\n2,2\n"), ("b", "k,x\n1,10\n3,30\n")] {
+        std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        std::fs::write(dir.path().join(sub).join("x.csv"), rows).expect("write");
+    }
+    let d = dir.path().display();
+    let run = |inputs: &str, name: &str| -> String {
+        let err = stack.ok(&format!(
+            "run --runner emr --input {inputs} --output s3://{BUCKET}/out/{name} --value x --key k --local-output {d}/{name} --poll-seconds 0.1"
+        ));
+        let part = std::fs::read_to_string(dir.path().join(name).join("part-00000")).expect("part");
+        format!("{err}{part}")
+    };
+    let both = run(&format!("{d}/a {d}/b"), "out-both");
+    let m = crate::util::parse_reduced(
+        both.lines()
+            .filter(|l| l.contains('\t'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+    );
+    assert_eq!(m["1"]["sum"], 11.0, "{both}");
+    assert_eq!(m["3"]["sum"], 30.0);
+    let only_a = run(&format!("{d}/a"), "out-a");
+    let m = crate::util::parse_reduced(
+        only_a
+            .lines()
+            .filter(|l| l.contains('\t'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+    );
+    assert_eq!(m["1"]["sum"], 1.0, "b's file must not be read: {only_a}");
+    assert!(!m.contains_key("3"));
+    // The same two files again: everything is already there.
+    let o = stack.run(&format!(
+        "run --runner emr --input {d}/a {d}/b --output s3://{BUCKET}/out/again --value x --key k --local-output {d}/again --poll-seconds 0.1"
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && err.contains("(0 uploaded, 2 already there)"),
+        "{err}"
+    );
 }

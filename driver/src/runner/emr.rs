@@ -107,36 +107,53 @@ struct Inputs {
     urls: Vec<String>,
 }
 
+/// Local inputs go to `STAGE/input/<set>/<NNNNN>-<name>`, where `<set>` is
+/// a hash of every file's name and content: the step reads that one prefix,
+/// which holds exactly this run's files (nothing stale from another run,
+/// and two files of the same name in different folders cannot collide),
+/// and running the same files again uploads nothing. S3 inputs pass through.
 fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
-    let mut uploads = Vec::new();
+    use sha2::{Digest, Sha256};
     let mut urls = Vec::new();
-    let dest = stage.join("input/");
+    let mut local = Vec::new();
     for i in &job.inputs {
         if i.starts_with("s3://") || i.starts_with("s3a://") || i.starts_with("s3n://") {
             urls.push(i.clone());
-            continue;
-        }
-        let p = Path::new(i);
-        let files = if p.exists() {
-            vec![p.to_path_buf()]
         } else {
-            super::input::resolve(std::slice::from_ref(i))?
-                .into_iter()
-                .map(|f| f.path)
-                .collect()
-        };
-        let planned = upload::plan(&files, &dest)?;
-        if p.is_dir() {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            urls.push(dest.join(&name).to_string());
-        } else {
-            urls.extend(planned.iter().map(|(_, u)| u.to_string()));
+            local.push(i.clone());
         }
-        uploads.extend(planned);
     }
+    if local.is_empty() {
+        return Ok(Inputs {
+            uploads: Vec::new(),
+            urls,
+        });
+    }
+    let files = super::input::resolve(&local)?;
+    let mut set = Sha256::new();
+    let mut named = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("{i:05}-{name}");
+        set.update(name.as_bytes());
+        set.update([0]);
+        set.update(upload::sha256_file(&f.path)?.as_bytes());
+        named.push((f.path.clone(), name));
+    }
+    let set: String = set.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dest = stage.join(&format!("input/{set}/"));
+    let uploads = named
+        .into_iter()
+        .map(|(path, name)| (path, dest.join(&name)))
+        .collect();
+    urls.push(dest.to_string());
     Ok(Inputs { uploads, urls })
 }
 
