@@ -128,4 +128,62 @@ mod tests {
         }
         assert_eq!(Partials::decode(b"mf1"), Ok(Partials::default()));
     }
+
+    /// Tokens the decoder must survive: valid ones and near misses.
+    fn token() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let num = prop_oneof![
+            Just("18446744073709551615".to_owned()),
+            Just("0".to_owned()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            "[0-9a-f]{1,9}",
+        ];
+        let acc = prop_oneof![
+            Just("0".to_owned()),
+            (
+                num.clone(),
+                proptest::collection::vec("-?[0-9a-f]{1,9}", 1..5)
+            )
+                .prop_map(|(f, c)| format!("{f}:{}", c.join("."))),
+        ];
+        prop_oneof![
+            (num.clone(), acc.clone()).prop_map(|(n, a)| format!("s={n};{a}")),
+            (num.clone(), acc.clone(), acc).prop_map(|(n, a, b)| format!("v={n};{a};{b}")),
+            "m=[-0-9.e]{0,12},[-0-9.e]{0,12}",
+            num.clone().prop_map(|n| format!("x={n}")),
+            (num.clone(), num.clone(), num)
+                .prop_map(|(a, b, c)| format!("h=0:1:2;{a},{b};{c},0,0")),
+            "[a-z]=[ -~]{0,20}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever decodes merges without a panic or a wrapped count, and
+        /// finishes into JSON.
+        #[test]
+        fn decoded_partials_merge_and_finish(a in proptest::collection::vec(token(), 0..4),
+                                             b in proptest::collection::vec(token(), 0..4)) {
+            let parse = |t: &[String]| Partials::decode(format!("mf1 {}", t.join(" ")).trim_end().as_bytes());
+            if let (Ok(mut x), Ok(y)) = (parse(&a), parse(&b)) {
+                let before = x.clone();
+                match x.merge(&y) {
+                    Ok(()) => {
+                        let _ = x.finish(b"k");
+                        let mut v = Vec::new();
+                        x.encode(&mut v);
+                        proptest::prop_assert_eq!(Partials::decode(&v).map(|_| ()), Ok(()));
+                    }
+                    Err(_) => proptest::prop_assert_eq!(x, before),
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut v = b"mf1 ".to_vec();
+            v.extend(&bytes);
+            let _ = Partials::decode(&v);
+            let _ = Partials::decode(&bytes);
+        }
+    }
 }

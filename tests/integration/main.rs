@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod emr;
+mod fuzz;
 mod generate;
 mod oracle;
 mod pipe;
