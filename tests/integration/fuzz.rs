@@ -7,24 +7,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::util::bin_dir;
-
-/// splitmix64, as in the oracle.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::util::{COUNTERS, Rng, bin_dir};
 
 fn run(bin: &str, args: &[&str], input: &[u8]) -> (Option<i32>, String, String) {
     let mut child = Command::new(bin_dir().join(bin))
@@ -87,19 +70,19 @@ const NASTY: &[&[u8]] = &[
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len() + 1);
-        match rng.below(5) {
+    for _ in 0..1 + rng.index(4) {
+        let at = rng.index(v.len() + 1);
+        match rng.index(5) {
             0 if !v.is_empty() => {
-                let i = rng.below(v.len());
+                let i = rng.index(v.len());
                 v[i] = rng.next() as u8;
             }
             1 => {
-                let end = (at + rng.below(8)).min(v.len());
+                let end = (at + rng.index(8)).min(v.len());
                 v.drain(at..end);
             }
             2 => {
-                let n = NASTY[rng.below(NASTY.len())];
+                let n = NASTY[rng.index(NASTY.len())];
                 v.splice(at..at, n.iter().copied());
             }
             3 => {
@@ -107,11 +90,11 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
                 let end = (at..v.len())
                     .find(|&i| !v[i].is_ascii_hexdigit())
                     .unwrap_or(v.len());
-                let n = NASTY[rng.below(NASTY.len())];
+                let n = NASTY[rng.index(NASTY.len())];
                 v.splice(at..end, n.iter().copied());
             }
             _ => {
-                let n = rng.below(16);
+                let n = rng.index(16);
                 v.splice(at..at, (0..n).map(|_| rng.next() as u8));
             }
         }
@@ -155,7 +138,7 @@ fn combiner_and_reducer_refuse_bad_records_cleanly() {
     let mut refused = 0;
     for case in 0..300 {
         let input = if case % 5 == 0 {
-            (0..rng.below(200)).map(|_| rng.next() as u8).collect()
+            (0..rng.index(200)).map(|_| rng.next() as u8).collect()
         } else {
             mutate(&mut rng, &seed)
         };
@@ -184,11 +167,11 @@ fn any_lines_into_the_mapper_land_in_exactly_one_counter() {
     let alphabet = b"0123456789.,-+eE\"\t \r\nnaifNA\xef\xbb\xbf\xff\x00x,";
     for case in 0..200 {
         let mut input = b"k,x\n".to_vec();
-        for _ in 0..rng.below(60) {
-            input.push(alphabet[rng.below(alphabet.len())]);
+        for _ in 0..rng.index(60) {
+            input.push(alphabet[rng.index(alphabet.len())]);
         }
         if case % 3 == 0 {
-            input.extend((0..rng.below(64)).map(|_| rng.next() as u8));
+            input.extend((0..rng.index(64)).map(|_| rng.next() as u8));
         }
         let (code, out, err) = run(
             "mapfold-map",
@@ -218,17 +201,7 @@ fn any_lines_into_the_mapper_land_in_exactly_one_counter() {
             "{:?}",
             String::from_utf8_lossy(&input)
         );
-        let parts: u64 = [
-            "blank",
-            "header",
-            "malformed",
-            "filtered",
-            "nonfinite",
-            "used",
-        ]
-        .iter()
-        .map(|n| counter(n))
-        .sum();
+        let parts: u64 = COUNTERS[1..].iter().map(|n| counter(n)).sum();
         assert_eq!(parts, lines as u64);
         // What it wrote is valid input for the combiner.
         let mut recs: Vec<&str> = out.lines().collect();

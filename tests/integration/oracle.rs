@@ -17,24 +17,7 @@ use num_bigint::BigInt;
 use num_traits::{Signed, Zero};
 use serde_json::Value;
 
-use crate::util::{bash, ok, parse_reduced};
-
-/// splitmix64: a small, fixed stream for reproducible cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::util::{Rng, bash, ok, parse_reduced};
 
 fn draw(rng: &mut Rng, earlier: &[f64]) -> f64 {
     let neg = rng.below(2) == 1;
