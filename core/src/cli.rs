@@ -11,14 +11,29 @@ use crate::spec::{self, MapSpec, Where};
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct JobArgs {
     /// Column to aggregate: a name (from --schema or the header line) or a
-    /// 1-based index.
+    /// 1-based index. Without it, the job counts rows per key.
     #[arg(long, value_name = "COL")]
-    pub value: String,
+    pub value: Option<String>,
 
     /// Group by these columns (comma-separated names or indices). Without
     /// it, all rows form one group with key `*`.
     #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
     pub key: Vec<String>,
+
+    /// Group and show key fields exactly as written. By default a key field
+    /// that is an integer is a number: `007` and `7` are one group, printed
+    /// `7`, and keys sort numerically. Use this for identifiers with leading
+    /// zeros (ZIP codes, station ids, account numbers); text keys sort by
+    /// bytes.
+    #[arg(long)]
+    pub text_keys: bool,
+
+    /// Field texts that mean "missing" (comma-separated; an empty item is
+    /// the empty field; `none` for none). A missing value is counted as
+    /// `missing`, a missing key forms its own group `\N`, and a comparison
+    /// with a missing field does not hold.
+    #[arg(long, value_name = "LIST", default_value = spec::DEFAULT_NA, hide_default_value = true)]
+    pub na_values: String,
 
     /// Column names, for splits that never see the header line.
     #[arg(long, value_name = "N1,N2,...")]
@@ -28,8 +43,10 @@ pub struct JobArgs {
     #[arg(long, value_name = "C", default_value = ",")]
     pub delimiter: String,
 
-    /// Keep only rows where COL OP NUMBER holds (OP: < <= > >= == !=).
-    /// Repeatable; all must hold.
+    /// Keep only rows where this holds: `COL OP NUMBER` (OP: < <= > >= ==
+    /// !=), `COL==WORD` or `COL!=WORD` (text; quote a number to compare it
+    /// as text: `zip=="02134"`), or `COL in A,B,C`. Repeatable; all must
+    /// hold.
     #[arg(long = "where", value_name = "EXPR")]
     pub wheres: Vec<String>,
 
@@ -57,7 +74,9 @@ impl JobArgs {
             value: value.to_owned(),
             why,
         };
-        let mut s = MapSpec::new(&self.value);
+        let mut s = MapSpec::new(self.value.as_deref());
+        s.text_keys = self.text_keys;
+        s.na = spec::parse_na(&self.na_values);
         s.keys = self
             .key
             .iter()
@@ -75,6 +94,13 @@ impl JobArgs {
             .as_deref()
             .map(|h| HistLayout::parse(h).map_err(|why| flag("--hist", h, why)))
             .transpose()?;
+        if s.hist.is_some() && s.value.is_none() {
+            return Err(flag(
+                "--hist",
+                self.hist.as_deref().unwrap_or_default(),
+                "a histogram needs --value".into(),
+            ));
+        }
         if !(0.0..=1.0).contains(&self.max_malformed) {
             return Err(flag(
                 "--max-malformed",
@@ -93,9 +119,19 @@ impl JobArgs {
     /// The flags as words for `mapfold-map`, defaults left out, in a fixed
     /// order (so the same job always gives the same command line).
     pub fn to_words(&self) -> Vec<String> {
-        let mut w = vec!["--value".to_owned(), self.value.clone()];
+        let mut w = Vec::new();
+        if let Some(v) = &self.value {
+            w.extend(["--value".to_owned(), v.clone()]);
+        }
         if !self.key.is_empty() {
             w.extend(["--key".to_owned(), self.key.join(",")]);
+        }
+        if self.text_keys {
+            w.push("--text-keys".to_owned());
+        }
+        if self.na_values != spec::DEFAULT_NA {
+            // `=` form: the list may start with a comma or be empty.
+            w.push(format!("--na-values={}", self.na_values));
         }
         if let Some(s) = &self.schema {
             w.extend(["--schema".to_owned(), s.clone()]);
@@ -153,7 +189,14 @@ pub fn exit(program: &str, result: anyhow::Result<()>) -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{program}: error: {e:#}");
-            ExitCode::FAILURE
+            let usage = e
+                .chain()
+                .any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_usage));
+            if usage {
+                ExitCode::from(crate::error::USAGE_EXIT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

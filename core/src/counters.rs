@@ -1,7 +1,8 @@
 //! Where every input line went.
 //!
 //! Each line the mapper reads lands in exactly one counter, so
-//! `lines_in == blank + header + malformed + filtered + nonfinite + used`
+//! `lines_in == blank + header + malformed + filtered + missing + nonfinite
+//! + used`
 //! holds for every task and, summed, for every job. The counters travel to
 //! the reducer under the reserved empty key (see [`crate::wire`]) and to
 //! Hadoop as `reporter:counter:` lines on stderr.
@@ -23,6 +24,8 @@ pub struct Counters {
     pub header: u64,
     pub malformed: u64,
     pub filtered: u64,
+    /// Rows whose value is missing (`NA`, an empty field, ...: `--na-values`).
+    pub missing: u64,
     pub nonfinite: u64,
     pub used: u64,
 }
@@ -40,6 +43,7 @@ impl Counters {
             self.header,
             self.malformed,
             self.filtered,
+            self.missing,
             self.nonfinite,
             self.used,
         ]
@@ -48,13 +52,14 @@ impl Counters {
     }
 
     /// `(name, value)` pairs, `lines_in` first.
-    pub fn named(&self) -> [(&'static str, u64); 7] {
+    pub fn named(&self) -> [(&'static str, u64); 8] {
         [
             ("lines_in", self.lines_in()),
             ("blank", self.blank),
             ("header", self.header),
             ("malformed", self.malformed),
             ("filtered", self.filtered),
+            ("missing", self.missing),
             ("nonfinite", self.nonfinite),
             ("used", self.used),
         ]
@@ -74,6 +79,7 @@ impl Counters {
         self.header += o.header;
         self.malformed += o.malformed;
         self.filtered += o.filtered;
+        self.missing += o.missing;
         self.nonfinite += o.nonfinite;
         self.used += o.used;
         Ok(())
@@ -100,7 +106,7 @@ impl Counters {
         Value::Object(m)
     }
 
-    /// `LINES_IN,BLANK,HEADER,MALFORMED,FILTERED,NONFINITE,USED`
+    /// `LINES_IN,BLANK,HEADER,MALFORMED,FILTERED,MISSING,NONFINITE,USED`
     pub fn encode(&self, out: &mut Vec<u8>) {
         for (i, (_, v)) in self.named().iter().enumerate() {
             if i > 0 {
@@ -112,25 +118,26 @@ impl Counters {
 
     /// Parses [`Counters::encode`]'s form; `lines_in` must add up.
     pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        let mut v = [0u64; 7];
+        let mut v = [0u64; 8];
         let mut n = 0;
         for (i, p) in payload.split(|&b| b == b',').enumerate() {
-            if i >= 7 {
+            if i >= 8 {
                 return Err(DecodeError::new("counters (too many fields)", payload));
             }
             v[i] = read_u64(p, "counter")?;
             n += 1;
         }
-        if n != 7 {
-            return Err(DecodeError::new("counters (7 fields)", payload));
+        if n != 8 {
+            return Err(DecodeError::new("counters (8 fields)", payload));
         }
         let c = Self {
             blank: v[1],
             header: v[2],
             malformed: v[3],
             filtered: v[4],
-            nonfinite: v[5],
-            used: v[6],
+            missing: v[5],
+            nonfinite: v[6],
+            used: v[7],
         };
         if c.total() != Some(v[0]) {
             return Err(DecodeError::new(
@@ -159,6 +166,7 @@ impl Counters {
             "header" => &mut self.header,
             "malformed" => &mut self.malformed,
             "filtered" => &mut self.filtered,
+            "missing" => &mut self.missing,
             "nonfinite" => &mut self.nonfinite,
             "used" => &mut self.used,
             _ => return false,
@@ -179,18 +187,23 @@ mod tests {
             header: 2,
             malformed: 3,
             filtered: 4,
+            missing: 7,
             nonfinite: 5,
             used: 6,
         };
         let mut v = Vec::new();
         c.encode(&mut v);
-        assert_eq!(v, b"21,1,2,3,4,5,6");
+        assert_eq!(v, b"28,1,2,3,4,7,5,6");
         assert_eq!(Counters::decode(&v), Ok(c));
-        assert!(Counters::decode(b"20,1,2,3,4,5,6").is_err());
+        assert!(Counters::decode(b"27,1,2,3,4,7,5,6").is_err());
+        assert!(
+            Counters::decode(b"21,1,2,3,4,5,6").is_err(),
+            "the 7-field form"
+        );
         assert!(Counters::decode(b"1,2").is_err());
         let max = u64::MAX;
-        assert!(Counters::decode(format!("0,{max},1,0,0,0,0").as_bytes()).is_err());
-        let mut big = Counters::decode(format!("{max},{max},0,0,0,0,0").as_bytes())
+        assert!(Counters::decode(format!("0,{max},1,0,0,0,0,0").as_bytes()).is_err());
+        let mut big = Counters::decode(format!("{max},{max},0,0,0,0,0,0").as_bytes())
             .expect("a total of exactly 2^64 - 1 is valid");
         assert!(big.merge(&c).is_err());
         assert_eq!(big.blank, max, "a refused merge changes nothing");

@@ -58,13 +58,12 @@ pub enum Error {
 
     #[error(
         "{malformed} of {lines} input lines are malformed (more than --max-malformed {max}); \
-         first at {location}: {first}"
+         first at {first}"
     )]
     TooManyMalformed {
         malformed: u64,
         lines: u64,
         max: f64,
-        location: String,
         first: String,
     },
 
@@ -99,6 +98,23 @@ pub enum Error {
     #[error("line {line} of the input: cannot merge partials of key {key:?}: {why}")]
     Merge { line: u64, key: String, why: String },
 }
+
+impl Error {
+    /// True for a mistake in the job's flags or columns: the same on every
+    /// attempt, so a runner should not retry it.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::Flag { .. }
+                | Error::UnknownColumn { .. }
+                | Error::NoSchema { .. }
+                | Error::OtherHeader { .. }
+        )
+    }
+}
+
+/// The exit status of a usage error (as clap's own): runners do not retry it.
+pub const USAGE_EXIT: u8 = 2;
 
 /// At most 120 characters of possibly non-UTF-8 bytes, for messages.
 pub fn snippet(bytes: &[u8]) -> String {

@@ -15,6 +15,10 @@
 pub const COUNTERS_KEY: &[u8] = b"";
 /// The key of the single group of a job without `--key`.
 pub const ALL_KEY: &[u8] = b"*";
+/// A missing key field (`NA`, an empty field, ...: `--na-values`): Hive's
+/// `\N`. A text field holding a backslash is always quoted, so no text
+/// field is written this way.
+pub const MISSING: &[u8] = b"\\N";
 
 const TEN19: i128 = 10_000_000_000_000_000_000;
 
@@ -50,7 +54,16 @@ pub fn push_field(out: &mut Vec<u8>, field: &[u8]) {
         };
         return;
     }
+    push_text(out, field);
+}
+
+/// Appends a key field as text, exactly as written (`--text-keys`): `007`
+/// stays `007`. Quoted when it could be read as anything else: empty, a
+/// `,` `"` `\` or control byte, or the shape of a padded number.
+pub fn push_text(out: &mut Vec<u8>, field: &[u8]) {
+    use std::io::Write;
     let needs_quotes = field.is_empty()
+        || unpad(field).is_some()
         || field
             .iter()
             .any(|&b| b < 0x20 || matches!(b, b',' | b'"' | b'\\'));
@@ -149,6 +162,26 @@ mod tests {
         assert_eq!(display(&encode([&b"3"[..], b"17"])), b"3,17");
         assert_eq!(display(b"*"), b"*");
         assert_eq!(display(b""), b"");
+    }
+
+    #[test]
+    fn text_keys_stay_as_written() {
+        let text = |f: &[u8]| {
+            let mut v = Vec::new();
+            push_text(&mut v, f);
+            v
+        };
+        assert_eq!(text(b"007"), b"007");
+        assert_ne!(text(b"007"), text(b"7"));
+        assert_eq!(display(&text(b"02134")), b"02134");
+        // A text field shaped like a padded number is quoted, so it is not
+        // unpadded for display.
+        assert_eq!(
+            display(&text(b"00000000000000000007")),
+            b"\"00000000000000000007\""
+        );
+        assert_ne!(text(b"\\N"), MISSING);
+        assert_eq!(display(MISSING), MISSING);
     }
 
     #[test]

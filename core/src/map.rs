@@ -16,10 +16,42 @@ use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::key;
 use crate::record::{Splitter, parse_number};
-use crate::spec::{MapSpec, Plan};
+use crate::spec::{MapSpec, Plan, Test};
 use crate::wire::Partials;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A line's value: a number, missing, or (no `--value`) just a row.
+enum Value {
+    Num(f64),
+    Missing,
+    Row,
+}
+
+/// The `--na-values` tokens.
+#[derive(Debug)]
+struct Na {
+    tokens: Vec<Vec<u8>>,
+    /// Some token is a number (a sentinel like `-999`): every field must be
+    /// checked, not only those that do not parse.
+    numeric: bool,
+}
+
+impl Na {
+    fn new(tokens: &[Vec<u8>]) -> Self {
+        Self {
+            tokens: tokens.to_vec(),
+            numeric: tokens.iter().any(|t| parse_number(t).is_some()),
+        }
+    }
+
+    /// True when the field (spaces around it ignored) is a missing-value token.
+    #[inline]
+    fn is(&self, field: &[u8]) -> bool {
+        let f = field.trim_ascii();
+        self.tokens.iter().any(|t| t.as_slice() == f)
+    }
+}
 
 /// What a map task did, for its caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,6 +79,7 @@ pub struct Mapper<W: Write> {
     proto: Aggregates,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
+    na: Na,
     mid_file: bool,
     stats: MapStats,
     location: String,
@@ -84,6 +117,7 @@ impl<W: Write> Mapper<W> {
             proto: Aggregates::new(spec.hist),
             line_no: 0,
             first_malformed: None,
+            na: Na::new(&spec.na),
             mid_file: false,
             stats: MapStats::default(),
             location,
@@ -145,11 +179,20 @@ impl<W: Write> Mapper<W> {
             };
             return self.malformed(l, n, why);
         }
+        // Broken beats filtered beats missing: every check runs before
+        // the line is counted. A comparison with a missing field does not
+        // hold (SQL's NULL semantics).
         let mut pass = true;
-        for &(i, op, rhs) in &plan.wheres {
-            let f = self.splitter.field(l, i).unwrap_or_default();
-            match parse_number(f) {
-                Some(x) => pass &= op.eval(x, rhs),
+        for (i, test) in &plan.wheres {
+            let f = self.splitter.field(l, *i).unwrap_or_default();
+            let text = !matches!(test, Test::Num(..));
+            if (text || self.na.numeric) && self.na.is(f) {
+                pass = false;
+                continue;
+            }
+            match test.eval(f) {
+                Some(ok) => pass &= ok,
+                None if self.na.is(f) => pass = false,
                 None => {
                     let why = format!(
                         "--where column {} is not a number ({:?})",
@@ -160,25 +203,45 @@ impl<W: Write> Mapper<W> {
                 }
             }
         }
-        let f = self.splitter.field(l, plan.value).unwrap_or_default();
-        let Some(x) = parse_number(f) else {
-            let why = format!(
-                "value column {} is not a number ({:?})",
-                plan.value + 1,
-                snippet(f)
-            );
-            return self.malformed(l, n, why);
+        let value = match plan.value {
+            None => Value::Row,
+            Some(v) => {
+                let f = self.splitter.field(l, v).unwrap_or_default();
+                match parse_number(f) {
+                    _ if self.na.numeric && self.na.is(f) => Value::Missing,
+                    Some(x) => Value::Num(x),
+                    None if self.na.is(f) => Value::Missing,
+                    None => {
+                        let why =
+                            format!("value column {} is not a number ({:?})", v + 1, snippet(f));
+                        return self.malformed(l, n, why);
+                    }
+                }
+            }
         };
         if !pass {
             self.stats.counters.filtered += 1;
             return Ok(());
         }
         let g = self.group(l)?;
-        self.groups[g].update(x);
-        if x.is_finite() {
-            self.stats.counters.used += 1;
-        } else {
-            self.stats.counters.nonfinite += 1;
+        let c = &mut self.stats.counters;
+        match value {
+            Value::Num(x) => {
+                self.groups[g].update(x);
+                if x.is_finite() {
+                    c.used += 1;
+                } else {
+                    c.nonfinite += 1;
+                }
+            }
+            Value::Missing => {
+                self.groups[g].missing.add();
+                c.missing += 1;
+            }
+            Value::Row => {
+                self.groups[g].rows.add();
+                c.used += 1;
+            }
         }
         Ok(())
     }
@@ -201,9 +264,12 @@ impl<W: Write> Mapper<W> {
         }
         if !self.spec.needs_names()
             && let Ok(plan) = Plan::bind(&self.spec, None)
-            && fields
-                .get(plan.value)
-                .is_some_and(|f| parse_number(f).is_some())
+            // Without a value column (counting rows by column index) the
+            // first line cannot be told from data: it is data, unless
+            // --schema names the columns.
+            && plan
+                .value
+                .is_none_or(|v| fields.get(v).is_some_and(|f| parse_number(f).is_some()))
         {
             self.plan = Some(plan);
             self.line_no -= 1;
@@ -306,14 +372,15 @@ impl<W: Write> Mapper<W> {
         Ok(idx)
     }
 
-    /// The wire key of a raw group key.
+    /// The wire key of a raw group key: each field canonical (or verbatim
+    /// with `--text-keys`), a missing field as [`key::MISSING`].
     fn wire_key(&self, raw: &[u8]) -> Vec<u8> {
         let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        let mut fields = Vec::with_capacity(nkeys);
         match nkeys {
-            0 => key::ALL_KEY.to_vec(),
-            1 => key::encode([raw]),
+            0 => return key::ALL_KEY.to_vec(),
+            1 => fields.push(raw),
             _ => {
-                let mut fields = Vec::with_capacity(nkeys);
                 let mut rest = raw;
                 while rest.len() >= 4 {
                     let (len, tail) = rest.split_at(4);
@@ -322,9 +389,22 @@ impl<W: Write> Mapper<W> {
                     fields.push(f);
                     rest = tail;
                 }
-                key::encode(fields)
             }
         }
+        let mut out = Vec::new();
+        for (i, f) in fields.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if self.na.is(f) {
+                out.extend_from_slice(key::MISSING);
+            } else if self.spec.text_keys {
+                key::push_text(&mut out, f);
+            } else {
+                key::push_field(&mut out, f);
+            }
+        }
+        out
     }
 
     /// Writes every held group (keys canonicalised, so `7` and `007` merge)
@@ -374,16 +454,15 @@ impl<W: Write> Mapper<W> {
     /// writes every group and the counters record.
     pub fn finish(mut self) -> Result<MapStats, Error> {
         let c = self.stats.counters;
-        if c.malformed > 0 && c.malformed as f64 > self.spec.max_malformed * c.lines_in() as f64 {
-            let (line, first) = self.first_malformed.take().unwrap_or_default();
-            return Err(Error::TooManyMalformed {
-                malformed: c.malformed,
-                lines: c.lines_in(),
-                max: self.spec.max_malformed,
-                location: format!("line {line} of {}", self.location),
-                first,
-            });
-        }
+        let first = self
+            .first_malformed
+            .take()
+            .map(|(line, why)| format!("line {line} of {}: {why}", self.location));
+        check_malformed(
+            &c,
+            self.spec.max_malformed,
+            first.as_deref().unwrap_or_default(),
+        )?;
         self.flush_groups()?;
         let counters = Partials {
             aggs: Aggregates::default(),
@@ -403,6 +482,32 @@ impl<W: Write> Mapper<W> {
     pub fn counters(&self) -> Counters {
         self.stats.counters
     }
+
+    /// The first malformed line and why, for the task log (the driver
+    /// names it when the job as a whole has too many).
+    pub fn first_malformed(&self) -> Option<String> {
+        self.first_malformed
+            .as_ref()
+            .map(|(line, why)| format!("line {line} of {}: {why}", self.location))
+    }
+}
+
+/// The prefix of the task-log line that names a task's first malformed line.
+pub const FIRST_MALFORMED: &str = "mapfold-map: first malformed line: ";
+
+/// Fails when more than `max` of the lines are malformed: a task's lines in
+/// a pipe, the job's in the driver (so a job's fate never depends on how
+/// its input was split). `first` names the first malformed line.
+pub fn check_malformed(c: &Counters, max: f64, first: &str) -> Result<(), Error> {
+    if c.malformed > 0 && c.malformed as f64 > max * c.lines_in() as f64 {
+        return Err(Error::TooManyMalformed {
+            malformed: c.malformed,
+            lines: c.lines_in(),
+            max,
+            first: first.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Slice equality without a `memcmp` call for short keys (a year, a

@@ -73,25 +73,64 @@ impl Op {
     }
 }
 
-/// One `--where COL OP NUMBER` filter.
+/// What a `--where` filter tests a field for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    /// A numeric comparison: the field must be a number.
+    Num(Op, f64),
+    /// The field's text equals (`true`) or differs from (`false`) this.
+    Text(bool, Vec<u8>),
+    /// The field's text is one of these.
+    In(Vec<Vec<u8>>),
+}
+
+impl Test {
+    /// Whether a present (not missing) field passes; `None` when a numeric
+    /// test meets a field that is not a number (a malformed line).
+    #[inline]
+    pub fn eval(&self, field: &[u8]) -> Option<bool> {
+        match self {
+            Test::Num(op, rhs) => crate::record::parse_number(field).map(|x| op.eval(x, *rhs)),
+            Test::Text(eq, rhs) => Some((field == rhs.as_slice()) == *eq),
+            Test::In(set) => Some(set.iter().any(|v| v.as_slice() == field)),
+        }
+    }
+}
+
+/// One `--where` filter: `COL OP NUMBER`, `COL == WORD`, `COL != WORD`, or
+/// `COL in A,B,C`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Where {
     pub column: Column,
-    pub op: Op,
-    pub rhs: f64,
+    pub test: Test,
 }
 
 impl Where {
-    /// Parses `temp>=0.75`, `year<1950`, `country==3`, `3 != 0`.
+    /// Parses `temp>=0.75`, `year<1950`, `country==3`, `3 != 0`,
+    /// `carrier==UA`, `zip=="02134"` (quoted: always text), `carrier in
+    /// AA,UA,DL`.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let bad = |why: &str| Error::Flag {
             flag: "--where",
             value: text.to_owned(),
             why: why.to_owned(),
         };
-        let at = text
-            .find(['<', '>', '=', '!'])
-            .ok_or_else(|| bad("expected COLUMN OP NUMBER with OP one of < <= > >= == !="))?;
+        if let Some((col, set)) = split_in(text) {
+            let set: Vec<Vec<u8>> = set
+                .split(',')
+                .map(|v| unquote(v.trim()).0.into_bytes())
+                .collect();
+            if col.is_empty() || set.iter().all(Vec::is_empty) {
+                return Err(bad("expected COLUMN in A,B,C"));
+            }
+            return Ok(Self {
+                column: Column(col.to_owned()),
+                test: Test::In(set),
+            });
+        }
+        let at = text.find(['<', '>', '=', '!']).ok_or_else(|| {
+            bad("expected COLUMN OP VALUE with OP one of < <= > >= == !=, or COLUMN in A,B,C")
+        })?;
         let (col, rest) = (text[..at].trim(), &text[at..]);
         let (op, rhs) = [
             ("<=", Op::Le),
@@ -107,23 +146,77 @@ impl Where {
         if col.is_empty() {
             return Err(bad("missing column before the operator"));
         }
-        let rhs: f64 = rhs
-            .trim()
-            .parse()
-            .map_err(|_| bad("the right-hand side must be a number"))?;
+        let (word, quoted) = unquote(rhs.trim());
+        let number = if quoted {
+            None
+        } else {
+            word.parse::<f64>().ok()
+        };
+        let test = match (number, op) {
+            (Some(x), _) => Test::Num(op, x),
+            (None, Op::Eq | Op::Ne) if !word.is_empty() || quoted => {
+                Test::Text(op == Op::Eq, word.into_bytes())
+            }
+            (None, Op::Eq | Op::Ne) => return Err(bad("nothing to compare with")),
+            (None, _) => {
+                return Err(bad(
+                    "< <= > >= compare numbers; compare text with ==, != or in",
+                ));
+            }
+        };
         Ok(Self {
             column: Column(col.to_owned()),
-            op,
-            rhs,
+            test,
         })
     }
+}
+
+/// `COL in A,B,C` split at its ` in ` (the keyword, any case).
+fn split_in(text: &str) -> Option<(&str, &str)> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find(" in ")?;
+    let (col, set) = (text[..at].trim(), text[at + 4..].trim());
+    (!col.contains(['<', '>', '=', '!'])).then_some((col, set))
+}
+
+/// A word without its surrounding quotes (`"UA"` or `'UA'`), and whether it
+/// had them.
+fn unquote(w: &str) -> (String, bool) {
+    for q in ['"', '\''] {
+        if w.len() >= 2 && w.starts_with(q) && w.ends_with(q) {
+            return (w[1..w.len() - 1].to_owned(), true);
+        }
+    }
+    (w.to_owned(), false)
+}
+
+/// The default `--na-values`: how data commonly marks a missing value (R's
+/// and pandas' `NA`, SQL's `NULL`, Hive's `\N`, spreadsheets' `#N/A`), and
+/// the empty field.
+pub const DEFAULT_NA: &str = ",NA,N/A,n/a,#N/A,NULL,null,None,\\N,<NA>";
+
+/// Parses `--na-values`: a comma-separated list (an empty item is the empty
+/// field), or `none`.
+pub fn parse_na(text: &str) -> Vec<Vec<u8>> {
+    if text == "none" {
+        return Vec::new();
+    }
+    text.split(',')
+        .map(|t| t.trim().as_bytes().to_vec())
+        .collect()
 }
 
 /// Everything a map task needs, as the user gave it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapSpec {
-    pub value: Column,
+    /// The column to aggregate; without one, the job counts rows per key.
+    pub value: Option<Column>,
     pub keys: Vec<Column>,
+    /// Key fields grouped and shown exactly as written (no numeric
+    /// canonicalisation: `007` stays `007`).
+    pub text_keys: bool,
+    /// Field texts that mean "missing" (compared after trimming spaces).
+    pub na: Vec<Vec<u8>>,
     pub schema: Option<Vec<Vec<u8>>>,
     pub delimiter: u8,
     pub wheres: Vec<Where>,
@@ -134,10 +227,12 @@ pub struct MapSpec {
 
 impl MapSpec {
     /// A spec with defaults for everything but the value column.
-    pub fn new(value: &str) -> Self {
+    pub fn new(value: Option<&str>) -> Self {
         Self {
-            value: Column(value.to_owned()),
+            value: value.map(|v| Column(v.to_owned())),
             keys: Vec::new(),
+            text_keys: false,
+            na: parse_na(DEFAULT_NA),
             schema: None,
             delimiter: b',',
             wheres: Vec::new(),
@@ -154,7 +249,8 @@ impl MapSpec {
 
     /// The columns referenced by name (not by index), in flag order.
     pub fn named_columns(&self) -> Vec<&str> {
-        std::iter::once(&self.value)
+        self.value
+            .iter()
             .chain(&self.keys)
             .chain(self.wheres.iter().map(|w| &w.column))
             .filter(|c| c.is_name())
@@ -195,9 +291,9 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
 /// A spec bound to a schema: field indices, ready for the hot loop.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub value: usize,
+    pub value: Option<usize>,
     pub keys: Vec<usize>,
-    pub wheres: Vec<(usize, Op, f64)>,
+    pub wheres: Vec<(usize, Test)>,
     /// Fields a line must have (the schema's width), when known.
     pub width: Option<usize>,
     /// The highest field index the plan reads.
@@ -206,7 +302,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn bind(spec: &MapSpec, schema: Option<&[Vec<u8>]>) -> Result<Self, Error> {
-        let value = spec.value.resolve(schema)?;
+        let value = spec.value.as_ref().map(|v| v.resolve(schema)).transpose()?;
         let keys = spec
             .keys
             .iter()
@@ -215,12 +311,13 @@ impl Plan {
         let wheres = spec
             .wheres
             .iter()
-            .map(|w| Ok((w.column.resolve(schema)?, w.op, w.rhs)))
+            .map(|w| Ok((w.column.resolve(schema)?, w.test.clone())))
             .collect::<Result<Vec<_>, Error>>()?;
         let max_field = keys
             .iter()
             .chain(wheres.iter().map(|w| &w.0))
-            .fold(value, |m, &i| m.max(i));
+            .chain(value.as_ref())
+            .fold(0, |m, &i| m.max(i));
         let width = schema.map(<[_]>::len);
         if let Some(w) = width
             && max_field >= w
@@ -247,17 +344,46 @@ mod tests {
 
     #[test]
     fn where_parses() {
-        let w = Where::parse("temp>=0.75").expect("ok");
-        assert_eq!((w.column.0.as_str(), w.op, w.rhs), ("temp", Op::Ge, 0.75));
-        let w = Where::parse(" year < -1e3 ").expect("ok");
+        let t = |s: &str| Where::parse(s).expect("ok");
+        let w = t("temp>=0.75");
         assert_eq!(
-            (w.column.0.as_str(), w.op, w.rhs),
-            ("year", Op::Lt, -1000.0)
+            (w.column.0.as_str(), w.test),
+            ("temp", Test::Num(Op::Ge, 0.75))
         );
-        assert_eq!(Where::parse("3!=0").expect("ok").op, Op::Ne);
-        for bad in ["temp", ">3", "temp=>3", "temp>=abc", "temp=3"] {
+        assert_eq!(t(" year < -1e3 ").test, Test::Num(Op::Lt, -1000.0));
+        assert_eq!(t("3!=0").test, Test::Num(Op::Ne, 0.0));
+        assert_eq!(t("carrier==UA").test, Test::Text(true, b"UA".to_vec()));
+        assert_eq!(
+            t("zip == \"02134\"").test,
+            Test::Text(true, b"02134".to_vec())
+        );
+        assert_eq!(
+            t("town!='Saint-Denis'").test,
+            Test::Text(false, b"Saint-Denis".to_vec())
+        );
+        let w = t("carrier in AA, UA,DL");
+        assert_eq!(
+            (w.column.0.as_str(), w.test),
+            (
+                "carrier",
+                Test::In(vec![b"AA".to_vec(), b"UA".to_vec(), b"DL".to_vec()])
+            )
+        );
+        assert_eq!(t("x y IN a").column.0, "x y");
+        for bad in [
+            "temp",
+            ">3",
+            "temp=>3",
+            "temp>=abc",
+            "temp=3",
+            "temp==",
+            "x in ,",
+        ] {
             assert!(Where::parse(bad).is_err(), "{bad}");
         }
+        assert!(t("carrier==UA").test.eval(b"UA") == Some(true));
+        assert!(t("carrier!=UA").test.eval(b"UA") == Some(false));
+        assert!(t("n>=2").test.eval(b"x").is_none());
     }
 
     #[test]

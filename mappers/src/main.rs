@@ -39,6 +39,9 @@ fn run() -> anyhow::Result<()> {
     let counters = mapper.counters();
     let mut err = io::stderr().lock();
     counters.report(&mut err)?;
+    if let Some(first) = mapper.first_malformed() {
+        writeln!(err, "{}{first}", mapfold_core::map::FIRST_MALFORMED)?;
+    }
     err.flush()?;
     mapper.finish()?;
     Ok(())

@@ -3,20 +3,20 @@
 
 use crate::util::{PIPE, bash, counters, fixture, ok};
 
-/// (fixture, [lines_in, blank, header, malformed, filtered, nonfinite, used])
-const CASES: &[(&str, [u64; 7])] = &[
-    ("short-rows.csv", [5, 0, 1, 2, 0, 0, 2]),
-    ("extra-fields.csv", [4, 0, 1, 2, 0, 0, 1]),
-    ("text-in-number.csv", [5, 0, 1, 2, 0, 0, 2]),
-    ("nan-inf.csv", [7, 0, 1, 0, 0, 5, 1]),
-    ("empty-values.csv", [5, 0, 1, 2, 0, 0, 2]),
-    ("quoted.csv", [5, 0, 1, 0, 0, 0, 4]),
-    ("crlf.csv", [4, 1, 1, 0, 0, 0, 2]),
-    ("bom.csv", [3, 0, 1, 0, 0, 0, 2]),
-    ("repeated-headers.csv", [6, 0, 3, 0, 0, 0, 3]),
-    ("invalid-utf8.csv", [4, 0, 1, 1, 0, 0, 2]),
-    ("blank-lines.csv", [6, 3, 1, 0, 0, 0, 2]),
-    ("no-final-newline.csv", [3, 0, 1, 0, 0, 0, 2]),
+/// (fixture, [lines_in, blank, header, malformed, filtered, missing, nonfinite, used])
+const CASES: &[(&str, [u64; 8])] = &[
+    ("short-rows.csv", [5, 0, 1, 2, 0, 0, 0, 2]),
+    ("extra-fields.csv", [4, 0, 1, 2, 0, 0, 0, 1]),
+    ("text-in-number.csv", [5, 0, 1, 2, 0, 0, 0, 2]),
+    ("nan-inf.csv", [7, 0, 1, 0, 0, 0, 5, 1]),
+    ("empty-values.csv", [5, 0, 1, 0, 0, 2, 0, 2]),
+    ("quoted.csv", [5, 0, 1, 0, 0, 0, 0, 4]),
+    ("crlf.csv", [4, 1, 1, 0, 0, 0, 0, 2]),
+    ("bom.csv", [3, 0, 1, 0, 0, 0, 0, 2]),
+    ("repeated-headers.csv", [6, 0, 3, 0, 0, 0, 0, 3]),
+    ("invalid-utf8.csv", [4, 0, 1, 1, 0, 0, 0, 2]),
+    ("blank-lines.csv", [6, 3, 1, 0, 0, 0, 0, 2]),
+    ("no-final-newline.csv", [3, 0, 1, 0, 0, 0, 0, 2]),
 ];
 
 #[test]
@@ -72,7 +72,7 @@ fn a_one_megabyte_line_is_handled() {
         "mapfold-map --value temp --max-malformed 1 < {} | {PIPE}",
         p.display()
     ));
-    assert_eq!(counters(&out), [4, 0, 1, 1, 0, 0, 2]);
+    assert_eq!(counters(&out), [4, 0, 1, 1, 0, 0, 0, 2]);
     assert_eq!(crate::util::parse_reduced(&out)["*"]["sum"], 4.0);
 }
 
@@ -120,7 +120,7 @@ fn names_without_header_or_schema_say_what_to_do() {
     assert_eq!(crate::util::parse_reduced(&out)["*"]["sum"], 1.5);
     // By index, no names needed; a non-numeric first line is the header.
     let out = ok("printf 'a,b\\n1,2\\n3,4\\n' | mapfold-map --value 2 | sort | mapfold-reduce");
-    assert_eq!(counters(&out), [3, 0, 1, 0, 0, 0, 2]);
+    assert_eq!(counters(&out), [3, 0, 1, 0, 0, 0, 0, 2]);
 }
 
 #[test]

@@ -7,5 +7,6 @@ mod generate;
 mod oracle;
 mod pipe;
 mod plot;
+mod real;
 mod runner;
 mod util;

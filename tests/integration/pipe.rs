@@ -84,7 +84,7 @@ fn fixture_jobs_agree_with_the_exact_oracle() {
         counters(&ok(&format!(
             "cat {WEATHER} | mapfold-map --value temp --key year | {PIPE}"
         ))),
-        [1443, 0, 3, 0, 0, 0, 1440]
+        [1443, 0, 3, 0, 0, 0, 0, 1440]
     );
 }
 

@@ -88,18 +88,19 @@ pub fn parse_reduced(out: &str) -> BTreeMap<String, Value> {
 }
 
 /// The line counters, in wire order.
-pub const COUNTERS: [&str; 7] = [
+pub const COUNTERS: [&str; 8] = [
     "lines_in",
     "blank",
     "header",
     "malformed",
     "filtered",
+    "missing",
     "nonfinite",
     "used",
 ];
 
-/// The counters line of reducer output, as the 7 numbers in wire order.
-pub fn counters(out: &str) -> [u64; 7] {
+/// The counters line of reducer output, as the 8 numbers in wire order.
+pub fn counters(out: &str) -> [u64; 8] {
     let m = parse_reduced(out);
     let c = &m.get("").expect("a counters record under the empty key")["counters"];
     COUNTERS.map(|k| c[k].as_u64().expect("counter is a number"))

@@ -10,17 +10,75 @@
 //!
 //! A new aggregate is one file here plus one line in the `registry!` below.
 
+/// A partial that tallies rows of some kind: one `u64`, counted by the
+/// mapper with `add` (values never reach it), added on merge with an
+/// overflow check, written as a decimal.
+macro_rules! tally {
+    ($(#[$doc:meta])* $name:ident, tag: $tag:literal, json: $json:literal, what: $what:literal) => {
+        use $crate::agg::{Fields, Partial, read_u64, write_u64};
+        use $crate::error::DecodeError;
+
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name {
+            pub n: u64,
+        }
+
+        impl $name {
+            /// Counts one row.
+            #[inline]
+            pub fn add(&mut self) {
+                self.n += 1;
+            }
+        }
+
+        impl Partial for $name {
+            const TAG: &'static str = $tag;
+
+            #[inline]
+            fn update(&mut self, _: f64) {}
+
+            fn check_merge(&self, other: &Self) -> Result<(), String> {
+                $crate::agg::checked_sum([self.n, other.n], $what).map(|_| ())
+            }
+
+            fn merge(&mut self, other: &Self) {
+                self.n += other.n;
+            }
+
+            fn finish(&self, out: &mut Fields) {
+                out.insert($json.into(), self.n.into());
+            }
+
+            fn encode(&self, out: &mut Vec<u8>) {
+                write_u64(out, self.n);
+            }
+
+            fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+                Ok(Self {
+                    n: read_u64(payload, $what)?,
+                })
+            }
+        }
+    };
+}
+pub(crate) use tally;
+
 mod count;
 mod hist;
 mod minmax;
+mod missing;
 mod nonfinite;
+mod rows;
 mod spread;
 mod sum;
 
 pub use count::Count;
 pub use hist::{Hist, HistLayout};
 pub use minmax::MinMax;
+pub use missing::Missing;
 pub use nonfinite::NonFinite;
+pub use rows::Rows;
 pub use spread::Spread;
 pub use sum::Sum;
 
@@ -126,6 +184,12 @@ macro_rules! registry {
 
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {
                 $(self.$field.check_merge(&other.$field)?;)*
+                let counts_rows = |a: &Self| !a.rows.is_identity();
+                let has_values = |a: &Self| *a != Self { rows: a.rows, ..Self::default() };
+                if (counts_rows(self) && has_values(other)) || (has_values(self) && counts_rows(other)) {
+                    return Err("a row count and value statistics under one key: were these \
+                                partials written by different jobs?".into());
+                }
                 Ok(())
             }
 
@@ -133,8 +197,18 @@ macro_rules! registry {
                 $(self.$field.merge(&other.$field);)*
             }
 
+            /// Writes every aggregate's finished values; a row count
+            /// alone when the job counted rows (no value column).
             pub fn finish(&self, out: &mut Fields) {
-                $(self.$field.finish(out);)*
+                if !self.rows.is_identity() {
+                    self.rows.finish(out);
+                    return;
+                }
+                $(
+                    if <$ty>::TAG != Rows::TAG {
+                        self.$field.finish(out);
+                    }
+                )*
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.
@@ -165,9 +239,11 @@ macro_rules! registry {
 }
 
 registry! {
+    rows: Rows,
     spread: Spread,
     minmax: MinMax,
     nonfinite: NonFinite,
+    missing: Missing,
     hist: Hist,
 }
 
@@ -177,6 +253,31 @@ impl Aggregates {
         Self {
             hist: hist.map(Hist::new).unwrap_or_default(),
             ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tally_tests {
+    use super::{Missing, Partial, Rows};
+    use proptest::prelude::*;
+
+    fn laws<P: Partial + Copy>(make: fn(u64) -> P, n: fn(&P) -> u64, a: u64, b: u64) {
+        let mut m = make(a);
+        assert_eq!(m.check_merge(&make(b)), Ok(()));
+        m.merge(&make(b));
+        assert_eq!(n(&m), a + b);
+        let mut v = Vec::new();
+        m.encode(&mut v);
+        assert_eq!(P::decode(&v), Ok(m));
+        assert!(make(u64::MAX).check_merge(&make(1)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn tallies_add_exactly_and_roundtrip(a in 0u64..1 << 62, b in 0u64..1 << 62) {
+            laws(|n| Missing { n }, |m| m.n, a, b);
+            laws(|n| Rows { n }, |m| m.n, a, b);
         }
     }
 }

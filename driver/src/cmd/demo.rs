@@ -30,7 +30,9 @@ pub struct Args {
 fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
     Job {
         job: JobArgs {
-            value: value.into(),
+            value: Some(value.into()),
+            text_keys: false,
+            na_values: mapfold_core::spec::DEFAULT_NA.into(),
             key: key.iter().map(|k| (*k).to_owned()).collect(),
             schema: Some(generate::HEADER.into()),
             delimiter: ",".into(),

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use mapfold_core::cli::JobArgs;
 
 use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
@@ -94,13 +94,23 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         bail!("--max-attempts must be at least 1");
     }
     let spec = a.job.spec()?;
+    if let Some(p) = &a.plot {
+        crate::plot::check_target(p)?;
+    }
     // Every split gets the schema, so splits that never see the header
     // still resolve column names.
-    if a.job.schema.is_none() {
-        if a.inputs_are_local() {
-            let files = input::resolve(&a.input)?;
+    if a.inputs_are_local() {
+        let files = input::resolve(&a.input)?;
+        input::check_text(&files)?;
+        if a.job.schema.is_none() {
             a.job.schema = input::header_schema(&files, &spec)?;
-        } else if spec.needs_names() && a.runner != Runner::Emr {
+        }
+        // Columns that do not exist fail here, once, not in every task.
+        let spec = a.job.spec()?;
+        mapfold_core::spec::Plan::bind(&spec, spec.schema.as_deref())?;
+    }
+    if a.job.schema.is_none() && !a.inputs_are_local() {
+        if spec.needs_names() && a.runner != Runner::Emr {
             bail!(
                 "columns are named but the input is not on this machine, so its header cannot be read: \
                  pass --schema NAME,NAME,... (every split but the first lacks the header)"
@@ -155,7 +165,14 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             std::path::Path::new(&a.output),
             p,
             &crate::plot::Options::default(),
-        )?;
+        )
+        .with_context(|| {
+            format!(
+                "the job's output is in {}, but plotting it to {} failed",
+                a.output,
+                p.display()
+            )
+        })?;
         if !a.quiet {
             eprintln!("mapfold: plotted {} ({kind:?})", p.display());
         }

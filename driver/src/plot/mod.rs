@@ -16,7 +16,7 @@ mod splits;
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, bail};
+use anyhow::{Context, anyhow, bail};
 use plotters::prelude::*;
 
 use data::Reduced;
@@ -134,27 +134,69 @@ pub(crate) fn de<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing: {e:?}")
 }
 
+/// Checks, before a job runs, that a plot can be written to `out`: a
+/// `.png` or `.svg` name in a directory that exists.
+pub fn check_target(out: &Path) -> anyhow::Result<()> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("png" | "svg")) {
+        bail!(
+            "--plot {}: the name must end in .png or .svg",
+            out.display()
+        );
+    }
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "--plot {}: the directory {} does not exist; create it first",
+            out.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Renders `dir`'s output to `out` (`.png` or `.svg`); returns the kind drawn.
+/// The picture is drawn to a hidden file beside `out` and renamed into
+/// place, so `out` is the whole picture or untouched.
 pub fn render(dir: &Path, out: &Path, o: &Options) -> anyhow::Result<Kind> {
+    check_target(out)?;
     let r = Reduced::load(dir)?;
     let kind = o.kind.unwrap_or_else(|| natural_kind(&r));
     register_font()?;
     let size = (o.width, o.height);
-    match out
+    let ext = out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("svg") => draw(SVGBackend::new(out, size).into_drawing_area(), &r, kind, o)?,
-        Some("png") => draw(
-            BitMapBackend::new(out, size).into_drawing_area(),
+        .unwrap_or_default();
+    let name = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = out.with_file_name(format!(".{name}.mapfold-tmp-{}.{ext}", std::process::id()));
+    let drawn = if ext == "svg" {
+        draw(SVGBackend::new(&tmp, size).into_drawing_area(), &r, kind, o)
+    } else {
+        draw(
+            BitMapBackend::new(&tmp, size).into_drawing_area(),
             &r,
             kind,
             o,
-        )?,
-        _ => bail!("{}: the plot file must end in .png or .svg", out.display()),
+        )
+    };
+    let done = drawn
+        .and_then(|()| std::fs::rename(&tmp, out).map_err(anyhow::Error::from))
+        .with_context(|| format!("writing {}", out.display()));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    done?;
     Ok(kind)
 }
 

@@ -497,6 +497,14 @@ async fn job_on_emr(
         bail!("the step completed but {output} has no _SUCCESS: the output is incomplete");
     }
     let counters = counters_in_parts(&staging.dir, job.reducers)?;
+    job.check_malformed(
+        &counters,
+        Some(&format!(
+            "a line the map tasks' logs name (under {})",
+            log_uri.as_deref().unwrap_or("the cluster's log URI")
+        )),
+    )
+    .with_context(|| format!("the step's output in {output} is not downloaded or plotted"))?;
     let mut inputs_listed = Vec::new();
     for u in &job.inputs {
         let url = S3Url::parse(u)?;

@@ -233,7 +233,9 @@ mod tests {
     fn args_in_hadoop_order() {
         let job = Job {
             job: JobArgs {
-                value: "temp".into(),
+                value: Some("temp".into()),
+                text_keys: false,
+                na_values: mapfold_core::spec::DEFAULT_NA.into(),
                 key: vec!["year".into()],
                 schema: Some("a,b,temp,year".into()),
                 delimiter: ",".into(),

@@ -90,6 +90,27 @@ pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
         .collect()
 }
 
+/// Refuses an input that is not text: a NUL byte in its first 64 KiB (after
+/// decompressing `.gz`) means a binary or otherwise compressed file, whose
+/// "lines" would all be malformed (and whose first would become the schema).
+pub fn check_text(files: &[InputFile]) -> anyhow::Result<()> {
+    for f in files {
+        let mut head = Vec::new();
+        f.open()?
+            .take(64 << 10)
+            .read_to_end(&mut head)
+            .with_context(|| format!("reading {}", f.path.display()))?;
+        if head.contains(&0) {
+            bail!(
+                "{} is not text (a NUL byte in its first 64 KiB): mapfold reads CSV or TSV \
+                 text, plain or .gz; is it binary, or compressed another way?",
+                f.path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The first line of an input file (at most 16 MiB of it).
 pub fn first_line(file: &InputFile) -> anyhow::Result<Vec<u8>> {
     let mut line = Vec::new();
@@ -188,13 +209,18 @@ pub fn schema_from_line(
     let mut s = Splitter::new(spec.delimiter);
     let n = s.split(line);
     let fields: Vec<&[u8]> = (0..n).filter_map(|i| s.field(line, i)).collect();
-    let value_is_number = spec
-        .value
-        .resolve(None)
-        .ok()
-        .and_then(|i| fields.get(i))
-        .is_some_and(|f| parse_number(f).is_some());
-    if !spec.needs_names() && value_is_number {
+    // Columns by index: the line is data when its value is a number or a
+    // missing-value token; without a value column there is no telling, so
+    // it is data (pass --schema to name a header).
+    let value_is_data = spec.value.as_ref().is_none_or(|v| {
+        v.resolve(None)
+            .ok()
+            .and_then(|i| fields.get(i))
+            .is_some_and(|f| {
+                parse_number(f).is_some() || spec.na.iter().any(|t| t.as_slice() == f.trim_ascii())
+            })
+    });
+    if !spec.needs_names() && value_is_data {
         return Ok(None);
     }
     let names: Vec<String> = fields

@@ -48,6 +48,8 @@ pub struct Options {
 struct MapDone {
     partitions: Vec<Vec<u8>>,
     counters: Counters,
+    /// What the task's log said of its first malformed line.
+    first_malformed: Option<String>,
     attempts: u32,
     seconds: f64,
     records_out: u64,
@@ -134,6 +136,9 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
             reduced.named()
         );
     }
+    let first = maps.iter().find_map(|m| m.first_malformed.as_deref());
+    job.check_malformed(&counters, first)
+        .context("output not committed")?;
 
     let t_commit = Instant::now();
     std::fs::write(staging.dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
@@ -231,6 +236,14 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
         let run = tasks::run_with(&ctx.o.bins.map, &ctx.words, &env, stdin);
         let fin = match run {
             Ok(f) if f.status.success() => f,
+            // A usage error fails the same way every time: no retry.
+            Ok(f) if f.status.code() == Some(i32::from(mapfold_core::error::USAGE_EXIT)) => {
+                return Err(anyhow!(
+                    "map task {i} ({}) refused the job:\n{}",
+                    input.path.display(),
+                    f.stderr_tail().trim_end()
+                ));
+            }
             Ok(f) => {
                 last_error = format!("{}\n{}", f.status, f.stderr_tail());
                 continue;
@@ -241,8 +254,13 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
             }
         };
         let mut counters = Counters::default();
+        let mut first_malformed = None;
         for l in String::from_utf8_lossy(&fin.stderr).lines() {
-            counters.absorb_report_line(l);
+            if !counters.absorb_report_line(l) && first_malformed.is_none() {
+                first_malformed = l
+                    .strip_prefix(mapfold_core::map::FIRST_MALFORMED)
+                    .map(str::to_owned);
+            }
         }
         let records_out = lines(&fin.stdout).count() as u64;
         let mut rng = ctx.o.chaos.map(|seed| {
@@ -258,6 +276,7 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                 return Ok(MapDone {
                     partitions,
                     counters,
+                    first_malformed,
                     attempts: attempt + 1,
                     seconds: t0.elapsed().as_secs_f64(),
                     records_out,
@@ -405,6 +424,7 @@ pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Cou
                 header: get("header"),
                 malformed: get("malformed"),
                 filtered: get("filtered"),
+                missing: get("missing"),
                 nonfinite: get("nonfinite"),
                 used: get("used"),
             })

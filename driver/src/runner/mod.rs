@@ -76,7 +76,25 @@ pub struct Job {
 
 impl Job {
     /// The mapper's words (job flags, with the schema the driver found).
+    /// The malformed limit is left out: the runners judge it for the whole
+    /// job from every task's counters ([`Job::check_malformed`]), so that
+    /// whether a job succeeds does not depend on how its input was split.
     pub fn map_words(&self) -> Vec<String> {
-        self.job.to_words()
+        let mut job = self.job.clone();
+        job.max_malformed = 1.0;
+        job.to_words()
+    }
+
+    /// Fails when more than `--max-malformed` of the job's lines were
+    /// malformed; `first` names the first one a task reported.
+    pub fn check_malformed(
+        &self,
+        counters: &mapfold_core::counters::Counters,
+        first: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let first = first.unwrap_or("(a line the task logs name)");
+        mapfold_core::map::check_malformed(counters, self.job.max_malformed, first).map_err(|e| {
+            anyhow::anyhow!("{e}; pass --max-malformed to allow more, or fix the input")
+        })
     }
 }
