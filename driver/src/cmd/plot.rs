@@ -42,6 +42,9 @@ pub struct Args {
     /// Bars drawn before the rest become one "other" bar.
     #[arg(long, default_value_t = 30)]
     pub top: usize,
+    /// Also draw each key's min..max (series of the mean).
+    #[arg(long)]
+    pub range: bool,
 }
 
 impl Args {
@@ -56,6 +59,7 @@ impl Args {
             stat: self.stat,
             sort: self.sort,
             top: self.top.max(1),
+            range: self.range,
         }
     }
 }

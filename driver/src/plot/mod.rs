@@ -26,7 +26,8 @@ use data::Reduced;
 pub enum Kind {
     /// Bars per histogram bin (the bins summed over keys).
     Hist,
-    /// A statistic per numeric key as a line, min..max as a band.
+    /// A statistic per numeric key as a line; for the mean, its 95%
+    /// confidence band and the +-1 sd spread.
     Series,
     /// One bar per key.
     Bars,
@@ -77,6 +78,8 @@ pub struct Options {
     pub stat: Stat,
     pub sort: SortBy,
     pub top: usize,
+    /// Draw each key's min..max (series of the mean).
+    pub range: bool,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             stat: Stat::Mean,
             sort: SortBy::Key,
             top: 30,
+            range: false,
         }
     }
 }

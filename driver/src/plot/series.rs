@@ -1,13 +1,19 @@
-//! `--kind series`: a statistic per numeric key (a year, a day) as a line,
-//! with the min..max range as a shaded band when the mean is drawn. Long
-//! series are decimated per pixel column with M4, and the note says so.
+//! `--kind series`: a statistic per numeric key (a year, a day) as a line.
+//!
+//! For the mean, what a reader needs is how sure it is and how spread the
+//! data are: the 95% confidence band of the mean (mean +- 1.96 sd / sqrt(n))
+//! around the line, on an axis fitted to that band, and the +-1 sd spread
+//! as a lighter band behind it (clipped to the axis, and the note says so).
+//! The min..max range only on request (`--range`): extremes of thousands of
+//! values dwarf everything else. Long series are decimated per pixel column
+//! with M4, and the note says so.
 
 use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::data::Reduced;
+use super::data::{Reduced, Row};
 use super::decimate::m4;
 use super::{BAR, Options, Stat, de, header, legend, thousands};
 
@@ -16,7 +22,7 @@ fn columns(o: &Options) -> usize {
     (o.width.saturating_sub(140)).max(50) as usize
 }
 
-/// Lowest min and highest max per pixel column, as the band's edges.
+/// Lowest low and highest high per pixel column, as a band's edges.
 fn band(points: &[(f64, f64, f64)], cols: usize) -> Vec<(f64, f64, f64)> {
     if points.len() <= 2 * cols {
         return points.to_vec();
@@ -39,6 +45,25 @@ fn band(points: &[(f64, f64, f64)], cols: usize) -> Vec<(f64, f64, f64)> {
     out
 }
 
+/// The bands of the mean of one key: (95% CI half-width, sd), when it has
+/// at least two values.
+fn spread(row: &Row) -> Option<(f64, f64)> {
+    let (n, sd) = (row.stat("count")?, row.stat("stddev")?);
+    (n >= 2.0 && sd.is_finite()).then(|| (1.96 * sd / n.sqrt(), sd))
+}
+
+/// A filled band between two edges, clamped to the axis so nothing is
+/// drawn outside it.
+fn polygon(b: &[(f64, f64, f64)], ya: &Axis, colour: RGBAColor) -> Polygon<(f64, f64)> {
+    let clamp = |y: f64| y.clamp(ya.lo, ya.hi);
+    let pts: Vec<(f64, f64)> = b
+        .iter()
+        .map(|p| (p.0, clamp(p.2)))
+        .chain(b.iter().rev().map(|p| (p.0, clamp(p.1))))
+        .collect();
+    Polygon::new(pts, colour.filled())
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     r: &Reduced,
@@ -51,45 +76,70 @@ pub fn draw<DB: DrawingBackend>(
         );
     }
     let stat = o.stat.name();
-    let pts: Vec<(f64, f64)> = r
+    let key = |row: &Row| row.key.parse::<f64>().ok();
+    let rows: Vec<(f64, &Row)> = r
         .rows
         .iter()
-        .filter_map(|row| Some((row.key.parse::<f64>().ok()?, row.stat(stat)?)))
+        .filter_map(|row| Some((key(row)?, row)))
+        .collect();
+    let pts: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|(x, row)| Some((*x, row.stat(stat)?)))
         .collect();
     if pts.is_empty() {
         bail!("no key has a {stat}");
     }
-    let ranges: Vec<(f64, f64, f64)> = if o.stat == Stat::Mean {
-        r.rows
-            .iter()
-            .filter_map(|row| {
-                Some((
-                    row.key.parse::<f64>().ok()?,
-                    row.stat("min")?,
-                    row.stat("max")?,
-                ))
+    let mean = o.stat == Stat::Mean;
+    // (x, low, high) of each band, in data units.
+    let edges = |f: &dyn Fn(&Row, f64) -> Option<(f64, f64)>| -> Vec<(f64, f64, f64)> {
+        rows.iter()
+            .filter_map(|(x, row)| {
+                let m = row.stat("mean")?;
+                let (lo, hi) = f(row, m)?;
+                Some((*x, lo, hi))
             })
             .collect()
+    };
+    let ci = if mean {
+        edges(&|row, m| spread(row).map(|(h, _)| (m - h, m + h)))
     } else {
         Vec::new()
     };
-    // Every number in axis units first, so nothing below overflows.
+    let sd = if mean {
+        edges(&|row, m| spread(row).map(|(_, s)| (m - s, m + s)))
+    } else {
+        Vec::new()
+    };
+    let range = if mean && o.range {
+        edges(&|row, _| Some((row.stat("min")?, row.stat("max")?)))
+    } else {
+        Vec::new()
+    };
+    // The axis shows the line and its confidence band (and min..max when
+    // asked for); the sd band is context, clipped to it.
     let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
     let ya = Axis::over(
         pts.iter()
             .map(|p| p.1)
-            .chain(ranges.iter().flat_map(|b| [b.1, b.2])),
+            .chain(ci.iter().chain(&range).flat_map(|b| [b.1, b.2])),
         0.05,
         false,
     );
+    let scale = |b: &[(f64, f64, f64)]| -> Vec<(f64, f64, f64)> {
+        b.iter()
+            .map(|p| (xa.at(p.0), ya.at(p.1), ya.at(p.2)))
+            .collect()
+    };
     let pts: Vec<(f64, f64)> = pts.iter().map(|p| (xa.at(p.0), ya.at(p.1))).collect();
-    let ranges: Vec<(f64, f64, f64)> = ranges
-        .iter()
-        .map(|b| (xa.at(b.0), ya.at(b.1), ya.at(b.2)))
-        .collect();
     let cols = columns(o);
     let line = m4(&pts, cols);
-    let band = band(&ranges, cols);
+    let (ci, sd, range) = (
+        band(&scale(&ci), cols),
+        band(&scale(&sd), cols),
+        band(&scale(&range), cols),
+    );
+    let sd_clipped = sd.iter().any(|b| b.1 < ya.lo || b.2 > ya.hi);
+
     let title = o
         .title
         .clone()
@@ -101,13 +151,18 @@ pub fn draw<DB: DrawingBackend>(
             r.rows.len() - pts.len()
         );
     }
-    note += &format!("; line: {stat}");
-    if !band.is_empty() {
-        note += "; band: min..max";
+    if mean {
+        note += "; dark band: 95% confidence interval of the mean; light band: \u{b1}1 sd";
+        if sd_clipped {
+            note += " (wider than the axis)";
+        }
+        if !range.is_empty() {
+            note += "; outline: min..max";
+        }
     }
     if line.len() < pts.len() {
         note += &format!(
-            "; decimated {} points to {} (first, last, min, max per pixel column)",
+            "; decimated {} points to {} per pixel column (M4)",
             thousands(pts.len() as u64),
             thousands(line.len() as u64)
         );
@@ -116,35 +171,58 @@ pub fn draw<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
         .x_label_area_size(48)
-        .y_label_area_size(80)
+        .y_label_area_size(90)
         .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
         .map_err(de)?;
+    let whole = rows.iter().all(|(x, _)| x.fract() == 0.0) && xa.unit().is_empty();
     chart
         .configure_mesh()
         .x_desc(format!("{}{}", r.key_name, xa.unit()))
         .y_desc(format!("{stat} of {}{}", r.value_name, ya.unit()))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
+        .x_labels(rows.len().clamp(2, 12))
+        .light_line_style(TRANSPARENT)
         .x_label_formatter(&|x| {
-            if x.fract() == 0.0 {
+            if !whole {
+                format!("{x}")
+            } else if x.fract() == 0.0 {
                 format!("{x:.0}")
             } else {
-                format!("{x}")
+                String::new()
             }
         })
         .draw()
         .map_err(de)?;
-    if !band.is_empty() {
-        let poly: Vec<(f64, f64)> = band
-            .iter()
-            .map(|b| (b.0, b.2))
-            .chain(band.iter().rev().map(|b| (b.0, b.1)))
-            .collect();
+    if !sd.is_empty() {
         chart
-            .draw_series(std::iter::once(Polygon::new(poly, BAR.mix(0.18).filled())))
+            .draw_series(std::iter::once(polygon(&sd, &ya, BAR.mix(0.12))))
             .map_err(de)?
-            .label("min..max")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], BAR.mix(0.18).filled()));
+            .label("\u{b1}1 sd")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], BAR.mix(0.12).filled()));
+    }
+    if !ci.is_empty() {
+        chart
+            .draw_series(std::iter::once(polygon(&ci, &ya, BAR.mix(0.35))))
+            .map_err(de)?
+            .label("95% CI of the mean")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], BAR.mix(0.35).filled()));
+    }
+    if !range.is_empty() {
+        let grey = RGBColor(0x88, 0x88, 0x88);
+        for edge in [1, 2] {
+            let pts = range
+                .iter()
+                .map(move |b| (b.0, if edge == 1 { b.1 } else { b.2 }));
+            let s = chart
+                .draw_series(LineSeries::new(pts, grey.stroke_width(1)))
+                .map_err(de)?;
+            if edge == 1 {
+                s.label("min..max").legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], grey.stroke_width(1))
+                });
+            }
+        }
     }
     chart
         .draw_series(LineSeries::new(line, BAR.stroke_width(2)))
