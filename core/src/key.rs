@@ -133,6 +133,61 @@ pub fn display(wire: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A displayed key's fields as written in the data (quoting undone), for
+/// labels; `None` for a missing field.
+pub fn fields(display: &[u8]) -> Vec<Option<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        if display.get(i) == Some(&b'"') {
+            let mut f = Vec::new();
+            let mut j = i + 1;
+            while j < display.len() {
+                match (display[j], display.get(j + 1)) {
+                    (b'"', Some(b'"')) => {
+                        f.push(b'"');
+                        j += 2;
+                    }
+                    (b'"', _) => {
+                        j += 1;
+                        break;
+                    }
+                    (b'\\', Some(b'\\')) => {
+                        f.push(b'\\');
+                        j += 2;
+                    }
+                    (b'\\', Some(b'x')) => {
+                        let hex = display
+                            .get(j + 2..j + 4)
+                            .and_then(|h| std::str::from_utf8(h).ok());
+                        f.push(
+                            hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+                                .unwrap_or(b'?'),
+                        );
+                        j += 4;
+                    }
+                    (b, _) => {
+                        f.push(b);
+                        j += 1;
+                    }
+                }
+            }
+            out.push(Some(f));
+            i = j;
+        } else {
+            let end = memchr::memchr(b',', &display[i.min(display.len())..])
+                .map_or(display.len(), |p| i + p);
+            let f = &display[i.min(end)..end];
+            out.push((f != MISSING).then(|| f.to_vec()));
+            i = end;
+        }
+        if i >= display.len() {
+            return out;
+        }
+        i += 1;
+    }
+}
+
 fn unpad(field: &[u8]) -> Option<i128> {
     let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
     match field {
@@ -182,6 +237,10 @@ mod tests {
         );
         assert_ne!(text(b"\\N"), MISSING);
         assert_eq!(display(MISSING), MISSING);
+        let mut two = MISSING.to_vec();
+        two.push(b',');
+        push_text(&mut two, b"");
+        assert_eq!(fields(&display(&two)), vec![None, Some(Vec::new())]);
     }
 
     #[test]
@@ -197,6 +256,20 @@ mod tests {
     }
 
     proptest! {
+        /// Text fields survive wire, display and [`fields`] unchanged.
+        #[test]
+        fn fields_undo_the_quoting(fs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 1..4)) {
+            let mut wire = Vec::new();
+            for (i, f) in fs.iter().enumerate() {
+                if i > 0 {
+                    wire.push(b',');
+                }
+                push_text(&mut wire, f);
+            }
+            let back: Vec<Vec<u8>> = fields(&display(&wire)).into_iter().map(|f| f.unwrap_or_default()).collect();
+            prop_assert_eq!(back, fs);
+        }
+
         #[test]
         fn byte_order_is_numeric_order(a in -10i128.pow(19) + 1..10i128.pow(19), b in -10i128.pow(19) + 1..10i128.pow(19)) {
             let (ea, eb) = (enc(a.to_string().as_bytes()), enc(b.to_string().as_bytes()));

@@ -1,16 +1,24 @@
-//! `--kind bars`: one bar per key, by key or by value; past `--top N` keys,
-//! the top N by value and one "other" bar for the rest.
+//! `--kind bars`: one horizontal bar per key, by key or by value; past
+//! `--top N` keys, the top N by value and one "other" bar for the rest.
+//!
+//! Horizontal, so key labels of any length read left to right without
+//! overlapping (cut with an ellipsis past 28 characters); each bar says
+//! how many rows it stands on.
 
 use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::data::Reduced;
+use super::data::{Reduced, Row};
 use super::{BAR, MUTED, Options, SortBy, Stat, de, header, thousands};
 
+/// The longest key label drawn, in characters.
+const LABEL: usize = 28;
+
 /// The "other" bar: the statistic over the keys left out, where it has one.
-fn other(stat: Stat, rest: &[&super::data::Row]) -> Option<f64> {
+fn other(stat: Stat, rest: &[&Row]) -> Option<f64> {
     let sum = |k: &str| rest.iter().filter_map(|r| r.stat(k)).sum::<f64>();
     match stat {
         Stat::Count => Some(sum("count")),
@@ -25,13 +33,21 @@ fn other(stat: Stat, rest: &[&super::data::Row]) -> Option<f64> {
     }
 }
 
+/// One bar: label, value, rows behind it, whether it is "other".
+struct Bar {
+    label: String,
+    value: f64,
+    n: u64,
+    other: bool,
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     r: &Reduced,
     o: &Options,
 ) -> anyhow::Result<()> {
     let stat = o.stat.name();
-    let mut rows: Vec<&super::data::Row> = r
+    let mut rows: Vec<&Row> = r
         .rows
         .iter()
         .filter(|row| row.stat(stat).is_some())
@@ -40,43 +56,48 @@ pub fn draw<DB: DrawingBackend>(
         bail!("no key has a {stat}");
     }
     let total = rows.len();
+    let by_value = |a: &&Row, b: &&Row| {
+        b.stat(stat)
+            .unwrap_or(0.0)
+            .total_cmp(&a.stat(stat).unwrap_or(0.0))
+    };
     let mut rest = Vec::new();
     if rows.len() > o.top {
-        rows.sort_by(|a, b| {
-            b.stat(stat)
-                .unwrap_or(0.0)
-                .total_cmp(&a.stat(stat).unwrap_or(0.0))
-        });
+        rows.sort_by(by_value);
         rest = rows.split_off(o.top);
         if o.sort == SortBy::Key {
-            let order = |k: &str| r.rows.iter().position(|x| x.key == k);
-            rows.sort_by_key(|row| order(&row.key));
+            rows.sort_by(|a, b| super::data::key_order(&a.key, &b.key));
         }
     } else if o.sort == SortBy::Value {
-        rows.sort_by(|a, b| {
-            b.stat(stat)
-                .unwrap_or(0.0)
-                .total_cmp(&a.stat(stat).unwrap_or(0.0))
-        });
+        rows.sort_by(by_value);
     }
-    let mut bars: Vec<(String, f64, bool)> = rows
+    let n_of = |row: &Row| {
+        let c = |k: &str| row.stat(k).unwrap_or(0.0) as u64;
+        c("count") + c("nonfinite") + c("missing")
+    };
+    let mut bars: Vec<Bar> = rows
         .iter()
-        .map(|row| (row.key.clone(), row.stat(stat).unwrap_or(0.0), false))
+        .map(|row| Bar {
+            label: row.label(LABEL),
+            value: row.stat(stat).unwrap_or(0.0),
+            n: n_of(row),
+            other: false,
+        })
         .collect();
     let other_value = other(o.stat, &rest);
     if let Some(v) = other_value {
-        bars.push((format!("other ({})", rest.len()), v, true));
-    }
-    // Bars start at zero, so zero is always on the axis.
-    let ya = Axis::over(bars.iter().map(|b| b.1).chain([0.0]), 0.05, true);
-    for b in &mut bars {
-        b.1 = ya.at(b.1);
+        bars.push(Bar {
+            label: format!("other ({} keys)", thousands(rest.len() as u64)),
+            value: v,
+            n: rest.iter().map(|r| n_of(r)).sum(),
+            other: true,
+        });
     }
     let title = o
         .title
         .clone()
         .unwrap_or_else(|| format!("{} of {} per {}", stat, r.value_name, r.key_name));
-    let mut note = format!("{} keys", thousands(total as u64));
+    let mut note = format!("{} keys; n = rows per bar", thousands(total as u64));
     if !rest.is_empty() {
         note += &format!("; top {} by {stat}", o.top);
         note += &match other_value {
@@ -91,38 +112,64 @@ pub fn draw<DB: DrawingBackend>(
         };
     }
     let area = header(root, r, &title, &note)?;
+    // Bars start at zero; room on the right for the n labels.
+    let xa = Axis::over(bars.iter().map(|b| b.value).chain([0.0]), 0.18, true);
     let n = bars.len();
+    let longest = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(4) as u32;
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
-        .x_label_area_size(64)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, ya.lo..ya.hi)
+        .x_label_area_size(48)
+        .y_label_area_size((longest * 8 + 16).clamp(60, 260))
+        .build_cartesian_2d(xa.lo..xa.hi, -0.5f64..n as f64 - 0.5)
         .map_err(de)?;
-    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    // Top to bottom in order: bar i sits at y = n - 1 - i.
+    let labels: Vec<String> = bars.iter().rev().map(|b| b.label.clone()).collect();
     chart
         .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(40))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .y_labels(n.max(1))
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 {
                 labels.get(i as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
             }
         })
-        .x_desc(r.key_name.as_str())
-        .y_desc(format!("{stat} of {}{}", r.value_name, ya.unit()))
+        .x_desc(format!("{stat} of {}{}", r.value_name, xa.unit()))
+        .y_desc(r.key_name.as_str())
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(de)?;
+    let y = |i: usize| (n - 1 - i) as f64;
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            let x = i as f64;
             Rectangle::new(
-                [(x - 0.4, 0.0), (x + 0.4, b.1)],
-                if b.2 { MUTED.filled() } else { BAR.filled() },
+                [(0.0, y(i) - 0.38), (xa.at(b.value), y(i) + 0.38)],
+                if b.other {
+                    MUTED.filled()
+                } else {
+                    BAR.filled()
+                },
+            )
+        }))
+        .map_err(de)?;
+    let small = ("sans-serif", 12)
+        .into_font()
+        .color(&RGBColor(0x44, 0x44, 0x44));
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let at = xa.at(b.value).max(0.0);
+            Text::new(
+                format!(" n={}", thousands(b.n)),
+                (at, y(i)),
+                small.pos(Pos::new(HPos::Left, VPos::Center)),
             )
         }))
         .map_err(de)?;

@@ -21,6 +21,28 @@ impl Row {
     pub fn stat(&self, name: &str) -> Option<f64> {
         self.v.get(name).and_then(Value::as_f64)
     }
+
+    /// The key as a person reads it: its fields as written in the data
+    /// (no CSV quoting), joined with ` · `; a missing field as `(missing)`,
+    /// an empty one as `(empty)`; at most `max` characters (an ellipsis
+    /// marks a cut).
+    pub fn label(&self, max: usize) -> String {
+        let text = mapfold_core::key::fields(self.key.as_bytes())
+            .into_iter()
+            .map(|f| match f {
+                None => "(missing)".to_owned(),
+                Some(f) if f.is_empty() => "(empty)".to_owned(),
+                Some(f) => String::from_utf8_lossy(&f).into_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" \u{b7} ");
+        if text.chars().count() <= max {
+            text
+        } else {
+            let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+            format!("{cut}\u{2026}")
+        }
+    }
 }
 
 /// A job's reduced output.

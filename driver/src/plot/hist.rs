@@ -139,10 +139,15 @@ pub fn draw<DB: DrawingBackend>(
         }))
         .map_err(de)?;
     if let Some(f) = fit {
-        let pts = (0..=400).map(|i| {
-            let x = b.lo + (b.hi - b.lo) * f64::from(i) / 400.0;
-            (x, y_of(density(x, f), o.log_y))
-        });
+        // On a log axis the density is drawn only where it is above the
+        // axis floor (half a count): below it a clamped curve would be a
+        // flat line along the bottom that means nothing.
+        let floor = if o.log_y { 0.5 } else { f64::NEG_INFINITY };
+        let pts: Vec<(f64, f64)> = (0..=400)
+            .map(|i| b.lo + (b.hi - b.lo) * f64::from(i) / 400.0)
+            .filter(|&x| density(x, f) >= floor)
+            .map(|x| (x, y_of(density(x, f), o.log_y)))
+            .collect();
         chart
             .draw_series(LineSeries::new(pts, ACCENT.stroke_width(3)))
             .map_err(de)?

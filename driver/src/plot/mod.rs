@@ -255,7 +255,7 @@ pub(crate) fn header<DB: DrawingBackend>(
     title: &str,
     note: &str,
 ) -> anyhow::Result<DrawingArea<DB, plotters::coord::Shift>> {
-    let (top, rest) = root.split_vertically(64);
+    let (top, rest) = root.split_vertically(82);
     let note = format!("{note}{}", r.input_note());
     top.draw(&Text::new(
         title.to_owned(),
@@ -263,15 +263,59 @@ pub(crate) fn header<DB: DrawingBackend>(
         ("sans-serif", 24).into_font().color(&BLACK),
     ))
     .map_err(de)?;
-    top.draw(&Text::new(
-        note,
-        (16, 40),
-        ("sans-serif", 15)
-            .into_font()
-            .color(&RGBColor(0x44, 0x44, 0x44)),
-    ))
-    .map_err(de)?;
+    // The note wraps at `;` onto a second line rather than run off the
+    // edge (about 7 pixels per character at this size), and is cut there.
+    let width = top.dim_in_pixel().0 as usize;
+    let per_line = width.saturating_sub(32) / 7;
+    for (i, line) in wrap(&note, per_line, 2).into_iter().enumerate() {
+        top.draw(&Text::new(
+            line,
+            (16, 40 + 19 * i as i32),
+            ("sans-serif", 14)
+                .into_font()
+                .color(&RGBColor(0x44, 0x44, 0x44)),
+        ))
+        .map_err(de)?;
+    }
     Ok(rest)
+}
+
+/// `text` in at most `lines` lines of at most `width` characters, broken
+/// after a `;` or a space where it can be; an ellipsis marks a cut.
+fn wrap(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let width = width.max(20);
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while !rest.is_empty() && out.len() < lines {
+        if rest.len() <= width {
+            out.push(rest.iter().collect());
+            return out;
+        }
+        let last = out.len() + 1 == lines;
+        let cut = if last {
+            width - 1
+        } else {
+            let window = &rest[..width];
+            window
+                .iter()
+                .rposition(|&c| c == ';')
+                .map(|p| p + 1)
+                .or_else(|| window.iter().rposition(|&c| c == ' '))
+                .filter(|&p| p > width / 3)
+                .unwrap_or(width)
+        };
+        let mut line: String = rest[..cut].iter().collect();
+        if last {
+            line.push('\u{2026}');
+        }
+        out.push(line.trim_end().to_owned());
+        rest = rest[cut..]
+            .iter()
+            .skip_while(|c| **c == ' ')
+            .copied()
+            .collect();
+    }
+    out
 }
 
 /// The legend, top right, the same on every kind.

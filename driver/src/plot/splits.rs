@@ -1,16 +1,26 @@
-//! `--kind splits`: rows per map task from the manifest, stacked as used
-//! (one colour per task), filtered, malformed and other (blank, header,
-//! non-finite): how the data was spread over the workers and where the bad
-//! rows came from.
+//! `--kind splits`: rows per map task from the manifest, stacked as used,
+//! filtered, missing, malformed and other (blank, header, non-finite): how
+//! the data was spread over the workers and where the bad rows came from.
+//! One colour per category, the same in the legend; headroom above the
+//! tallest bar keeps the legend off the bars.
 
 use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::Reduced;
-use super::{BAD, MUTED, Options, de, header, legend, thousands};
+use super::{ACCENT, BAD, BAR, MUTED, Options, de, header, legend, thousands};
 
 const OTHER: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
+/// The stacked categories, bottom to top, and their colours.
+const CATEGORIES: [(&str, RGBColor); 5] = [
+    ("used", BAR),
+    ("filtered", MUTED),
+    ("missing", ACCENT),
+    ("malformed", BAD),
+    ("other", OTHER),
+];
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -24,21 +34,16 @@ pub fn draw<DB: DrawingBackend>(
     let get = |c: &serde_json::Map<String, serde_json::Value>, k: &str| {
         c.get(k).and_then(|v| v.as_u64()).unwrap_or(0)
     };
-    let rows: Vec<[u64; 4]> = m
+    let rows: Vec<[u64; 5]> = m
         .splits
         .iter()
         .map(|s| {
-            let (used, filtered, malformed) = (
-                get(&s.counters, "used"),
-                get(&s.counters, "filtered"),
-                get(&s.counters, "malformed"),
-            );
-            [
-                used,
-                filtered,
-                malformed,
-                get(&s.counters, "lines_in").saturating_sub(used + filtered + malformed),
-            ]
+            let mut r = [0u64; 5];
+            for (slot, (name, _)) in r.iter_mut().zip(&CATEGORIES[..4]) {
+                *slot = get(&s.counters, name);
+            }
+            r[4] = get(&s.counters, "lines_in").saturating_sub(r[..4].iter().sum());
+            r
         })
         .collect();
     let files: std::collections::BTreeSet<&str> =
@@ -48,15 +53,15 @@ pub fn draw<DB: DrawingBackend>(
         .splits
         .iter()
         .zip(&rows)
-        .max_by_key(|(_, r)| r[2])
-        .filter(|(_, r)| r[2] > 0)
+        .max_by_key(|(_, r)| r[3])
+        .filter(|(_, r)| r[3] > 0)
         .map(|(s, r)| {
             let name = std::path::Path::new(&s.file)
                 .file_name()
                 .map_or(s.file.clone(), |n| n.to_string_lossy().into_owned());
             format!(
                 "; most malformed: {} in {name} bytes {}..{}",
-                thousands(r[2]),
+                thousands(r[3]),
                 s.start,
                 s.start + s.length
             )
@@ -67,13 +72,14 @@ pub fn draw<DB: DrawingBackend>(
         .clone()
         .unwrap_or_else(|| format!("Rows per map task ({})", m.job_id));
     let note = format!(
-        "{} tasks over {} files; used {}, filtered {}, malformed {}, other {}{worst}",
+        "{} tasks over {} files; used {}, filtered {}, missing {}, malformed {}, other {}{worst}",
         rows.len(),
         files.len(),
         thousands(total(0)),
         thousands(total(1)),
         thousands(total(2)),
-        thousands(total(3))
+        thousands(total(3)),
+        thousands(total(4))
     );
     let area = header(root, r, &title, &note)?;
     let ymax = rows
@@ -82,7 +88,7 @@ pub fn draw<DB: DrawingBackend>(
         .max()
         .unwrap_or(1)
         .max(1) as f64
-        * 1.05;
+        * 1.5;
     let n = rows.len().max(1);
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
@@ -93,6 +99,7 @@ pub fn draw<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
         .x_labels(n.min(30))
         .x_label_formatter(&|x| {
             if x.fract() == 0.0 && *x >= 0.0 {
@@ -108,39 +115,20 @@ pub fn draw<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(de)?;
-    for (cat, name) in [
-        (0usize, "used"),
-        (1, "filtered"),
-        (2, "malformed"),
-        (3, "other"),
-    ] {
+    for (cat, (name, colour)) in CATEGORIES.iter().enumerate() {
         let series = rows.iter().enumerate().map(move |(i, r)| {
             let below: u64 = r[..cat].iter().sum();
             let x = i as f64;
-            let colour = match cat {
-                0 => Palette99::pick(i).to_rgba(),
-                1 => MUTED.to_rgba(),
-                2 => BAD.to_rgba(),
-                _ => OTHER.to_rgba(),
-            };
             Rectangle::new(
                 [(x - 0.4, below as f64), (x + 0.4, (below + r[cat]) as f64)],
                 colour.filled(),
             )
         });
-        let legend_colour = match cat {
-            0 => Palette99::pick(0).to_rgba(),
-            1 => MUTED.to_rgba(),
-            2 => BAD.to_rgba(),
-            _ => OTHER.to_rgba(),
-        };
         chart
             .draw_series(series)
             .map_err(de)?
-            .label(name)
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 20, y + 5)], legend_colour.filled())
-            });
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], colour.filled()));
     }
     legend(&mut chart)?;
     Ok(())
