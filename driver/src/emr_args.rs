@@ -10,6 +10,7 @@ pub struct AwsArgs {
     /// profile, SSO, instance metadata).
     #[arg(long)]
     pub profile: Option<String>,
+    /// AWS region (default: from the profile or AWS_REGION).
     #[arg(long)]
     pub region: Option<String>,
     /// Send S3 and EMR requests here (also AWS_ENDPOINT_URL), e.g. a local
@@ -27,28 +28,35 @@ pub const DEFAULT_RELEASE: &str = "emr-7.14.0";
 /// What a new cluster looks like.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClusterArgs {
+    /// Cluster name, as the EMR console shows it.
     #[arg(long, default_value = "mapfold")]
     pub name: String,
+    /// EMR release (emr-7.x runs Hadoop 3 on Amazon Linux 2023).
     #[arg(long, default_value = DEFAULT_RELEASE)]
     pub release_label: String,
+    /// Primary (master) node instance type.
     #[arg(long, default_value = "m5.xlarge")]
     pub primary_type: String,
     /// Core instance type; Graviton types (m7g, c7g, ...) get the aarch64 binaries.
     #[arg(long, default_value = "m5.xlarge")]
     pub core_type: String,
+    /// Core nodes (they run tasks and hold HDFS).
     #[arg(long, default_value_t = 2)]
     pub core_count: i32,
     /// A task instance group too (type and --task-count).
     #[arg(long)]
     pub task_type: Option<String>,
+    /// Task nodes (with --task-type).
     #[arg(long, default_value_t = 0)]
     pub task_count: i32,
     /// Core and task nodes on the spot market, optionally with a maximum
     /// price in USD (default: the on-demand price).
     #[arg(long, value_name = "PRICE", num_args = 0..=1, default_missing_value = "")]
     pub spot: Option<String>,
+    /// VPC subnet id for the nodes (default: EMR's choice in the default VPC).
     #[arg(long)]
     pub subnet: Option<String>,
+    /// EC2 key pair name, to ssh into the primary node.
     #[arg(long)]
     pub key_pair: Option<String>,
     /// Where EMR writes logs (s3://...): how a failed task's stderr is found.
@@ -58,8 +66,10 @@ pub struct ClusterArgs {
     /// Extra tags, repeatable.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// IAM role EMR acts as (`aws emr create-default-roles` makes it).
     #[arg(long, default_value = "EMR_DefaultRole")]
     pub service_role: String,
+    /// IAM instance profile of the nodes (also from create-default-roles).
     #[arg(long, default_value = "EMR_EC2_DefaultRole")]
     pub instance_profile: String,
     /// Minutes idle before the cluster ends itself (always set, so a
@@ -84,9 +94,11 @@ pub struct EmrRunArgs {
     /// Local directory the output is downloaded to (default: the last part of --output).
     #[arg(long)]
     pub local_output: Option<PathBuf>,
-    /// Directory of the static builds (scripts/build-static makes dist/<target>/).
-    #[arg(long, default_value = "dist")]
-    pub dist: PathBuf,
+    /// Directory of the static builds, dist/<target>/ as scripts/build-static
+    /// makes them (default: ./dist, else the dist/ of the checkout this
+    /// mapfold was built in, so it works from any directory).
+    #[arg(long)]
+    pub dist: Option<PathBuf>,
     /// First wait between status polls, in seconds (then 1.5x, up to 60).
     #[arg(long, default_value_t = 5.0)]
     pub poll_seconds: f64,

@@ -1,5 +1,8 @@
-//! `--dry-run`: what would be done, as the equivalent `aws` CLI commands.
-//! Nothing here sends a request.
+//! `--dry-run`: what would be done, as the equivalent `aws` CLI commands,
+//! printed so that they run as printed: every command carries the run's
+//! `--region`, `--profile` and `--endpoint-url`, and ids a later command
+//! needs are captured into shell variables where they are made. Nothing
+//! here sends a request.
 
 use std::path::Path;
 
@@ -7,6 +10,28 @@ use crate::aws::S3Url;
 use crate::cluster::{ClusterSpec, Group, TAG};
 
 pub use mapfold_core::cli::shell_word as sh;
+
+/// The global `aws` options of a run (empty when none was given), to
+/// append to each command.
+pub fn globals(region: Option<&str>, profile: Option<&str>, endpoint: Option<&str>) -> String {
+    let mut g = String::new();
+    for (flag, v) in [
+        ("--region", region),
+        ("--profile", profile),
+        ("--endpoint-url", endpoint),
+    ] {
+        if let Some(v) = v {
+            g += &format!(" {flag} {}", sh(v));
+        }
+    }
+    g
+}
+
+/// `VAR=$(cmd --query QUERY --output text)`: the command, keeping the id it
+/// prints for the commands after it.
+pub fn capture(var: &str, cmd: &str, query: &str) -> String {
+    format!("{var}=$({cmd} --query {} --output text)", sh(query))
+}
 
 fn group(role: &str, g: &Group) -> String {
     let mut s = format!(

@@ -20,6 +20,7 @@ pub struct Args {
     /// Countries to generate (8 countries of 500 towns: about 300 MB).
     #[arg(long, default_value_t = 8)]
     pub countries: u32,
+    /// Towns per country.
     #[arg(long, default_value_t = 500)]
     pub towns: u32,
     /// Directory holding the streaming binaries (default: beside this program).

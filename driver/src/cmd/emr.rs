@@ -3,6 +3,8 @@
 
 use crate::emr_args::{AwsArgs, ClusterArgs};
 
+/// Amazon EMR clusters: create, resize, describe, list, terminate. Every
+/// cluster mapfold creates ends itself when idle (--idle-timeout).
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Cmd {
     /// Create a cluster (always with an idle timeout); prints its id.
@@ -14,10 +16,13 @@ pub enum Cmd {
     },
     /// Add a task instance group (resize for a big job).
     AddNodes {
+        /// The cluster id (j-...).
         #[arg(long)]
         cluster: String,
+        /// Instance type of the new task nodes.
         #[arg(long, default_value = "m5.xlarge")]
         instance_type: String,
+        /// How many task nodes to add.
         #[arg(long)]
         count: i32,
         /// Spot market, optionally with a maximum price in USD.
@@ -28,6 +33,7 @@ pub enum Cmd {
     },
     /// State, instance groups, age, log URI and tags of a cluster.
     Describe {
+        /// The cluster id (j-...).
         #[arg(long)]
         cluster: String,
         #[command(flatten)]
@@ -43,6 +49,7 @@ pub enum Cmd {
     },
     /// Terminate a cluster.
     Terminate {
+        /// The cluster id (j-...).
         #[arg(long)]
         cluster: String,
         #[command(flatten)]
@@ -70,6 +77,11 @@ pub fn run(c: Cmd) -> anyhow::Result<()> {
         | Cmd::Terminate { aws, .. } => aws.clone(),
     };
     if aws_args.dry_run {
+        let g = dryrun::globals(
+            aws_args.region.as_deref(),
+            aws_args.profile.as_deref(),
+            aws_args.endpoint_url.as_deref(),
+        );
         let line = match &c {
             Cmd::CreateCluster { cluster, .. } => {
                 dryrun::create_cluster(&cluster_spec(cluster, None)?)
@@ -92,7 +104,7 @@ pub fn run(c: Cmd) -> anyhow::Result<()> {
             Cmd::List { .. } => dryrun::list(),
             Cmd::Terminate { cluster, .. } => dryrun::terminate(cluster),
         };
-        println!("{line}");
+        println!("{line}{g}");
         return Ok(());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

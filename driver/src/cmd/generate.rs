@@ -40,13 +40,16 @@ pub struct Weather {
     /// Directory to write `<country>.csv` files into (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Countries: one file each.
     #[arg(long, default_value_t = 200)]
     pub countries: u32,
+    /// Towns per country (12 rows per town and year).
     #[arg(long, default_value_t = 1000)]
     pub towns: u32,
     /// Inclusive year range FIRST:LAST.
     #[arg(long, default_value = "1894:2013")]
     pub years: String,
+    /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Worker threads (default: all cores). The output does not depend on it.

@@ -16,15 +16,19 @@ use crate::plot::{self, Kind, Options, SortBy, Stat};
 pub struct Args {
     /// A job's output directory.
     pub output_dir: PathBuf,
+    /// What to draw (default: the natural kind for this output).
     #[arg(long, value_enum)]
     pub kind: Option<Kind>,
     /// File to write, .png or .svg (default: OUTPUT_DIR/<kind>.png).
     #[arg(short = 'o', long = "out")]
     pub out: Option<PathBuf>,
+    /// Title (default: what is drawn, of which column, per which key).
     #[arg(long)]
     pub title: Option<String>,
+    /// Width in pixels.
     #[arg(long, default_value_t = 1000)]
     pub width: u32,
+    /// Height in pixels.
     #[arg(long, default_value_t = 600)]
     pub height: u32,
     /// Logarithmic count axis (hist).

@@ -35,6 +35,7 @@ pub struct Args {
     pub output: String,
     #[command(flatten)]
     pub job: JobArgs,
+    /// Where the job runs.
     #[arg(long, value_enum, default_value = "local")]
     pub runner: Runner,
     /// Reduce tasks (part files).
@@ -209,10 +210,10 @@ impl Args {
 
 /// The binaries a cluster gets with `-files`: the static builds when present.
 fn shipped_locally(bin_dir: Option<&std::path::Path>) -> anyhow::Result<Shipped> {
-    let dist = std::path::Path::new("dist/x86_64-unknown-linux-musl");
+    let dist = crate::runner::dist_dir(None).join("x86_64-unknown-linux-musl");
     let bins = match bin_dir {
         Some(d) => Bins::find(Some(d))?,
-        None if dist.join("mapfold-map").is_file() => Bins::find(Some(dist))?,
+        None if dist.join("mapfold-map").is_file() => Bins::find(Some(&dist))?,
         None => Bins::find(None)?,
     };
     let s = |p: &std::path::Path| {

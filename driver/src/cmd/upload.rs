@@ -5,11 +5,14 @@ use crate::emr_args::AwsArgs;
 
 /// Upload files or directories to s3://bucket/prefix/.
 ///
+/// A file goes to PREFIX/<its name>; a directory goes under its own name,
+/// with its tree: `mapfold upload weather/ s3://b/data/` writes
+/// s3://b/data/weather/0.csv ... (as `cp -r weather s3://b/data/` would).
 /// Objects whose size and SHA-256 already match are skipped; every part is
 /// checked by S3 (Content-MD5) and the whole by its ETag.
 ///
 /// Example:
-///   mapfold upload weather/ s3://my-bucket/data/
+///   mapfold upload weather/ s3://my-bucket/data/    # -> s3://my-bucket/data/weather/...
 #[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -22,6 +25,7 @@ pub struct Args {
     /// Parts in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// No progress bars; only errors.
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
@@ -45,8 +49,13 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let files = upload::plan(&paths, &dest)?;
     if a.aws.dry_run {
+        let g = dryrun::globals(
+            a.aws.region.as_deref(),
+            a.aws.profile.as_deref(),
+            a.aws.endpoint_url.as_deref(),
+        );
         for (p, u) in &files {
-            println!("{}", dryrun::upload(p, u));
+            println!("{}{g}", dryrun::upload(p, u));
         }
         return Ok(());
     }

@@ -420,7 +420,7 @@ async fn job_on_emr(
     };
     let arch = cluster::architecture(aws, &release, &instance_type).await?;
     let target = cluster::target_for(&arch)?;
-    let bins = shipped_bins(&r.emr.dist, target, stage)?;
+    let bins = shipped_bins(&super::dist_dir(r.emr.dist.as_deref()), target, stage)?;
     let to_ship: Vec<(PathBuf, S3Url)> = bins
         .iter()
         .map(|b| (b.path.clone(), b.url.clone()))
@@ -602,13 +602,19 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
     println!(
         "# mapfold run --runner emr --dry-run: nothing is sent; these aws CLI commands do the same"
     );
+    let g = dryrun::globals(
+        r.aws.region.as_deref(),
+        r.aws.profile.as_deref(),
+        r.aws.endpoint_url.as_deref(),
+    );
     for (p, u) in &plan.inputs.uploads {
-        println!("{}", dryrun::upload(p, u));
+        println!("{}{g}", dryrun::upload(p, u));
     }
     let cluster = match &r.emr.cluster {
         Some(id) => id.clone(),
         None => {
-            println!("{}", dryrun::create_cluster(&plan.spec));
+            let create = format!("{}{g}", dryrun::create_cluster(&plan.spec));
+            println!("{}", dryrun::capture("CLUSTER_ID", &create, "ClusterId"));
             "$CLUSTER_ID".to_owned()
         }
     };
@@ -626,16 +632,17 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
         "x86_64-unknown-linux-musl"
     };
     println!("# binaries for {target} (from the instance type's name; a real run asks EMR)");
-    let bins = shipped_bins(&r.emr.dist, target, &plan.stage)?;
+    let bins = shipped_bins(&super::dist_dir(r.emr.dist.as_deref()), target, &plan.stage)?;
     for b in &bins {
-        println!("{}", dryrun::upload(&b.path, &b.url));
+        println!("{}{g}", dryrun::upload(&b.path, &b.url));
     }
     let (job, args) = step_job(job, &plan.inputs.urls, &plan.output, &bins)?;
-    println!("{}", dryrun::add_step(&cluster, &step_name(&job), &args));
-    println!("{}", dryrun::wait_step(&cluster, "$STEP_ID"));
-    println!("{}", dryrun::download(&plan.output, &plan.local_out));
+    let add = format!("{}{g}", dryrun::add_step(&cluster, &step_name(&job), &args));
+    println!("{}", dryrun::capture("STEP_ID", &add, "StepIds[0]"));
+    println!("{}{g}", dryrun::wait_step(&cluster, "$STEP_ID"));
+    println!("{}{g}", dryrun::download(&plan.output, &plan.local_out));
     if r.emr.cluster.is_none() && !r.emr.keep_cluster {
-        println!("{}", dryrun::terminate(&cluster));
+        println!("{}{g}", dryrun::terminate(&cluster));
     }
     Ok(())
 }

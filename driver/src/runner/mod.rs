@@ -65,6 +65,24 @@ impl Bins {
     }
 }
 
+/// The directory of the static builds: `flag`, else `./dist`, else the
+/// `dist/` of the checkout this program was built in (it lives in
+/// `target/<profile>/`), so the default works from any directory.
+pub fn dist_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(d) = flag {
+        return d.to_path_buf();
+    }
+    let here = PathBuf::from("dist");
+    if here.is_dir() {
+        return here;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.parent()?.parent()?.join("dist")))
+        .filter(|d| d.is_dir())
+        .unwrap_or(here)
+}
+
 /// A job as the runners see it.
 #[derive(Debug, Clone)]
 pub struct Job {
