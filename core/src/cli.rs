@@ -39,7 +39,7 @@ pub struct JobArgs {
     #[arg(long, value_name = "N1,N2,...")]
     pub schema: Option<String>,
 
-    /// Field delimiter: one character, or `tab`.
+    /// Field delimiter: one character, `tab` or `space`.
     #[arg(long, value_name = "C", default_value = ",")]
     pub delimiter: String,
 

@@ -259,10 +259,12 @@ impl MapSpec {
     }
 }
 
-/// Parses `--delimiter`: one byte, or `tab` / `\t`.
+/// Parses `--delimiter`: one byte, `tab` / `\t`, or `space` (as the
+/// page-view dumps need: `project page views bytes`).
 pub fn parse_delimiter(text: &str) -> Result<u8, Error> {
     match text {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "space" => Ok(b' '),
         s if s.len() == 1 && !matches!(s, "\"" | "\n" | "\r") => Ok(s.as_bytes()[0]),
         _ => Err(Error::Flag {
             flag: "--delimiter",
@@ -407,6 +409,8 @@ mod tests {
     fn delimiters() {
         assert_eq!(parse_delimiter("tab").expect("ok"), b'\t');
         assert_eq!(parse_delimiter(";").expect("ok"), b';');
+        assert_eq!(parse_delimiter("space").expect("ok"), b' ');
+        assert_eq!(parse_delimiter(" ").expect("ok"), b' ');
         assert!(parse_delimiter("\"").is_err());
         assert!(parse_delimiter(",,").is_err());
     }

@@ -327,3 +327,54 @@ fn any_reduced_output_plots_in_bounded_time() {
         }
     }
 }
+
+/// Bars show key text as written (no CSV quoting), `(missing)` for a
+/// missing key, and how many rows each bar stands on; the series of the
+/// mean draws its confidence band and says what the bands are.
+#[test]
+fn plots_say_what_they_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("dest");
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/real/flights.csv --output {} --value arr_delay --key dest,carrier",
+        out.display()
+    ));
+    let p = dir.path().join("bars.svg");
+    ok(&format!(
+        "mapfold plot {} --kind bars -o {}",
+        out.display(),
+        p.display()
+    ));
+    let text = svg(&p);
+    assert!(text.contains("EWR, CAE \u{b7} UA"), "key text as written");
+    assert!(
+        !text.contains("\"EWR") && !text.contains("&quot;EWR"),
+        "no CSV quoting"
+    );
+    assert!(text.contains("(missing)"), "the missing carrier group");
+    assert!(text.contains("n=13"), "rows per bar");
+    let years = dir.path().join("years");
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} --value temp --key year",
+        years.display()
+    ));
+    let p = dir.path().join("series.svg");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        years.display(),
+        p.display()
+    ));
+    let text = svg(&p);
+    assert!(
+        text.contains("95% CI of the mean") && text.contains("\u{b1}1 sd"),
+        "legend"
+    );
+    assert!(!text.contains("min..max"), "min..max only on request");
+    let p = dir.path().join("range.svg");
+    ok(&format!(
+        "mapfold plot {} --range -o {}",
+        years.display(),
+        p.display()
+    ));
+    assert!(svg(&p).contains("min..max"));
+}

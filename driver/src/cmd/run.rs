@@ -110,13 +110,15 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         let spec = a.job.spec()?;
         mapfold_core::spec::Plan::bind(&spec, spec.schema.as_deref())?;
     }
-    if a.job.schema.is_none() && !a.inputs_are_local() {
-        if spec.needs_names() && a.runner != Runner::Emr {
-            bail!(
-                "columns are named but the input is not on this machine, so its header cannot be read: \
-                 pass --schema NAME,NAME,... (every split but the first lacks the header)"
-            );
-        }
+    if a.job.schema.is_none()
+        && !a.inputs_are_local()
+        && spec.needs_names()
+        && a.runner != Runner::Emr
+    {
+        bail!(
+            "columns are named but the input is not on this machine, so its header cannot be read: \
+             pass --schema NAME,NAME,... (every split but the first lacks the header)"
+        );
     }
     // A word Hadoop streaming's -mapper string cannot carry is refused now,
     // before anything is uploaded or started.
@@ -146,7 +148,11 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             println!("{}", hadoop::shell_line(&jar, &args));
             return Ok(());
         }
-        return hadoop::run(&hadoop::streaming_jar(a.streaming_jar.as_deref())?, &args);
+        return hadoop::run(
+            &job,
+            &hadoop::streaming_jar(a.streaming_jar.as_deref())?,
+            &args,
+        );
     }
     let opts = local::Options {
         maps: a

@@ -90,8 +90,9 @@ pub fn draw<DB: DrawingBackend>(
         bail!("no key has a {stat}");
     }
     let mean = o.stat == Stat::Mean;
-    // (x, low, high) of each band, in data units.
-    let edges = |f: &dyn Fn(&Row, f64) -> Option<(f64, f64)>| -> Vec<(f64, f64, f64)> {
+    // (x, low, high) of each band, in data units, from a key's row and mean.
+    type Edge<'a> = &'a dyn Fn(&Row, f64) -> Option<(f64, f64)>;
+    let edges = |f: Edge<'_>| -> Vec<(f64, f64, f64)> {
         rows.iter()
             .filter_map(|(x, row)| {
                 let m = row.stat("mean")?;

@@ -127,8 +127,10 @@ pub fn shell_line(jar: &str, args: &[String]) -> String {
         .join(" ")
 }
 
-/// Runs the job with the `hadoop` command (which must be on PATH).
-pub fn run(jar: &str, args: &[String]) -> anyhow::Result<()> {
+/// Runs the job with the `hadoop` command (which must be on PATH), then
+/// judges the malformed limit for the whole job from the counters records
+/// in its output (`hadoop fs -cat OUTPUT/part-*`).
+pub fn run(job: &Job, jar: &str, args: &[String]) -> anyhow::Result<()> {
     let hadoop = std::env::var_os("PATH")
         .and_then(|p| {
             std::env::split_paths(&p)
@@ -145,7 +147,25 @@ pub fn run(jar: &str, args: &[String]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("hadoop streaming job failed ({status}); see its log above");
     }
-    Ok(())
+    let cat = Command::new(&hadoop)
+        .args(["fs", "-cat", &format!("{}/part-*", job.output)])
+        .output()
+        .context("reading the job's counters with `hadoop fs -cat`")?;
+    if !cat.status.success() {
+        bail!(
+            "the job finished, but `hadoop fs -cat {}/part-*` failed: {}",
+            job.output,
+            String::from_utf8_lossy(&cat.stderr).trim_end()
+        );
+    }
+    let counters = super::local::counters_in_output(&cat.stdout)?;
+    job.check_malformed(&counters, Some("a line the map tasks' logs name"))
+        .with_context(|| {
+            format!(
+                "the job's output in {} holds too many malformed lines",
+                job.output
+            )
+        })
 }
 
 #[cfg(test)]

@@ -412,24 +412,32 @@ pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Cou
     for r in 0..reducers {
         let p = dir.join(format!("part-{r:05}"));
         let data = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        for l in lines(&data) {
-            let Some(json) = l.strip_prefix(b"\t") else {
-                continue;
-            };
-            let v: serde_json::Value =
-                serde_json::from_slice(json).context("parsing the counters record")?;
-            let get = |k: &str| v["counters"][k].as_u64().unwrap_or(0);
-            c.merge(&Counters {
-                blank: get("blank"),
-                header: get("header"),
-                malformed: get("malformed"),
-                filtered: get("filtered"),
-                missing: get("missing"),
-                nonfinite: get("nonfinite"),
-                used: get("used"),
-            })
+        c.merge(&counters_in_output(&data)?)
             .map_err(anyhow::Error::msg)?;
-        }
+    }
+    Ok(c)
+}
+
+/// The line counters in reducer output (the records under the empty key).
+pub(crate) fn counters_in_output(data: &[u8]) -> anyhow::Result<Counters> {
+    let mut c = Counters::default();
+    for l in lines(data) {
+        let Some(json) = l.strip_prefix(b"\t") else {
+            continue;
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(json).context("parsing the counters record")?;
+        let get = |k: &str| v["counters"][k].as_u64().unwrap_or(0);
+        c.merge(&Counters {
+            blank: get("blank"),
+            header: get("header"),
+            malformed: get("malformed"),
+            filtered: get("filtered"),
+            missing: get("missing"),
+            nonfinite: get("nonfinite"),
+            used: get("used"),
+        })
+        .map_err(anyhow::Error::msg)?;
     }
     Ok(c)
 }
