@@ -16,7 +16,7 @@ use crate::wire::{Partials, split_line};
 /// What to write for each key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// `KEY<TAB>mf1 ...`: merged partials.
+    /// `KEY<TAB>mf2 ...`: merged partials.
     Combine,
     /// `KEY<TAB>{...}`: finished JSON, numbers in keys unpadded.
     Reduce,

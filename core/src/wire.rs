@@ -1,11 +1,17 @@
 //! The wire format between mapper, combiner and reducer.
 //!
-//! One line per key: `KEY<TAB>mf1 TAG=payload TAG=payload...`. `mf1` names
+//! One line per key: `KEY<TAB>mf2 TAG=payload TAG=payload...`. `mf2` names
 //! the version; each token is one partial (see [`crate::agg`]) or the line
 //! counters (`c=`, only under [`crate::key::COUNTERS_KEY`]). Identity partials
 //! are left off. Every payload is text and lossless: sums travel as exact
 //! integers, floats as shortest round-trip decimals. Anything else is an
 //! error, never a guess.
+//!
+//! A group of exactly one value (most groups, when keys are many: one per
+//! id, per n-gram) travels as that value, `mf2 1=-1.17` (with `@LO:HI:BINS`
+//! when the job has a histogram): about the value's own text instead of a
+//! hundred bytes of sums. Decoding folds the value in, which gives the very
+//! state the mapper held.
 
 use serde_json::{Map, Value};
 
@@ -15,8 +21,10 @@ use crate::error::DecodeError;
 use crate::key::COUNTERS_KEY;
 
 /// The version word that starts every partial.
-pub const VERSION: &[u8] = b"mf1";
+pub const VERSION: &[u8] = b"mf2";
 const COUNTERS_TAG: &[u8] = b"c";
+/// A group of exactly one finite value, as the value.
+const ONE_TAG: &[u8] = b"1";
 
 /// Everything known about one key: its aggregates and, for the counters
 /// record, the line counters.
@@ -27,10 +35,21 @@ pub struct Partials {
 }
 
 impl Partials {
-    /// Appends `mf1 TAG=payload...` (no newline).
+    /// Appends `mf2 TAG=payload...` (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(VERSION);
-        self.aggs.encode(out);
+        if let Some(x) = self.aggs.single_value() {
+            out.push(b' ');
+            out.extend_from_slice(ONE_TAG);
+            out.push(b'=');
+            crate::agg::write_f64(out, x);
+            if let Some(l) = self.aggs.hist.layout() {
+                out.push(b'@');
+                out.extend_from_slice(l.to_string().as_bytes());
+            }
+        } else {
+            self.aggs.encode(out);
+        }
         if !self.counters.is_zero() {
             out.push(b' ');
             out.extend_from_slice(COUNTERS_TAG);
@@ -41,17 +60,43 @@ impl Partials {
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
         let mut tokens = value.split(|&b| b == b' ');
-        if tokens.next() != Some(VERSION) {
-            return Err(DecodeError::new(
-                "a mapfold partial (expected it to start with \"mf1 \"; is this mapfold-map output?)",
-                value,
-            ));
+        match tokens.next() {
+            Some(VERSION) => {}
+            Some(v) if v.len() <= 4 && v.starts_with(b"mf") => {
+                return Err(DecodeError::new(
+                    "a partial of this version (it was written by another mapfold version: run \
+                     every stage of a job with the same binaries)",
+                    value,
+                ));
+            }
+            _ => {
+                return Err(DecodeError::new(
+                    "a mapfold partial (expected it to start with \"mf2 \"; is this mapfold-map output?)",
+                    value,
+                ));
+            }
         }
         let mut p = Self::default();
+        let mut seen_one = false;
         for t in tokens {
             let eq = memchr::memchr(b'=', t).ok_or_else(|| DecodeError::new("TAG=payload", t))?;
             let (tag, payload) = (&t[..eq], &t[eq + 1..]);
-            if tag == COUNTERS_TAG {
+            if seen_one {
+                return Err(DecodeError::new(
+                    "a single value (alone on its line)",
+                    value,
+                ));
+            }
+            if tag == ONE_TAG {
+                if p != Self::default() {
+                    return Err(DecodeError::new(
+                        "a single value (alone on its line)",
+                        value,
+                    ));
+                }
+                p.aggs = decode_one(payload)?;
+                seen_one = true;
+            } else if tag == COUNTERS_TAG {
                 p.counters = Counters::decode(payload)?;
             } else if !p.aggs.decode_token(tag, payload)? {
                 return Err(DecodeError::new(
@@ -86,6 +131,24 @@ impl Partials {
     }
 }
 
+/// `VALUE` or `VALUE@LO:HI:BINS`: the aggregates of that one value.
+fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
+    let (value, layout) = match memchr::memchr(b'@', payload) {
+        Some(at) => (&payload[..at], Some(&payload[at + 1..])),
+        None => (payload, None),
+    };
+    let x = crate::agg::read_f64(value, "a single value")?;
+    let layout = layout
+        .map(|l| {
+            std::str::from_utf8(l)
+                .ok()
+                .and_then(|t| crate::agg::HistLayout::parse(t).ok())
+                .ok_or_else(|| DecodeError::new("histogram layout", l))
+        })
+        .transpose()?;
+    Ok(Aggregates::of_one(layout, x))
+}
+
 /// Splits a streaming line at its first tab, as Hadoop does: a line without
 /// a tab is all key.
 pub fn split_line(line: &[u8]) -> (&[u8], &[u8]) {
@@ -114,11 +177,17 @@ mod tests {
         assert_eq!(Partials::decode(&v), Ok(p.clone()));
         for bad in [
             &b""[..],
-            b"mf2 n=1",
-            b"mf1 z=1",
-            b"mf1 s",
-            b"mf1 v=1;0",
-            b"mf1 c=1,1",
+            b"mf1 v=1;0;0",
+            b"mf3 n=1",
+            b"mf2 z=1",
+            b"mf2 s",
+            b"mf2 v=1;0",
+            b"mf2 c=1,1",
+            b"mf2 1=nan",
+            b"mf2 1=1 1=2",
+            b"mf2 1=1 x=1",
+            b"mf2 x=1 1=1",
+            b"mf2 1=1@0:1",
         ] {
             assert!(
                 Partials::decode(bad).is_err(),
@@ -126,7 +195,9 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
-        assert_eq!(Partials::decode(b"mf1"), Ok(Partials::default()));
+        assert_eq!(Partials::decode(b"mf2"), Ok(Partials::default()));
+        let err = Partials::decode(b"mf1 v=1;0;0").expect_err("old version");
+        assert!(err.to_string().contains("another mapfold version"), "{err}");
     }
 
     /// Tokens the decoder must survive: valid ones and near misses.
@@ -163,7 +234,7 @@ mod tests {
         #[test]
         fn decoded_partials_merge_and_finish(a in proptest::collection::vec(token(), 0..4),
                                              b in proptest::collection::vec(token(), 0..4)) {
-            let parse = |t: &[String]| Partials::decode(format!("mf1 {}", t.join(" ")).trim_end().as_bytes());
+            let parse = |t: &[String]| Partials::decode(format!("mf2 {}", t.join(" ")).trim_end().as_bytes());
             if let (Ok(mut x), Ok(y)) = (parse(&a), parse(&b)) {
                 let before = x.clone();
                 match x.merge(&y) {
@@ -180,7 +251,7 @@ mod tests {
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            let mut v = b"mf1 ".to_vec();
+            let mut v = b"mf2 ".to_vec();
             v.extend(&bytes);
             let _ = Partials::decode(&v);
             let _ = Partials::decode(&bytes);

@@ -221,7 +221,9 @@ impl Partial for Hist {
         self.layout.is_none()
     }
 
-    /// `LO:HI:BINS;C0,C1,...;UNDER,OVER,NAN`
+    /// `LO:HI:BINS;C0,C1,...;UNDER,OVER,NAN`, or with the bins sparse when
+    /// fewer than a third are non-zero (many keys, few values each):
+    /// `LO:HI:BINS;*I:C,I:C,...;UNDER,OVER,NAN`, indices increasing.
     fn encode(&self, out: &mut Vec<u8>) {
         let Some(l) = &self.layout else { return };
         write_f64(out, l.lo);
@@ -230,11 +232,26 @@ impl Partial for Hist {
         out.push(b':');
         write_u64(out, u64::from(l.bins));
         out.push(b';');
-        for (i, c) in self.counts.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        let nonzero = self.counts.iter().filter(|&&c| c > 0).count();
+        if nonzero * 3 < self.counts.len() {
+            out.push(b'*');
+            let mut first = true;
+            for (i, &c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_u64(out, i as u64);
+                out.push(b':');
+                write_u64(out, c);
             }
-            write_u64(out, *c);
+        } else {
+            for (i, c) in self.counts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_u64(out, *c);
+            }
         }
         out.push(b';');
         for (i, c) in [self.underflow, self.overflow, self.nan].iter().enumerate() {
@@ -263,13 +280,41 @@ impl Partial for Hist {
         // Re-validate through the flag parser's rules.
         let layout = HistLayout::parse(&layout.to_string()).map_err(|_| bad())?;
         let mut h = Hist::new(layout);
-        let mut n = 0;
-        for (slot, c) in h.counts.iter_mut().zip(counts.split(|&b| b == b',')) {
-            *slot = read_u64(c, "histogram count")?;
-            n += 1;
-        }
-        if n != h.counts.len() || counts.split(|&b| b == b',').count() != n {
-            return Err(bad());
+        if let Some(sparse) = counts.strip_prefix(b"*") {
+            // Canonical: indices increasing, counts non-zero, and sparse
+            // only where the encoder would choose it.
+            let mut next = 0usize;
+            let mut nonzero = 0usize;
+            for pair in sparse.split(|&b| b == b',').filter(|p| !p.is_empty()) {
+                let colon = memchr::memchr(b':', pair).ok_or_else(bad)?;
+                let i = usize::try_from(read_u64(&pair[..colon], "histogram bin")?)
+                    .map_err(|_| bad())?;
+                let c = read_u64(&pair[colon + 1..], "histogram count")?;
+                if i < next || i >= h.counts.len() || c == 0 {
+                    return Err(bad());
+                }
+                h.counts[i] = c;
+                next = i + 1;
+                nonzero += 1;
+            }
+            if nonzero * 3 >= h.counts.len() || (sparse.is_empty() != (nonzero == 0)) {
+                return Err(bad());
+            }
+        } else {
+            let mut n = 0;
+            for (slot, c) in h.counts.iter_mut().zip(counts.split(|&b| b == b',')) {
+                *slot = read_u64(c, "histogram count")?;
+                n += 1;
+            }
+            if n != h.counts.len() || counts.split(|&b| b == b',').count() != n {
+                return Err(bad());
+            }
+            if h.counts.iter().filter(|&&c| c > 0).count() * 3 < h.counts.len() {
+                return Err(DecodeError::new(
+                    "histogram (dense where sparse is canonical)",
+                    payload,
+                ));
+            }
         }
         let t: Vec<&[u8]> = tails.split(|&b| b == b',').collect();
         let [u, o, nan] = t[..] else {
@@ -420,6 +465,35 @@ mod tests {
         assert!(Hist::decode(b"0:1:3;1,2;0,0,0").is_err());
         assert!(Hist::decode(b"0:1:3;1,2,3,4;0,0,0").is_err());
         assert!(Hist::decode(b"0:1:3;1,2,3;0,0,0").is_ok());
+    }
+
+    #[test]
+    fn sparse_bins_are_canonical() {
+        let l = HistLayout::parse("0:10:10").expect("valid");
+        let h = laws::fold(&Hist::new(l), &[0.5, 7.5, 7.6]);
+        let mut v = Vec::new();
+        h.encode(&mut v);
+        assert_eq!(v, b"0.0:10.0:10;*0:1,7:2;0,0,0");
+        assert_eq!(Hist::decode(&v), Ok(h));
+        assert!(Hist::decode(b"0:10:10;*0:1,7:2;0,0,0").is_ok());
+        for bad in [
+            &b"0:10:10;*7:2,0:1;0,0,0"[..],
+            b"0:10:10;*0:0;0,0,0",
+            b"0:10:10;*10:1;0,0,0",
+            b"0:10:10;*0:1,0:1;0,0,0",
+            b"0:10:10;1,0,0,0,0,0,0,2,0,0;0,0,0",
+            b"0:3:3;*0:1,1:1,2:1;0,0,0",
+        ] {
+            assert!(
+                Hist::decode(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let empty = Hist::new(l);
+        let mut v = Vec::new();
+        empty.encode(&mut v);
+        assert_eq!(Hist::decode(&v), Ok(empty));
     }
 
     proptest! {

@@ -248,6 +248,27 @@ registry! {
 }
 
 impl Aggregates {
+    /// The one value of a group that holds exactly one finite value and
+    /// nothing else (no non-finite or missing values, no row count): its
+    /// state is what folding that value into [`Aggregates::new`] gives.
+    pub fn single_value(&self) -> Option<f64> {
+        let one = self.spread.sum.count.n == 1
+            && self.nonfinite.n == 0
+            && self.missing.n == 0
+            && self.rows.n == 0;
+        let x = self.minmax.min;
+        // Only when the value rebuilds this very state (corrupted input
+        // could claim one value with other sums: that is sent as it is).
+        (one && x.is_finite() && *self == Self::of_one(self.hist.layout(), x)).then_some(x)
+    }
+
+    /// The aggregates of one value.
+    pub fn of_one(hist: Option<HistLayout>, x: f64) -> Self {
+        let mut a = Self::new(hist);
+        a.update(x);
+        a
+    }
+
     /// The aggregates of a job: a histogram when the job asked for one.
     pub fn new(hist: Option<HistLayout>) -> Self {
         Self {

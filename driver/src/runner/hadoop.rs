@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
             a[7],
-            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100"
+            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100 --max-malformed 1"
         );
         assert_eq!(
             a[a.len() - 6..],
