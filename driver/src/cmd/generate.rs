@@ -21,7 +21,8 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::pyfloat::push_repr;
 
-/// Generate a data set (only `weather` so far).
+/// Generate a data set: weather (few keys), page views or distinct ids
+/// (many keys).
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     #[command(subcommand)]
@@ -33,6 +34,11 @@ pub enum Kind {
     /// country,town,year,month,precip,temp: one file per country. The
     /// defaults give the full 288,000,000-row (about 14 GB) set.
     Weather(Weather),
+    /// `project page_title views bytes` in hourly files, as the Wikimedia
+    /// page-view dumps: Zipf pages, UTF-8 titles, heavy-tailed views.
+    Pageviews(super::gen_keys::PageViews),
+    /// `id,value` with every id different: the worst case for a group-by.
+    Distinct(super::gen_keys::Distinct),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -63,7 +69,26 @@ pub struct Weather {
 pub const HEADER: &str = "country,town,year,month,precip,temp";
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
-    let Kind::Weather(w) = &a.kind;
+    let (rows, bytes, to) = match &a.kind {
+        Kind::Weather(w) => return run_weather(w),
+        Kind::Pageviews(p) => {
+            let (r, b) = super::gen_keys::pageviews(p)?;
+            (r, b, p.out.clone())
+        }
+        Kind::Distinct(d) => {
+            let (r, b) = super::gen_keys::distinct(d)?;
+            (r, b, d.out.clone())
+        }
+    };
+    eprintln!(
+        "wrote {rows} rows, {:.1} MB, to {}",
+        bytes as f64 / 1e6,
+        to.display()
+    );
+    Ok(())
+}
+
+fn run_weather(w: &Weather) -> anyhow::Result<()> {
     let stats = weather(w)?;
     if !w.quiet {
         eprintln!(

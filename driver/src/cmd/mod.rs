@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod emr;
+pub mod gen_keys;
 pub mod generate;
 pub mod plot;
 pub mod run;
