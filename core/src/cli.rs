@@ -60,10 +60,16 @@ pub struct JobArgs {
     #[arg(long, value_name = "FRACTION", default_value_t = spec::DEFAULT_MAX_MALFORMED)]
     pub max_malformed: f64,
 
-    /// Groups held in memory before partials are flushed early (bounds the
-    /// mapper's memory with many keys).
-    #[arg(long, value_name = "N", default_value_t = spec::DEFAULT_MAX_GROUPS)]
+    /// Groups held in memory before the least-hit half is written out
+    /// early (default: no limit but --max-memory's).
+    #[arg(long, value_name = "N", default_value_t = spec::DEFAULT_MAX_GROUPS, hide_default_value = true)]
     pub max_groups: usize,
+
+    /// MiB of groups the mapper holds; past it, the groups hit least are
+    /// written out early and the hot ones keep combining (results do not
+    /// change, only how much is written).
+    #[arg(long, value_name = "MIB", default_value_t = spec::DEFAULT_MAX_MEMORY_MIB)]
+    pub max_memory: usize,
 }
 
 impl JobArgs {
@@ -113,6 +119,10 @@ impl JobArgs {
             return Err(flag("--max-groups", "0", "at least 1".into()));
         }
         s.max_groups = self.max_groups;
+        if self.max_memory == 0 {
+            return Err(flag("--max-memory", "0", "at least 1 (MiB)".into()));
+        }
+        s.max_bytes = self.max_memory.saturating_mul(1 << 20);
         Ok(s)
     }
 
@@ -150,6 +160,9 @@ impl JobArgs {
         }
         if self.max_groups != spec::DEFAULT_MAX_GROUPS {
             w.extend(["--max-groups".to_owned(), self.max_groups.to_string()]);
+        }
+        if self.max_memory != spec::DEFAULT_MAX_MEMORY_MIB {
+            w.extend(["--max-memory".to_owned(), self.max_memory.to_string()]);
         }
         w
     }

@@ -73,6 +73,12 @@ pub struct Mapper<W: Write> {
     splitter: Splitter,
     index: HashMap<Box<[u8]>, usize>,
     groups: Vec<Aggregates>,
+    /// Lines that reached each group since the last eviction.
+    hits: Vec<u32>,
+    /// Estimated bytes the groups hold, against `spec.max_bytes`.
+    held_bytes: usize,
+    /// Estimated bytes of one group besides its key.
+    group_cost: usize,
     last_key: Vec<u8>,
     last_idx: usize,
     keybuf: Vec<u8>,
@@ -111,6 +117,13 @@ impl<W: Write> Mapper<W> {
             splitter: Splitter::new(spec.delimiter),
             index: HashMap::new(),
             groups: Vec::new(),
+            hits: Vec::new(),
+            held_bytes: 0,
+            // The aggregates, their histogram bins, a few exact-sum chunks,
+            // and the hash table's entry around the key.
+            group_cost: std::mem::size_of::<Aggregates>()
+                + spec.hist.map_or(0, |h| h.bins as usize * 8)
+                + 160,
             last_key: Vec::new(),
             last_idx: usize::MAX,
             keybuf: Vec::new(),
@@ -348,17 +361,26 @@ impl<W: Write> Mapper<W> {
             }
         };
         if self.last_idx != usize::MAX && same_key(raw, &self.last_key) {
+            self.hits[self.last_idx] = self.hits[self.last_idx].saturating_add(1);
             return Ok(self.last_idx);
         }
         let idx = match self.index.get(raw) {
-            Some(&i) => i,
+            Some(&i) => {
+                self.hits[i] = self.hits[i].saturating_add(1);
+                i
+            }
             None => {
                 let raw = raw.to_vec();
-                if self.groups.len() >= self.spec.max_groups {
-                    self.flush_groups()?;
+                let cost = self.group_cost + raw.len();
+                if self.groups.len() >= self.spec.max_groups
+                    || self.held_bytes + cost > self.spec.max_bytes
+                {
+                    self.evict()?;
                     self.stats.early_flushes += 1;
                 }
                 self.groups.push(self.proto.clone());
+                self.hits.push(1);
+                self.held_bytes += cost;
                 self.index
                     .insert(raw.clone().into_boxed_slice(), self.groups.len() - 1);
                 self.last_key = raw;
@@ -370,6 +392,42 @@ impl<W: Write> Mapper<W> {
         self.last_key.extend_from_slice(raw);
         self.last_idx = idx;
         Ok(idx)
+    }
+
+    /// Makes room when the memory or group bound is reached: writes out
+    /// the groups hit least since the last eviction (at least half of
+    /// them) and keeps the rest, so the hot keys of a skewed stream (a Zipf
+    /// distribution of pages or words) go on combining in memory instead of
+    /// being written again and again. Kept groups' hits are halved (aging).
+    fn evict(&mut self) -> Result<(), Error> {
+        let mut sorted = self.hits.clone();
+        let mid = sorted.len() / 2;
+        let threshold = match sorted.len() {
+            0..8 => u32::MAX,
+            _ => *sorted.select_nth_unstable(mid).1,
+        };
+        let index = std::mem::take(&mut self.index);
+        let mut groups: Vec<Option<Aggregates>> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let hits = std::mem::take(&mut self.hits);
+        let mut out = Vec::new();
+        self.held_bytes = 0;
+        for (raw, i) in index {
+            let Some(aggs) = groups.get_mut(i).and_then(Option::take) else {
+                continue;
+            };
+            if hits[i] <= threshold {
+                out.push((raw, aggs));
+            } else {
+                self.held_bytes += self.group_cost + raw.len();
+                self.groups.push(aggs);
+                self.hits.push(hits[i] / 2);
+                self.index.insert(raw, self.groups.len() - 1);
+            }
+        }
+        self.write_groups(out)
     }
 
     /// The wire key of a raw group key: each field canonical (or verbatim
@@ -407,20 +465,28 @@ impl<W: Write> Mapper<W> {
         out
     }
 
-    /// Writes every held group (keys canonicalised, so `7` and `007` merge)
-    /// and empties memory.
+    /// Writes every held group and empties memory.
     fn flush_groups(&mut self) -> Result<(), Error> {
         let index = std::mem::take(&mut self.index);
         let mut groups: Vec<Option<Aggregates>> = std::mem::take(&mut self.groups)
             .into_iter()
             .map(Some)
             .collect();
+        self.hits.clear();
+        self.held_bytes = 0;
+        let all = index
+            .into_iter()
+            .filter_map(|(raw, i)| Some((raw, groups.get_mut(i).and_then(Option::take)?)))
+            .collect();
+        self.write_groups(all)
+    }
+
+    /// Writes groups (keys canonicalised, so `7` and `007` merge), in key
+    /// order.
+    fn write_groups(&mut self, groups: Vec<(Box<[u8]>, Aggregates)>) -> Result<(), Error> {
         let mut by_key: BTreeMap<Vec<u8>, Aggregates> = BTreeMap::new();
-        for (raw, i) in &index {
-            let Some(aggs) = groups.get_mut(*i).and_then(Option::take) else {
-                continue;
-            };
-            match by_key.entry(self.wire_key(raw)) {
+        for (raw, aggs) in groups {
+            match by_key.entry(self.wire_key(&raw)) {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(aggs);
                 }

@@ -4,8 +4,11 @@
 use crate::agg::HistLayout;
 use crate::error::Error;
 
-/// Groups held in memory before the mapper flushes them early.
-pub const DEFAULT_MAX_GROUPS: usize = 16_384;
+/// Groups held in memory before the mapper writes the least-hit out: no
+/// limit but memory's by default.
+pub const DEFAULT_MAX_GROUPS: usize = usize::MAX;
+/// MiB the mapper's groups may hold: well inside a Hadoop task container.
+pub const DEFAULT_MAX_MEMORY_MIB: usize = 64;
 /// Default allowed fraction of malformed lines per task.
 pub const DEFAULT_MAX_MALFORMED: f64 = 0.01;
 
@@ -223,6 +226,8 @@ pub struct MapSpec {
     pub hist: Option<HistLayout>,
     pub max_malformed: f64,
     pub max_groups: usize,
+    /// Bytes the groups may hold before the least-hit are written out.
+    pub max_bytes: usize,
 }
 
 impl MapSpec {
@@ -239,6 +244,7 @@ impl MapSpec {
             hist: None,
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
+            max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
         }
     }
 

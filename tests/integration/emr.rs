@@ -253,12 +253,18 @@ fn emr_run_gives_the_local_runners_bytes_and_cleans_up() {
     no_secret_in(&emr);
 }
 
+/// A map task that fails (here: a file whose header changes midway, which
+/// no check before the job can see) fails the step, and the run shows the
+/// mapper's own message from the task log.
 #[test]
 fn a_failing_step_shows_the_mappers_message() {
     let stack = Stack::start(false);
     let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("two-headers.csv");
+    std::fs::write(&input, "year,temp\n2000,1.5\ntemp,year\n2.5,2001\n").expect("write");
     let o = stack.run(&format!(
-        "run --runner emr --input fixtures/bad/short-rows.csv --output s3://{BUCKET}/out/bad {JOB} --local-output {}/bad --poll-seconds 0.1",
+        "run --runner emr --input {} --output s3://{BUCKET}/out/bad {JOB} --local-output {}/bad --poll-seconds 0.1",
+        input.display(),
         dir.path().display()
     ));
     assert!(!o.status.success());
@@ -268,11 +274,27 @@ fn a_failing_step_shows_the_mappers_message() {
         "{err}"
     );
     assert!(
-        err.contains("2 of 5 input lines are malformed"),
+        err.contains("line 3 of") && err.contains("is a header that differs from the schema"),
         "the mapper's own message: {err}"
     );
-    assert!(err.contains("5 fields where the schema has 6"), "{err}");
     assert!(err.contains("/containers/"), "names the task log: {err}");
+    assert!(err.contains("terminated cluster"), "{err}");
+    assert!(!dir.path().join("bad").exists());
+}
+
+/// Too many malformed lines over the whole job: refused after the step,
+/// nothing downloaded, the cluster terminated.
+#[test]
+fn too_many_malformed_lines_fail_the_emr_job() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = stack.run(&format!(
+        "run --runner emr --input fixtures/bad/short-rows.csv --output s3://{BUCKET}/out/bad {JOB} --local-output {}/bad --poll-seconds 0.1",
+        dir.path().display()
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("2 of 5 input lines are malformed"), "{err}");
     assert!(err.contains("terminated cluster"), "{err}");
     assert!(!dir.path().join("bad").exists());
 }
@@ -480,7 +502,7 @@ fn odd_column_names_survive_hadoops_argument_splitting() {
     // A name with both quote characters cannot be carried: refused before
     // anything is uploaded or started.
     let o = stack.run(&format!(
-        "run --runner emr --input {} --output s3://{BUCKET}/out/odd2 --value 'a\"b'\"'\"'c' --local-output {}/x",
+        "run --runner emr --input {} --output s3://{BUCKET}/out/odd2 --value 'x y' --where 'x y==a\"b'\"'\"'c' --local-output {}/x",
         input.display(),
         dir.path().display()
     ));

@@ -237,3 +237,47 @@ fn help_explains_with_an_example() {
         assert!(out.contains(flag), "{flag}");
     }
 }
+
+/// Past the group bound the mapper writes out the groups hit least and
+/// keeps the hot ones combining: a key on every other line is written a
+/// handful of times, not once per eviction, and the result is the same.
+#[test]
+fn hot_keys_stay_in_memory_across_evictions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("skewed.csv");
+    let mut text = String::from("k,v\n");
+    for i in 0..20_000 {
+        if i % 2 == 0 {
+            text += &format!("hot,{i}\n");
+        } else {
+            text += &format!("cold{i},{i}\n");
+        }
+    }
+    std::fs::write(&f, text).expect("write");
+    let want = ok(&format!(
+        "mapfold-map --value v --key k < {} 2>/dev/null | {PIPE}",
+        f.display()
+    ));
+    let mapped = ok(&format!(
+        "mapfold-map --value v --key k --max-groups 100 < {} 2>/dev/null",
+        f.display()
+    ));
+    let hot = mapped.lines().filter(|l| l.starts_with("hot\t")).count();
+    let records = mapped.lines().count();
+    assert!(
+        records > 10_000,
+        "the cold keys were written out: {records}"
+    );
+    assert!(hot <= 2, "the hot key was written {hot} times");
+    let got = ok(&format!(
+        "mapfold-map --value v --key k --max-groups 100 < {} 2>/dev/null | {PIPE}",
+        f.display()
+    ));
+    assert_eq!(got, want);
+    // The byte bound does the same.
+    let got = ok(&format!(
+        "mapfold-map --value v --key k --max-memory 1 < {} 2>/dev/null | {PIPE}",
+        f.display()
+    ));
+    assert_eq!(got, want);
+}

@@ -41,6 +41,7 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
             hist: Some("-5:5:100".into()),
             max_malformed: mapfold_core::spec::DEFAULT_MAX_MALFORMED,
             max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,
+            max_memory: mapfold_core::spec::DEFAULT_MAX_MEMORY_MIB,
         },
         inputs: vec![data.display().to_string()],
         output: out.display().to_string(),
