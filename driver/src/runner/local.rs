@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::input::{self, InputFile};
 use super::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
-use super::shuffle::{lines, merge, partition_lines, sort_join};
+use super::shuffle::{lines, merge, merge_files, partition_lines, sort_join, write_run};
 use super::split::{self, Split};
 use super::tasks::{self, TaskIds, file_uri};
 use super::{Bins, Job, interrupt};
@@ -46,7 +46,9 @@ pub struct Options {
 }
 
 struct MapDone {
-    partitions: Vec<Vec<u8>>,
+    /// Per reducer, the sorted (combined) run file of this task's output
+    /// for it, if any.
+    runs: Vec<Option<PathBuf>>,
     counters: Counters,
     /// What the task's log said of its first malformed line.
     first_malformed: Option<String>,
@@ -71,6 +73,9 @@ struct Ctx<'a> {
     ids: TaskIds,
     words: Vec<String>,
     bar: ProgressBar,
+    /// Where map outputs wait for the reducers, as sorted run files (inside
+    /// the staging directory, removed before the commit).
+    shuffle: PathBuf,
 }
 
 /// Runs `job` locally; returns its manifest (also written beside the output).
@@ -104,7 +109,9 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
         },
         words: job.map_words(),
         bar: bar(o.quiet, total, "map"),
+        shuffle: staging.dir.join(".shuffle"),
     };
+    std::fs::create_dir(&ctx.shuffle).context("creating the shuffle directory")?;
 
     let maps = pool(splits.len(), o.maps, |i| map_task(&ctx, i))?;
     ctx.bar.finish_and_clear();
@@ -112,16 +119,13 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
 
     let reduce_bar = bar(o.quiet, u64::from(job.reducers), "reduce");
     let reduces = pool(job.reducers as usize, o.maps, |r| {
-        let parts: Vec<&Vec<u8>> = maps
-            .iter()
-            .map(|m| &m.partitions[r])
-            .filter(|p| !p.is_empty())
-            .collect();
-        let done = reduce_task(&ctx, r as u32, &parts, &staging.dir);
+        let runs: Vec<PathBuf> = maps.iter().filter_map(|m| m.runs[r].clone()).collect();
+        let done = reduce_task(&ctx, r as u32, &runs, &staging.dir);
         reduce_bar.inc(1);
         done
     })?;
     reduce_bar.finish_and_clear();
+    std::fs::remove_dir_all(&ctx.shuffle).context("removing the shuffle's run files")?;
     let t_reduce = t0.elapsed().as_secs_f64() - t_map;
 
     let mut counters = Counters::default();
@@ -272,9 +276,19 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
             rng.as_mut(),
         ) {
             Ok(partitions) => {
+                let mut runs = Vec::with_capacity(partitions.len());
+                for (r, data) in partitions.iter().enumerate() {
+                    if data.is_empty() {
+                        runs.push(None);
+                        continue;
+                    }
+                    let p = ctx.shuffle.join(format!("m{i:05}-r{r:05}"));
+                    write_run(&p, data).with_context(|| format!("writing {}", p.display()))?;
+                    runs.push(Some(p));
+                }
                 ctx.bar.inc(split.length);
                 return Ok(MapDone {
-                    partitions,
+                    runs,
                     counters,
                     first_malformed,
                     attempts: attempt + 1,
@@ -349,50 +363,33 @@ fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(f.stdout)
 }
 
-fn reduce_task(
-    ctx: &Ctx<'_>,
-    r: u32,
-    parts: &[&Vec<u8>],
-    dir: &Path,
-) -> anyhow::Result<ReduceDone> {
+fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::Result<ReduceDone> {
     let t0 = Instant::now();
-    let input = match ctx.o.chaos {
-        None => merge(&parts.iter().map(|p| (*p).clone()).collect::<Vec<_>>()),
-        Some(seed) => {
-            // Reduce-side merges: random groups of map outputs, each merged
-            // and combined zero to two times before the final merge.
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                seed ^ 0x5EED ^ u64::from(r).wrapping_mul(0xA24B_AED4_963E_E407),
-            );
-            let mut order: Vec<&Vec<u8>> = parts.to_vec();
-            order.shuffle(&mut rng);
-            let mut groups = Vec::new();
-            while !order.is_empty() {
-                let take = rng.random_range(1..=3usize).min(order.len());
-                let group: Vec<Vec<u8>> = order.drain(..take).cloned().collect();
-                let mut run = merge(&group);
-                for _ in 0..rng.random_range(0..=2) {
-                    run = combine(ctx, &run)?;
-                }
-                groups.push(run);
-            }
-            merge(&groups)
-        }
+    let runs = match ctx.o.chaos {
+        None => runs.to_vec(),
+        Some(seed) => chaos_merges(ctx, r, runs, seed)?,
     };
-    let records_in = lines(&input).count() as u64;
     let name = format!("part-{r:05}");
+    let path = dir.join(&name);
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
         let env = ctx.ids.reduce_env(r, attempt);
-        match tasks::run(&ctx.o.bins.reduce, &[], &env, |w| w.write_all(&input)) {
+        let file = std::fs::File::create(&path).with_context(|| format!("creating {name}"))?;
+        let records = AtomicU64::new(0);
+        let feed = tasks::Stdin::Feed(|w: &mut dyn std::io::Write| {
+            let n = merge_files(&runs, w)?;
+            records.store(n, Ordering::Relaxed);
+            Ok(())
+        });
+        match tasks::run_to(&ctx.o.bins.reduce, &[], &env, feed, Some(file)) {
             Ok(f) if f.status.success() => {
-                std::fs::write(dir.join(&name), &f.stdout)
-                    .with_context(|| format!("writing {name}"))?;
                 return Ok(ReduceDone {
                     attempts: attempt + 1,
                     seconds: t0.elapsed().as_secs_f64(),
-                    records_in,
-                    bytes_out: f.stdout.len() as u64,
+                    records_in: records.load(Ordering::Relaxed),
+                    bytes_out: std::fs::metadata(&path)
+                        .with_context(|| format!("reading {name}"))?
+                        .len(),
                 });
             }
             Ok(f) => last_error = format!("{}\n{}", f.status, f.stderr_tail()),
@@ -404,6 +401,34 @@ fn reduce_task(
         ctx.o.max_attempts,
         last_error.trim_end()
     ))
+}
+
+/// Reduce-side merges as Hadoop may do them: random groups of the map
+/// outputs, each merged and combined zero to two times, as new runs.
+fn chaos_merges(
+    ctx: &Ctx<'_>,
+    r: u32,
+    runs: &[PathBuf],
+    seed: u64,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ 0x5EED ^ u64::from(r).wrapping_mul(0xA24B_AED4_963E_E407));
+    let mut order = runs.to_vec();
+    order.shuffle(&mut rng);
+    let mut merged = Vec::new();
+    while !order.is_empty() {
+        let take = rng.random_range(1..=3usize).min(order.len());
+        let group: Vec<PathBuf> = order.drain(..take).collect();
+        let mut run = Vec::new();
+        merge_files(&group, &mut run)?;
+        for _ in 0..rng.random_range(0..=2) {
+            run = combine(ctx, &run)?;
+        }
+        let p = ctx.shuffle.join(format!("r{r:05}-g{:05}", merged.len()));
+        write_run(&p, &run)?;
+        merged.push(p);
+    }
+    Ok(merged)
 }
 
 /// The line counters carried under the empty key in the part files.

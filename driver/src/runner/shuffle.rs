@@ -1,5 +1,14 @@
 //! Between map and reduce: partition with Hadoop's hash, sort by key bytes,
 //! merge sorted runs, and (optionally, chaotically) combine.
+//!
+//! Map outputs wait for the reducers as sorted run files, not in memory;
+//! a reducer reads its runs through a k-way merge, a line at a time.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 
 use mapfold_core::partition::partition;
 use mapfold_core::wire::split_line;
@@ -42,6 +51,53 @@ pub fn merge(runs: &[Vec<u8>]) -> Vec<u8> {
     sort_join(runs.iter().flat_map(|r| lines(r)).collect())
 }
 
+/// Writes a sorted run to `path` (fsync is not needed: a run lives only
+/// as long as the job's staging directory).
+pub fn write_run(path: &Path, run: &[u8]) -> io::Result<()> {
+    std::fs::write(path, run)
+}
+
+/// Merges sorted run files into `out`, k ways, holding one line of each
+/// run in memory; returns the lines written. Lines of equal keys come out
+/// in run order (any order is allowed).
+pub fn merge_files(runs: &[PathBuf], out: &mut dyn Write) -> io::Result<u64> {
+    struct Head {
+        line: Vec<u8>,
+        reader: BufReader<File>,
+    }
+    let next = |h: &mut Head| -> io::Result<bool> {
+        h.line.clear();
+        let n = h.reader.read_until(b'\n', &mut h.line)?;
+        if h.line.last() == Some(&b'\n') {
+            h.line.pop();
+        }
+        Ok(n > 0)
+    };
+    let mut heads = Vec::with_capacity(runs.len());
+    let mut heap = BinaryHeap::new();
+    for p in runs {
+        let mut h = Head {
+            line: Vec::new(),
+            reader: BufReader::with_capacity(1 << 16, File::open(p)?),
+        };
+        if next(&mut h)? {
+            heap.push(Reverse((key(&h.line).to_vec(), heads.len())));
+        }
+        heads.push(h);
+    }
+    let mut written = 0;
+    while let Some(Reverse((_, i))) = heap.pop() {
+        let h = &mut heads[i];
+        out.write_all(&h.line)?;
+        out.write_all(b"\n")?;
+        written += 1;
+        if next(h)? {
+            heap.push(Reverse((key(&h.line).to_vec(), i)));
+        }
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +112,19 @@ mod tests {
             b"a\t1\nb\t1\nc\t1\n"
         );
         assert_eq!(lines(b"").count(), 0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runs: Vec<PathBuf> = [&b"a\t1\nc\t1\n"[..], b"b\t1\nc\t2\n", b""]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let p = dir.path().join(format!("r{i}"));
+                write_run(&p, r).expect("write");
+                p
+            })
+            .collect();
+        let mut out = Vec::new();
+        assert_eq!(merge_files(&runs, &mut out).expect("merge"), 4);
+        assert_eq!(out, b"a\t1\nb\t1\nc\t1\nc\t2\n");
         let two = partition_lines(data, 2);
         assert_eq!(two[0].len() + two[1].len(), 4);
         // "" hashes to 1, so it goes to partition 1 of 2.

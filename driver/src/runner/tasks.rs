@@ -56,28 +56,44 @@ pub fn run(
     run_with(bin, args, env, Stdin::Feed(feed))
 }
 
-/// Runs `bin args` with `env` and the given stdin.
+/// Runs `bin args` with `env` and the given stdin; stdout is kept in memory.
 pub fn run_with<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
     bin: &Path,
     args: &[String],
     env: &[(String, String)],
     stdin: Stdin<F>,
 ) -> anyhow::Result<Finished> {
+    run_to(bin, args, env, stdin, None)
+}
+
+/// [`run_with`], with stdout written straight to `out` when given (a part
+/// file: the output never passes through this process's memory).
+pub fn run_to<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
+    bin: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    stdin: Stdin<F>,
+    out: Option<std::fs::File>,
+) -> anyhow::Result<Finished> {
     let (stdio, feed) = match stdin {
         Stdin::Feed(f) => (Stdio::piped(), Some(f)),
         Stdin::File(file) => (Stdio::from(file), None),
     };
+    let to_file = out.is_some();
     let mut child = Command::new(bin)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(stdio)
-        .stdout(Stdio::piped())
+        .stdout(out.map_or_else(Stdio::piped, Stdio::from))
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
     let _registered = super::interrupt::task(child.id());
     let stdin = child.stdin.take();
-    let mut stdout = child.stdout.take().context("child stdout")?;
+    let stdout = child.stdout.take();
+    if stdout.is_none() && !to_file {
+        anyhow::bail!("no stdout from {}", bin.display());
+    }
     let mut stderr = child.stderr.take().context("child stderr")?;
     let (fed, out, err) = std::thread::scope(|s| {
         let f = s.spawn(move || match (feed, stdin) {
@@ -93,7 +109,10 @@ pub fn run_with<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
             stderr.read_to_end(&mut v).map(|_| v)
         });
         let mut v = Vec::new();
-        let o = stdout.read_to_end(&mut v).map(|_| v);
+        let o = match stdout {
+            Some(mut s) => s.read_to_end(&mut v).map(|_| v),
+            None => Ok(v),
+        };
         (
             f.join()
                 .unwrap_or_else(|_| Err(io::Error::other("feeder panicked"))),
