@@ -221,9 +221,9 @@ impl<W: Write> Mapper<W> {
             Some(v) => {
                 let f = self.splitter.field(l, v).unwrap_or_default();
                 match parse_number(f) {
-                    _ if self.na.numeric && self.na.is(f) => Value::Missing,
+                    Some(x) if !self.na.numeric => Value::Num(x),
+                    _ if self.na.is(f) => Value::Missing,
                     Some(x) => Value::Num(x),
-                    None if self.na.is(f) => Value::Missing,
                     None => {
                         let why =
                             format!("value column {} is not a number ({:?})", v + 1, snippet(f));

@@ -253,3 +253,16 @@ fn input_mistakes_surface_first() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A numeric sentinel (`-999`) can be a missing-value token too; then it is
+/// counted as missing, never summed.
+#[test]
+fn numeric_missing_value_tokens() {
+    let out = ok(&format!(
+        "printf 'k,x\\na,1\\na,-999\\na,3\\n' | mapfold-map --value x --key k --na-values=-999,NA 2>/dev/null | {PIPE}"
+    ));
+    let m = parse_reduced(&out);
+    assert_eq!(m["a"]["sum"], 4.0);
+    assert_eq!(m["a"]["missing"], 1);
+    assert_eq!(counters(&out)[5], 1);
+}
