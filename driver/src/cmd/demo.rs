@@ -78,7 +78,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     }
     let opts = local::Options {
         maps: std::thread::available_parallelism().map_or(1, usize::from),
-        split_size: 128 << 20,
+        split_size: None,
         max_attempts: 4,
         chaos: None,
         bins: Bins::find(a.bin_dir.as_deref())?,

@@ -44,9 +44,11 @@ pub struct Args {
     /// Concurrent map tasks (default: the number of cores).
     #[arg(long)]
     pub maps: Option<usize>,
-    /// Split size in bytes (like Hadoop's block size).
-    #[arg(long, default_value_t = 128 << 20)]
-    pub split_size: u64,
+    /// Split size in bytes (like Hadoop's block size). Default: 128 MiB, or
+    /// less so that every map slot gets a split (one 100 MB file on 2
+    /// cores is cut in two); results never depend on it.
+    #[arg(long)]
+    pub split_size: Option<u64>,
     /// Attempts per task before the job fails (Hadoop's default is 4).
     #[arg(long, default_value_t = 4)]
     pub max_attempts: u32,
@@ -88,7 +90,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     if a.reducers == 0 {
         bail!("--reducers must be at least 1");
     }
-    if a.split_size == 0 {
+    if a.split_size == Some(0) {
         bail!("--split-size must be at least 1");
     }
     if a.max_attempts == 0 {

@@ -36,7 +36,8 @@ static JOB_SEQ: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug, Clone)]
 pub struct Options {
     pub maps: usize,
-    pub split_size: u64,
+    /// `None`: [`split::default_size`] for the inputs and map slots.
+    pub split_size: Option<u64>,
     pub max_attempts: u32,
     pub chaos: Option<u64>,
     pub bins: Bins,
@@ -76,6 +77,8 @@ struct Ctx<'a> {
     /// Where map outputs wait for the reducers, as sorted run files (inside
     /// the staging directory, removed before the commit).
     shuffle: PathBuf,
+    /// The split size the job ran with.
+    split_size: u64,
 }
 
 /// Runs `job` locally; returns its manifest (also written beside the output).
@@ -91,7 +94,10 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     }
     interrupt::install();
     let staging = Staging::new(&out)?;
-    let splits = split::plan(&inputs, o.split_size);
+    let split_size = o
+        .split_size
+        .unwrap_or_else(|| split::default_size(&inputs, o.maps));
+    let splits = split::plan(&inputs, split_size);
     let total: u64 = splits.iter().map(|s| s.length).sum();
     let ctx = Ctx {
         job,
@@ -110,6 +116,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
         words: job.map_words(),
         bar: bar(o.quiet, total, "map"),
         shuffle: staging.dir.join(".shuffle"),
+        split_size,
     };
     std::fs::create_dir(&ctx.shuffle).context("creating the shuffle directory")?;
 
@@ -503,7 +510,7 @@ fn manifest(
         command: ctx.o.command.clone(),
         mapper_args: ctx.words.clone(),
         reducers: ctx.job.reducers,
-        split_size: ctx.o.split_size,
+        split_size: ctx.split_size,
         maps: ctx.o.maps,
         combiner_chaos: ctx.o.chaos,
         binaries,

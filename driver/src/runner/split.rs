@@ -28,6 +28,15 @@ pub struct Split {
 }
 
 /// Cuts every input into splits.
+/// The split size when none is given: Hadoop's 128 MiB block, or less so
+/// that `maps` slots all get work (at least 1 MiB a split). Splitting
+/// never changes a result, only how many processes share the work.
+pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
+    const BLOCK: u64 = 128 << 20;
+    let total: u64 = inputs.iter().map(|f| f.size).sum();
+    total.div_ceil(maps.max(1) as u64).clamp(1 << 20, BLOCK)
+}
+
 pub fn plan(inputs: &[InputFile], split_size: u64) -> Vec<Split> {
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
@@ -191,6 +200,24 @@ mod tests {
                 size: data.len() as u64,
             },
         )
+    }
+
+    #[test]
+    fn default_size_gives_every_slot_work() {
+        let f = |size: u64| InputFile {
+            path: "x".into(),
+            size,
+        };
+        // One 100 MB file on 2 slots: two splits of 50 MB.
+        assert_eq!(default_size(&[f(100_000_000)], 2), 50_000_000);
+        assert_eq!(
+            plan(&[f(100_000_000)], default_size(&[f(100_000_000)], 2)).len(),
+            2
+        );
+        // Large inputs keep Hadoop's block; tiny ones are not cut below 1 MiB.
+        assert_eq!(default_size(&[f(10 << 30)], 2), 128 << 20);
+        assert_eq!(default_size(&[f(1000)], 8), 1 << 20);
+        assert_eq!(default_size(&[], 0), 1 << 20);
     }
 
     #[test]
