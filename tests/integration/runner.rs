@@ -486,3 +486,63 @@ fn overwrite_swaps_whole_outputs() {
         .collect();
     assert_eq!(names, ["out"]);
 }
+
+/// Map output several times --sort-memory is spilled as sorted runs and
+/// merged: the same bytes as with room for everything, peak memory held
+/// near the budget, and no run file left behind, after success or failure.
+#[test]
+fn spills_bound_memory_and_change_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    ok(&format!(
+        "mapfold gen distinct --out {d}/ids.csv --rows 500000"
+    ));
+    let job =
+        format!("--input {d}/ids.csv --value value --key id --text-keys --maps 1 --reducers 2");
+    let rss = |out: &str, mib: u32| -> u64 {
+        let o = bash(&format!(
+            "/usr/bin/time -f %M mapfold run --quiet {job} --output {d}/{out} --sort-memory {mib} 2>&1 >/dev/null | tail -1"
+        ));
+        let text = String::from_utf8_lossy(&o.stdout);
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("peak RSS from /usr/bin/time: {text}"))
+    };
+    let big = rss("big", 1024);
+    let small = rss("small", 1);
+    for part in ["part-00000", "part-00001"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("big").join(part)).expect("big"),
+            std::fs::read(dir.path().join("small").join(part)).expect("small"),
+            "{part}"
+        );
+    }
+    // No process of the job (debug builds) passes 64 MiB with a 1 MiB sort
+    // budget and an 8 MiB mapper bound.
+    assert!(
+        small < 64 << 10,
+        "peak RSS {small} KiB with a 1 MiB budget (unlimited: {big} KiB)"
+    );
+    assert!(
+        small < big,
+        "the budget lowers the peak: {small} vs {big} KiB"
+    );
+    for out in ["big", "small"] {
+        let names: Vec<String> = std::fs::read_dir(dir.path().join(out))
+            .expect("list")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("shuffle")), "{names:?}");
+    }
+    // A failing job leaves no staging (and so no run files) either.
+    let o = bash(&format!(
+        "mapfold run --quiet {job} --output {d}/bad --sort-memory 1 --max-malformed 0 --where 'value>=x'"
+    ));
+    assert!(!o.status.success());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("mapfold"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -77,6 +77,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         std::fs::write(&marker, b"")?;
     }
     let opts = local::Options {
+        sort_memory: 128 << 20,
         maps: std::thread::available_parallelism().map_or(1, usize::from),
         split_size: None,
         max_attempts: 4,

@@ -49,6 +49,11 @@ pub struct Args {
     /// cores is cut in two); results never depend on it.
     #[arg(long)]
     pub split_size: Option<u64>,
+    /// MiB of map output held in memory, shared by the map slots, before it
+    /// is sorted, combined and spilled to run files in the staging
+    /// directory (results never depend on it).
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    pub sort_memory: usize,
     /// Attempts per task before the job fails (Hadoop's default is 4).
     #[arg(long, default_value_t = 4)]
     pub max_attempts: u32,
@@ -156,7 +161,11 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             &args,
         );
     }
+    if a.sort_memory == 0 {
+        bail!("--sort-memory must be at least 1 (MiB)");
+    }
     let opts = local::Options {
+        sort_memory: a.sort_memory.saturating_mul(1 << 20),
         maps: a
             .maps
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),

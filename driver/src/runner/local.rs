@@ -36,6 +36,9 @@ static JOB_SEQ: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug, Clone)]
 pub struct Options {
     pub maps: usize,
+    /// Bytes of map output held in memory (shared by the map slots) before
+    /// it is sorted and spilled to run files.
+    pub sort_memory: usize,
     /// `None`: [`split::default_size`] for the inputs and map slots.
     pub split_size: Option<u64>,
     pub max_attempts: u32,
@@ -47,9 +50,9 @@ pub struct Options {
 }
 
 struct MapDone {
-    /// Per reducer, the sorted (combined) run file of this task's output
-    /// for it, if any.
-    runs: Vec<Option<PathBuf>>,
+    /// Per reducer, the sorted (combined) run files of this task's output
+    /// for it.
+    runs: Vec<Vec<PathBuf>>,
     counters: Counters,
     /// What the task's log said of its first malformed line.
     first_malformed: Option<String>,
@@ -126,7 +129,10 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
 
     let reduce_bar = bar(o.quiet, u64::from(job.reducers), "reduce");
     let reduces = pool(job.reducers as usize, o.maps, |r| {
-        let runs: Vec<PathBuf> = maps.iter().filter_map(|m| m.runs[r].clone()).collect();
+        let runs: Vec<PathBuf> = maps
+            .iter()
+            .flat_map(|m| m.runs[r].iter().cloned())
+            .collect();
         let done = reduce_task(&ctx, r as u32, &runs, &staging.dir);
         reduce_bar.inc(1);
         done
@@ -244,7 +250,15 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                 continue;
             }
         };
-        let run = tasks::run_with(&ctx.o.bins.map, &ctx.words, &env, stdin);
+        let mut spill = Spill::new(ctx, i, attempt);
+        let mut sink = |chunk: &[u8]| spill.push(chunk);
+        let run = tasks::run_to(
+            &ctx.o.bins.map,
+            &ctx.words,
+            &env,
+            stdin,
+            tasks::Out::Sink(&mut sink),
+        );
         let fin = match run {
             Ok(f) if f.status.success() => f,
             // A usage error fails the same way every time: no retry.
@@ -273,26 +287,8 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                     .map(str::to_owned);
             }
         }
-        let records_out = lines(&fin.stdout).count() as u64;
-        let mut rng = ctx.o.chaos.map(|seed| {
-            ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        });
-        match map_side(
-            ctx,
-            partition_lines(&fin.stdout, ctx.job.reducers),
-            rng.as_mut(),
-        ) {
-            Ok(partitions) => {
-                let mut runs = Vec::with_capacity(partitions.len());
-                for (r, data) in partitions.iter().enumerate() {
-                    if data.is_empty() {
-                        runs.push(None);
-                        continue;
-                    }
-                    let p = ctx.shuffle.join(format!("m{i:05}-r{r:05}"));
-                    write_run(&p, data).with_context(|| format!("writing {}", p.display()))?;
-                    runs.push(Some(p));
-                }
+        match spill.finish() {
+            Ok((runs, records_out)) => {
                 ctx.bar.inc(split.length);
                 return Ok(MapDone {
                     runs,
@@ -303,7 +299,7 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                     records_out,
                 });
             }
-            Err(e) => last_error = format!("combiner: {e:#}"),
+            Err(e) => last_error = format!("map side: {e:#}"),
         }
     }
     Err(anyhow!(
@@ -316,6 +312,97 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
         ctx.splits.len(),
         last_error.trim_end()
     ))
+}
+
+/// A map task's output on its way to the reducers, as Hadoop's map side
+/// handles it: lines are buffered up to the task's share of
+/// `--sort-memory`, then partitioned, sorted, combined and written as run
+/// files (a spill), so memory stays bounded whatever the output's size.
+struct Spill<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    task: usize,
+    attempt: u32,
+    /// Whole lines not yet spilled, and a partial last line.
+    pending: Vec<u8>,
+    carry: Vec<u8>,
+    budget: usize,
+    runs: Vec<Vec<PathBuf>>,
+    spills: usize,
+    records: u64,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl<'c, 'a> Spill<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>, task: usize, attempt: u32) -> Self {
+        let rng = ctx.o.chaos.map(|seed| {
+            ChaCha8Rng::seed_from_u64(seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        });
+        Self {
+            ctx,
+            task,
+            attempt,
+            pending: Vec::new(),
+            carry: Vec::new(),
+            budget: (ctx.o.sort_memory / ctx.o.maps.max(1)).max(1 << 20),
+            runs: vec![Vec::new(); ctx.job.reducers as usize],
+            spills: 0,
+            records: 0,
+            rng,
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        let Some(last_nl) = chunk.iter().rposition(|&b| b == b'\n') else {
+            self.carry.extend_from_slice(chunk);
+            return Ok(());
+        };
+        self.pending.append(&mut self.carry);
+        self.pending.extend_from_slice(&chunk[..=last_nl]);
+        self.carry.extend_from_slice(&chunk[last_nl + 1..]);
+        if self.pending.len() >= self.budget {
+            self.spill().map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    /// Sorts, combines and writes what is pending as one run per partition.
+    fn spill(&mut self) -> anyhow::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.records += lines(&self.pending).count() as u64;
+        let parts = map_side(
+            self.ctx,
+            partition_lines(&self.pending, self.ctx.job.reducers),
+            self.rng.as_mut(),
+        )?;
+        for (r, data) in parts.iter().enumerate() {
+            if data.is_empty() {
+                continue;
+            }
+            let p = self.ctx.shuffle.join(format!(
+                "m{:05}-a{}-s{:05}-r{r:05}",
+                self.task, self.attempt, self.spills
+            ));
+            write_run(&p, data).with_context(|| format!("writing {}", p.display()))?;
+            self.runs[r].push(p);
+        }
+        self.spills += 1;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Spills the rest; returns the run files per reducer and the records
+    /// the task wrote.
+    fn finish(mut self) -> anyhow::Result<(Vec<Vec<PathBuf>>, u64)> {
+        if !self.carry.is_empty() {
+            let mut last = std::mem::take(&mut self.carry);
+            last.push(b'\n');
+            self.pending.extend_from_slice(&last);
+        }
+        self.spill()?;
+        Ok((self.runs, self.records))
+    }
 }
 
 /// Sorts and combines each partition of one map output, the way Hadoop's
@@ -388,7 +475,7 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
             records.store(n, Ordering::Relaxed);
             Ok(())
         });
-        match tasks::run_to(&ctx.o.bins.reduce, &[], &env, feed, Some(file)) {
+        match tasks::run_to(&ctx.o.bins.reduce, &[], &env, feed, tasks::Out::File(file)) {
             Ok(f) if f.status.success() => {
                 return Ok(ReduceDone {
                     attempts: attempt + 1,
@@ -443,9 +530,23 @@ pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Cou
     let mut c = Counters::default();
     for r in 0..reducers {
         let p = dir.join(format!("part-{r:05}"));
-        let data = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-        c.merge(&counters_in_output(&data)?)
-            .map_err(anyhow::Error::msg)?;
+        // A line at a time: part files can be far larger than memory.
+        let mut reader = std::io::BufReader::new(
+            std::fs::File::open(&p).with_context(|| format!("reading {}", p.display()))?,
+        );
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
+                .with_context(|| format!("reading {}", p.display()))?;
+            if n == 0 {
+                break;
+            }
+            if line.first() == Some(&b'\t') {
+                c.merge(&counters_in_output(&line)?)
+                    .map_err(anyhow::Error::msg)?;
+            }
+        }
     }
     Ok(c)
 }

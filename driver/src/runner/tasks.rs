@@ -63,37 +63,50 @@ pub fn run_with<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
     env: &[(String, String)],
     stdin: Stdin<F>,
 ) -> anyhow::Result<Finished> {
-    run_to(bin, args, env, stdin, None)
+    run_to(bin, args, env, stdin, Out::Memory)
 }
 
-/// [`run_with`], with stdout written straight to `out` when given (a part
-/// file: the output never passes through this process's memory).
+/// Where a task's stdout goes.
+pub enum Out<'a> {
+    /// Into [`Finished::stdout`].
+    Memory,
+    /// Straight into a file (a part file: the output never passes through
+    /// this process's memory).
+    File(std::fs::File),
+    /// Chunk by chunk into a function, as it arrives (a map task's output,
+    /// partitioned and spilled as it comes). When the function fails, the
+    /// task's stdout is closed and the run fails with its error.
+    Sink(&'a mut (dyn FnMut(&[u8]) -> io::Result<()> + Send)),
+}
+
+/// [`run_with`], with stdout going where `out` says.
 pub fn run_to<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
     bin: &Path,
     args: &[String],
     env: &[(String, String)],
     stdin: Stdin<F>,
-    out: Option<std::fs::File>,
+    out: Out<'_>,
 ) -> anyhow::Result<Finished> {
     let (stdio, feed) = match stdin {
         Stdin::Feed(f) => (Stdio::piped(), Some(f)),
         Stdin::File(file) => (Stdio::from(file), None),
     };
-    let to_file = out.is_some();
+    let (stdout_to, mut sink) = match out {
+        Out::Memory => (Stdio::piped(), None),
+        Out::File(f) => (Stdio::from(f), None),
+        Out::Sink(s) => (Stdio::piped(), Some(s)),
+    };
     let mut child = Command::new(bin)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(stdio)
-        .stdout(out.map_or_else(Stdio::piped, Stdio::from))
+        .stdout(stdout_to)
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
     let _registered = super::interrupt::task(child.id());
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
-    if stdout.is_none() && !to_file {
-        anyhow::bail!("no stdout from {}", bin.display());
-    }
     let mut stderr = child.stderr.take().context("child stderr")?;
     let (fed, out, err) = std::thread::scope(|s| {
         let f = s.spawn(move || match (feed, stdin) {
@@ -109,9 +122,26 @@ pub fn run_to<F: FnOnce(&mut dyn Write) -> io::Result<()> + Send>(
             stderr.read_to_end(&mut v).map(|_| v)
         });
         let mut v = Vec::new();
-        let o = match stdout {
-            Some(mut s) => s.read_to_end(&mut v).map(|_| v),
-            None => Ok(v),
+        let o = match (stdout, sink.as_mut()) {
+            (Some(mut s), Some(sink)) => {
+                // Read in chunks into the sink; on its error the pipe is
+                // dropped here, so the task ends instead of blocking.
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => break Ok(v),
+                        Ok(n) => {
+                            if let Err(e) = sink(&buf[..n]) {
+                                break Err(e);
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                }
+            }
+            (Some(mut s), None) => s.read_to_end(&mut v).map(|_| v),
+            (None, _) => Ok(v),
         };
         (
             f.join()
