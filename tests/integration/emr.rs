@@ -609,3 +609,21 @@ fn staged_inputs_never_mix() {
         "{err}"
     );
 }
+
+/// Missing static builds are found before a cluster is created.
+#[test]
+fn missing_binaries_fail_before_any_cluster() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = stack.run(&format!(
+        "run --runner emr --input fixtures/weather/0.csv --output s3://{BUCKET}/out/nodist {JOB} --dist {}/nodist --local-output {}/x",
+        dir.path().display(),
+        dir.path().display()
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("is missing"), "{err}");
+    assert!(
+        stack.emr_calls("RunJobFlow").is_empty(),
+        "no cluster: {err}"
+    );
+}

@@ -286,6 +286,21 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
     result
 }
 
+/// The static build an instance type needs, guessed from its name: a real
+/// run asks EMR (ListSupportedInstanceTypes); offline, Graviton types have
+/// a `g` after the generation digit (m7g, c7gn, im4gn; not g4dn).
+fn guessed_target(instance_type: &str) -> &'static str {
+    let family = instance_type.split('.').next().unwrap_or(instance_type);
+    let graviton = family
+        .find(|c: char| c.is_ascii_digit())
+        .is_some_and(|i| family[i..].contains('g'));
+    if graviton {
+        "aarch64-unknown-linux-musl"
+    } else {
+        "x86_64-unknown-linux-musl"
+    }
+}
+
 /// The id of the cluster this run created, once RunJobFlow has answered.
 type Created = Arc<tokio::sync::Mutex<Option<String>>>;
 
@@ -396,6 +411,12 @@ async fn job_on_emr(
             )
         }
         None => {
+            // Missing static builds fail now, not after a cluster started.
+            shipped_bins(
+                &super::dist_dir(r.emr.dist.as_deref()),
+                guessed_target(&spec.core.instance_type),
+                stage,
+            )?;
             let id = create_cluster(aws, spec, created).await?;
             say(format!(
                 "created cluster {id}: {}, 1 x {} + {} x {}{}; ends itself after {} min idle",
@@ -618,16 +639,8 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
             "$CLUSTER_ID".to_owned()
         }
     };
-    // A real run asks EMR (ListSupportedInstanceTypes); offline, Graviton
-    // types have a `g` after the generation digit (m7g, c7gn, im4gn; not g4dn).
-    let graviton = |t: &str| {
-        let family = t.split('.').next().unwrap_or(t);
-        family
-            .find(|c: char| c.is_ascii_digit())
-            .is_some_and(|i| family[i..].contains('g'))
-    };
-    let target = if r.emr.cluster.is_none() && graviton(&plan.spec.core.instance_type) {
-        "aarch64-unknown-linux-musl"
+    let target = if r.emr.cluster.is_none() {
+        guessed_target(&plan.spec.core.instance_type)
     } else {
         "x86_64-unknown-linux-musl"
     };
