@@ -22,8 +22,9 @@ use mapfold_emr::{diagnose, dryrun, upload};
 
 use super::Job;
 use super::hadoop::{Shipped, streaming_args};
-use super::local::{Staging, counters_in_parts, counters_json, list_outputs};
+use super::local::{counters_in_parts, counters_json, list_outputs};
 use super::manifest::{Binary, Input, Manifest, Timings};
+use super::staging::Staging;
 use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
 
 /// Everything `run --runner emr` was asked.

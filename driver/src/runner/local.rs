@@ -4,11 +4,11 @@
 //! Splits are cut and read as Hadoop cuts and reads them; up to `maps` map
 //! tasks run at once, each with the environment Hadoop gives a task; each
 //! map output is partitioned with Hadoop's hash partitioner, sorted by key
-//! bytes and combined; each partition's runs are merged and reduced into
-//! `part-NNNNN`. A failed task is retried; a job that fails leaves nothing
-//! behind. Output is staged in a hidden sibling directory and renamed into
-//! place with `_SUCCESS` and `_mapfold.json`, so it appears whole or not at
-//! all.
+//! bytes, combined and spilled as run files ([`super::mapside`]); each
+//! partition's runs are merged k ways and reduced into `part-NNNNN`. A
+//! failed task is retried; a job that fails leaves nothing behind. Output
+//! is staged ([`super::staging`]) and renamed into place with `_SUCCESS`
+//! and `_mapfold.json`, so it appears whole or not at all.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,14 +18,13 @@ use std::time::Instant;
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use mapfold_core::counters::Counters;
-use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use super::input::{self, InputFile};
 use super::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
-use super::shuffle::{lines, merge, merge_files, partition_lines, sort_join, write_run};
+use super::mapside::{Spill, chaos_merges};
+use super::shuffle::{lines, merge_files};
 use super::split::{self, Split};
+use super::staging::Staging;
 use super::tasks::{self, TaskIds, file_uri};
 use super::{Bins, Job, interrupt};
 
@@ -69,19 +68,19 @@ struct ReduceDone {
 }
 
 /// Everything a task needs to know about its job.
-struct Ctx<'a> {
-    job: &'a Job,
-    o: &'a Options,
-    inputs: &'a [InputFile],
-    splits: &'a [Split],
-    ids: TaskIds,
-    words: Vec<String>,
-    bar: ProgressBar,
+pub(super) struct Ctx<'a> {
+    pub(super) job: &'a Job,
+    pub(super) o: &'a Options,
+    pub(super) inputs: &'a [InputFile],
+    pub(super) splits: &'a [Split],
+    pub(super) ids: TaskIds,
+    pub(super) words: Vec<String>,
+    pub(super) bar: ProgressBar,
     /// Where map outputs wait for the reducers, as sorted run files (inside
     /// the staging directory, removed before the commit).
-    shuffle: PathBuf,
+    pub(super) shuffle: PathBuf,
     /// The split size the job ran with.
-    split_size: u64,
+    pub(super) split_size: u64,
 }
 
 /// Runs `job` locally; returns its manifest (also written beside the output).
@@ -314,149 +313,6 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
     ))
 }
 
-/// A map task's output on its way to the reducers, as Hadoop's map side
-/// handles it: lines are buffered up to the task's share of
-/// `--sort-memory`, then partitioned, sorted, combined and written as run
-/// files (a spill), so memory stays bounded whatever the output's size.
-struct Spill<'c, 'a> {
-    ctx: &'c Ctx<'a>,
-    task: usize,
-    attempt: u32,
-    /// Whole lines not yet spilled, and a partial last line.
-    pending: Vec<u8>,
-    carry: Vec<u8>,
-    budget: usize,
-    runs: Vec<Vec<PathBuf>>,
-    spills: usize,
-    records: u64,
-    rng: Option<ChaCha8Rng>,
-}
-
-impl<'c, 'a> Spill<'c, 'a> {
-    fn new(ctx: &'c Ctx<'a>, task: usize, attempt: u32) -> Self {
-        let rng = ctx.o.chaos.map(|seed| {
-            ChaCha8Rng::seed_from_u64(seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        });
-        Self {
-            ctx,
-            task,
-            attempt,
-            pending: Vec::new(),
-            carry: Vec::new(),
-            budget: (ctx.o.sort_memory / ctx.o.maps.max(1)).max(1 << 20),
-            runs: vec![Vec::new(); ctx.job.reducers as usize],
-            spills: 0,
-            records: 0,
-            rng,
-        }
-    }
-
-    fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        let Some(last_nl) = chunk.iter().rposition(|&b| b == b'\n') else {
-            self.carry.extend_from_slice(chunk);
-            return Ok(());
-        };
-        self.pending.append(&mut self.carry);
-        self.pending.extend_from_slice(&chunk[..=last_nl]);
-        self.carry.extend_from_slice(&chunk[last_nl + 1..]);
-        if self.pending.len() >= self.budget {
-            self.spill().map_err(std::io::Error::other)?;
-        }
-        Ok(())
-    }
-
-    /// Sorts, combines and writes what is pending as one run per partition.
-    fn spill(&mut self) -> anyhow::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        self.records += lines(&self.pending).count() as u64;
-        let parts = map_side(
-            self.ctx,
-            partition_lines(&self.pending, self.ctx.job.reducers),
-            self.rng.as_mut(),
-        )?;
-        for (r, data) in parts.iter().enumerate() {
-            if data.is_empty() {
-                continue;
-            }
-            let p = self.ctx.shuffle.join(format!(
-                "m{:05}-a{}-s{:05}-r{r:05}",
-                self.task, self.attempt, self.spills
-            ));
-            write_run(&p, data).with_context(|| format!("writing {}", p.display()))?;
-            self.runs[r].push(p);
-        }
-        self.spills += 1;
-        self.pending.clear();
-        Ok(())
-    }
-
-    /// Spills the rest; returns the run files per reducer and the records
-    /// the task wrote.
-    fn finish(mut self) -> anyhow::Result<(Vec<Vec<PathBuf>>, u64)> {
-        if !self.carry.is_empty() {
-            let mut last = std::mem::take(&mut self.carry);
-            last.push(b'\n');
-            self.pending.extend_from_slice(&last);
-        }
-        self.spill()?;
-        Ok((self.runs, self.records))
-    }
-}
-
-/// Sorts and combines each partition of one map output, the way Hadoop's
-/// map side does; with chaos, cuts it into random spills and runs the
-/// combiner zero to several times on each.
-fn map_side(
-    ctx: &Ctx<'_>,
-    parts: Vec<Vec<&[u8]>>,
-    mut rng: Option<&mut ChaCha8Rng>,
-) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut out = Vec::with_capacity(parts.len());
-    for ls in parts {
-        if ls.is_empty() {
-            out.push(Vec::new());
-            continue;
-        }
-        let Some(rng) = rng.as_deref_mut() else {
-            out.push(combine(ctx, &sort_join(ls))?);
-            continue;
-        };
-        let spills = rng.random_range(1..=3usize).min(ls.len());
-        let mut cuts: Vec<usize> = (0..spills - 1)
-            .map(|_| rng.random_range(0..=ls.len()))
-            .collect();
-        cuts.extend([0, ls.len()]);
-        cuts.sort_unstable();
-        let mut runs = Vec::new();
-        for w in cuts.windows(2) {
-            let mut run = sort_join(ls[w[0]..w[1]].to_vec());
-            for _ in 0..rng.random_range(0..=2) {
-                run = combine(ctx, &run)?;
-            }
-            runs.push(run);
-        }
-        let mut merged = merge(&runs);
-        if rng.random_bool(0.5) {
-            merged = combine(ctx, &merged)?;
-        }
-        out.push(merged);
-    }
-    Ok(out)
-}
-
-fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
-    if sorted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let f = tasks::run(&ctx.o.bins.combine, &[], &[], |w| w.write_all(sorted))?;
-    if !f.status.success() {
-        bail!("{}\n{}", f.status, f.stderr_tail());
-    }
-    Ok(f.stdout)
-}
-
 fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::Result<ReduceDone> {
     let t0 = Instant::now();
     let runs = match ctx.o.chaos {
@@ -495,34 +351,6 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
         ctx.o.max_attempts,
         last_error.trim_end()
     ))
-}
-
-/// Reduce-side merges as Hadoop may do them: random groups of the map
-/// outputs, each merged and combined zero to two times, as new runs.
-fn chaos_merges(
-    ctx: &Ctx<'_>,
-    r: u32,
-    runs: &[PathBuf],
-    seed: u64,
-) -> anyhow::Result<Vec<PathBuf>> {
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed ^ 0x5EED ^ u64::from(r).wrapping_mul(0xA24B_AED4_963E_E407));
-    let mut order = runs.to_vec();
-    order.shuffle(&mut rng);
-    let mut merged = Vec::new();
-    while !order.is_empty() {
-        let take = rng.random_range(1..=3usize).min(order.len());
-        let group: Vec<PathBuf> = order.drain(..take).collect();
-        let mut run = Vec::new();
-        merge_files(&group, &mut run)?;
-        for _ in 0..rng.random_range(0..=2) {
-            run = combine(ctx, &run)?;
-        }
-        let p = ctx.shuffle.join(format!("r{r:05}-g{:05}", merged.len()));
-        write_run(&p, &run)?;
-        merged.push(p);
-    }
-    Ok(merged)
 }
 
 /// The line counters carried under the empty key in the part files.
@@ -696,116 +524,4 @@ fn summary(m: &Manifest, out: &Path) {
         eprintln!("\t\t\t{k}={v}");
     }
     eprintln!("mapfold: output in {}", out.display());
-}
-
-/// A hidden sibling of the output directory where tasks write; renamed into
-/// place on commit, removed otherwise.
-pub(crate) struct Staging {
-    pub(crate) dir: PathBuf,
-    out: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    pub(crate) fn new(out: &Path) -> anyhow::Result<Self> {
-        let name = out
-            .file_name()
-            .context("--output needs a directory name")?
-            .to_string_lossy()
-            .into_owned();
-        let parent = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-        let dir = parent.join(format!(".{name}.mapfold-staging-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-        }
-        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        interrupt::staging(dir.clone());
-        Ok(Self {
-            dir,
-            out: out.to_path_buf(),
-            committed: false,
-        })
-    }
-
-    /// Makes the staged output durable (every file and the directory
-    /// fsynced), then renames it into place. An existing output (with
-    /// `--overwrite`) is first moved to a backup name no other run uses,
-    /// restored if the new output cannot be renamed in, and removed only
-    /// once the new one is in place.
-    pub(crate) fn commit(mut self) -> anyhow::Result<()> {
-        sync_tree(&self.dir)?;
-        let dir = self.dir.clone();
-        interrupt::committing(&dir, || self.swap())
-    }
-
-    fn swap(&mut self) -> anyhow::Result<()> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let old = self
-            .dir
-            .with_extension(format!("old-{}-{nanos}", std::process::id()));
-        let had_old = self.out.exists();
-        if had_old {
-            std::fs::rename(&self.out, &old)
-                .with_context(|| format!("moving the old {} aside", self.out.display()))?;
-        }
-        if let Err(e) = std::fs::rename(&self.dir, &self.out) {
-            if had_old && let Err(back) = std::fs::rename(&old, &self.out) {
-                return Err(anyhow!(
-                    "committing to {} failed ({e}), and restoring the old output failed too \
-                     ({back}): it is in {}",
-                    self.out.display(),
-                    old.display()
-                ));
-            }
-            return Err(e).with_context(|| format!("committing to {}", self.out.display()));
-        }
-        self.committed = true;
-        if let Some(parent) = self.out.parent() {
-            sync_dir(if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            })?;
-        }
-        if had_old {
-            std::fs::remove_dir_all(&old)
-                .with_context(|| format!("removing the old output {}", old.display()))?;
-        }
-        Ok(())
-    }
-}
-
-/// fsyncs every file in `dir` and then `dir` itself.
-fn sync_tree(dir: &Path) -> anyhow::Result<()> {
-    for e in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let p = e?.path();
-        if p.is_file() {
-            std::fs::File::open(&p)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("syncing {}", p.display()))?;
-        }
-    }
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("syncing {}", dir.display()))
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.dir);
-            interrupt::forget(&self.dir);
-        }
-    }
 }

@@ -10,8 +10,10 @@ pub mod input;
 pub mod interrupt;
 pub mod local;
 pub mod manifest;
+pub mod mapside;
 pub mod shuffle;
 pub mod split;
+pub mod staging;
 pub mod tasks;
 
 use std::path::{Path, PathBuf};

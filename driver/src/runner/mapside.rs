@@ -1,0 +1,187 @@
+//! The map side of the local runner's shuffle, as Hadoop's: a map task's
+//! output is buffered up to its share of `--sort-memory`, then partitioned,
+//! sorted, combined and spilled as run files; with `--combiner-chaos` the
+//! combiner also runs zero to several times at random points, map side and
+//! reduce side, to show that results do not change.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::local::Ctx;
+use super::shuffle::{lines, merge, merge_files, partition_lines, sort_join, write_run};
+use super::tasks;
+
+/// A map task's output on its way to the reducers, as Hadoop's map side
+/// handles it: lines are buffered up to the task's share of
+/// `--sort-memory`, then partitioned, sorted, combined and written as run
+/// files (a spill), so memory stays bounded whatever the output's size.
+pub(super) struct Spill<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    task: usize,
+    attempt: u32,
+    /// Whole lines not yet spilled, and a partial last line.
+    pending: Vec<u8>,
+    carry: Vec<u8>,
+    budget: usize,
+    runs: Vec<Vec<PathBuf>>,
+    spills: usize,
+    records: u64,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl<'c, 'a> Spill<'c, 'a> {
+    pub(super) fn new(ctx: &'c Ctx<'a>, task: usize, attempt: u32) -> Self {
+        let rng = ctx.o.chaos.map(|seed| {
+            ChaCha8Rng::seed_from_u64(seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        });
+        Self {
+            ctx,
+            task,
+            attempt,
+            pending: Vec::new(),
+            carry: Vec::new(),
+            budget: (ctx.o.sort_memory / ctx.o.maps.max(1)).max(1 << 20),
+            runs: vec![Vec::new(); ctx.job.reducers as usize],
+            spills: 0,
+            records: 0,
+            rng,
+        }
+    }
+
+    pub(super) fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        let Some(last_nl) = chunk.iter().rposition(|&b| b == b'\n') else {
+            self.carry.extend_from_slice(chunk);
+            return Ok(());
+        };
+        self.pending.append(&mut self.carry);
+        self.pending.extend_from_slice(&chunk[..=last_nl]);
+        self.carry.extend_from_slice(&chunk[last_nl + 1..]);
+        if self.pending.len() >= self.budget {
+            self.spill().map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    /// Sorts, combines and writes what is pending as one run per partition.
+    fn spill(&mut self) -> anyhow::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.records += lines(&self.pending).count() as u64;
+        let parts = map_side(
+            self.ctx,
+            partition_lines(&self.pending, self.ctx.job.reducers),
+            self.rng.as_mut(),
+        )?;
+        for (r, data) in parts.iter().enumerate() {
+            if data.is_empty() {
+                continue;
+            }
+            let p = self.ctx.shuffle.join(format!(
+                "m{:05}-a{}-s{:05}-r{r:05}",
+                self.task, self.attempt, self.spills
+            ));
+            write_run(&p, data).with_context(|| format!("writing {}", p.display()))?;
+            self.runs[r].push(p);
+        }
+        self.spills += 1;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Spills the rest; returns the run files per reducer and the records
+    /// the task wrote.
+    pub(super) fn finish(mut self) -> anyhow::Result<(Vec<Vec<PathBuf>>, u64)> {
+        if !self.carry.is_empty() {
+            let mut last = std::mem::take(&mut self.carry);
+            last.push(b'\n');
+            self.pending.extend_from_slice(&last);
+        }
+        self.spill()?;
+        Ok((self.runs, self.records))
+    }
+}
+
+/// Sorts and combines each partition of one map output, the way Hadoop's
+/// map side does; with chaos, cuts it into random spills and runs the
+/// combiner zero to several times on each.
+pub(super) fn map_side(
+    ctx: &Ctx<'_>,
+    parts: Vec<Vec<&[u8]>>,
+    mut rng: Option<&mut ChaCha8Rng>,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::with_capacity(parts.len());
+    for ls in parts {
+        if ls.is_empty() {
+            out.push(Vec::new());
+            continue;
+        }
+        let Some(rng) = rng.as_deref_mut() else {
+            out.push(combine(ctx, &sort_join(ls))?);
+            continue;
+        };
+        let spills = rng.random_range(1..=3usize).min(ls.len());
+        let mut cuts: Vec<usize> = (0..spills - 1)
+            .map(|_| rng.random_range(0..=ls.len()))
+            .collect();
+        cuts.extend([0, ls.len()]);
+        cuts.sort_unstable();
+        let mut runs = Vec::new();
+        for w in cuts.windows(2) {
+            let mut run = sort_join(ls[w[0]..w[1]].to_vec());
+            for _ in 0..rng.random_range(0..=2) {
+                run = combine(ctx, &run)?;
+            }
+            runs.push(run);
+        }
+        let mut merged = merge(&runs);
+        if rng.random_bool(0.5) {
+            merged = combine(ctx, &merged)?;
+        }
+        out.push(merged);
+    }
+    Ok(out)
+}
+
+pub(super) fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
+    if sorted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = tasks::run(&ctx.o.bins.combine, &[], &[], |w| w.write_all(sorted))?;
+    if !f.status.success() {
+        bail!("{}\n{}", f.status, f.stderr_tail());
+    }
+    Ok(f.stdout)
+}
+
+/// Reduce-side merges as Hadoop may do them: random groups of the map
+/// outputs, each merged and combined zero to two times, as new runs.
+pub(super) fn chaos_merges(
+    ctx: &Ctx<'_>,
+    r: u32,
+    runs: &[PathBuf],
+    seed: u64,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ 0x5EED ^ u64::from(r).wrapping_mul(0xA24B_AED4_963E_E407));
+    let mut order = runs.to_vec();
+    order.shuffle(&mut rng);
+    let mut merged = Vec::new();
+    while !order.is_empty() {
+        let take = rng.random_range(1..=3usize).min(order.len());
+        let group: Vec<PathBuf> = order.drain(..take).collect();
+        let mut run = Vec::new();
+        merge_files(&group, &mut run)?;
+        for _ in 0..rng.random_range(0..=2) {
+            run = combine(ctx, &run)?;
+        }
+        let p = ctx.shuffle.join(format!("r{r:05}-g{:05}", merged.len()));
+        write_run(&p, &run)?;
+        merged.push(p);
+    }
+    Ok(merged)
+}
