@@ -82,7 +82,7 @@ impl JobArgs {
         };
         let mut s = MapSpec::new(self.value.as_deref());
         s.text_keys = self.text_keys;
-        s.na = spec::parse_na(&self.na_values);
+        s.na = spec::Na::parse(&self.na_values);
         s.keys = self
             .key
             .iter()

@@ -27,31 +27,6 @@ enum Value {
     Row,
 }
 
-/// The `--na-values` tokens.
-#[derive(Debug)]
-struct Na {
-    tokens: Vec<Vec<u8>>,
-    /// Some token is a number (a sentinel like `-999`): every field must be
-    /// checked, not only those that do not parse.
-    numeric: bool,
-}
-
-impl Na {
-    fn new(tokens: &[Vec<u8>]) -> Self {
-        Self {
-            tokens: tokens.to_vec(),
-            numeric: tokens.iter().any(|t| parse_number(t).is_some()),
-        }
-    }
-
-    /// True when the field (spaces around it ignored) is a missing-value token.
-    #[inline]
-    fn is(&self, field: &[u8]) -> bool {
-        let f = field.trim_ascii();
-        self.tokens.iter().any(|t| t.as_slice() == f)
-    }
-}
-
 /// What a map task did, for its caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MapStats {
@@ -84,7 +59,6 @@ pub struct Mapper<W: Write> {
     proto: Aggregates,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
-    na: Na,
     mid_file: bool,
     stats: MapStats,
     location: String,
@@ -131,7 +105,6 @@ impl<W: Write> Mapper<W> {
             proto: Aggregates::new(spec.hist),
             line_no: 0,
             first_malformed: None,
-            na: Na::new(&spec.na),
             mid_file: false,
             stats: MapStats::default(),
             location,
@@ -200,13 +173,13 @@ impl<W: Write> Mapper<W> {
         for (i, test) in &plan.wheres {
             let f = self.splitter.field(l, *i).unwrap_or_default();
             let text = !matches!(test, Test::Num(..));
-            if (text || self.na.numeric) && self.na.is(f) {
+            if (text || self.spec.na.numeric) && self.spec.na.is(f) {
                 pass = false;
                 continue;
             }
             match test.eval(f) {
                 Some(ok) => pass &= ok,
-                None if self.na.is(f) => pass = false,
+                None if self.spec.na.is(f) => pass = false,
                 None => {
                     let why = format!(
                         "--where column {} is not a number ({:?})",
@@ -222,8 +195,8 @@ impl<W: Write> Mapper<W> {
             Some(v) => {
                 let f = self.splitter.field(l, v).unwrap_or_default();
                 match parse_number(f) {
-                    Some(x) if !self.na.numeric => Value::Num(x),
-                    _ if self.na.is(f) => Value::Missing,
+                    Some(x) if !self.spec.na.numeric => Value::Num(x),
+                    _ if self.spec.na.is(f) => Value::Missing,
                     Some(x) => Value::Num(x),
                     None => {
                         let why =
@@ -464,7 +437,7 @@ impl<W: Write> Mapper<W> {
             if i > 0 {
                 out.push(b',');
             }
-            if self.na.is(f) {
+            if self.spec.na.is(f) {
                 out.extend_from_slice(key::MISSING);
             } else if self.spec.text_keys {
                 key::push_text(&mut out, f);

@@ -198,15 +198,39 @@ fn unquote(w: &str) -> (String, bool) {
 /// the empty field.
 pub const DEFAULT_NA: &str = ",NA,N/A,n/a,#N/A,NULL,null,None,\\N,<NA>";
 
-/// Parses `--na-values`: a comma-separated list (an empty item is the empty
-/// field), or `none`.
-pub fn parse_na(text: &str) -> Vec<Vec<u8>> {
-    if text == "none" {
-        return Vec::new();
+/// The `--na-values` tokens: field texts that mean "missing".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Na {
+    tokens: Vec<Vec<u8>>,
+    /// Some token is a number (a sentinel like `-999`): every field must be
+    /// checked, not only those that do not parse.
+    pub numeric: bool,
+}
+
+impl Na {
+    /// Parses `--na-values`: a comma-separated list (an empty item is the
+    /// empty field), or `none`.
+    pub fn parse(text: &str) -> Self {
+        let tokens: Vec<Vec<u8>> = if text == "none" {
+            Vec::new()
+        } else {
+            text.split(',')
+                .map(|t| t.trim().as_bytes().to_vec())
+                .collect()
+        };
+        let numeric = tokens
+            .iter()
+            .any(|t| crate::record::parse_number(t).is_some());
+        Self { tokens, numeric }
     }
-    text.split(',')
-        .map(|t| t.trim().as_bytes().to_vec())
-        .collect()
+
+    /// True when the field (spaces around it ignored) is a missing-value
+    /// token.
+    #[inline]
+    pub fn is(&self, field: &[u8]) -> bool {
+        let f = field.trim_ascii();
+        self.tokens.iter().any(|t| t.as_slice() == f)
+    }
 }
 
 /// Everything a map task needs, as the user gave it.
@@ -219,7 +243,7 @@ pub struct MapSpec {
     /// canonicalisation: `007` stays `007`).
     pub text_keys: bool,
     /// Field texts that mean "missing" (compared after trimming spaces).
-    pub na: Vec<Vec<u8>>,
+    pub na: Na,
     pub schema: Option<Vec<Vec<u8>>>,
     pub delimiter: u8,
     pub wheres: Vec<Where>,
@@ -237,7 +261,7 @@ impl MapSpec {
             value: value.map(|v| Column(v.to_owned())),
             keys: Vec::new(),
             text_keys: false,
-            na: parse_na(DEFAULT_NA),
+            na: Na::parse(DEFAULT_NA),
             schema: None,
             delimiter: b',',
             wheres: Vec::new(),

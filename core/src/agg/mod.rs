@@ -185,7 +185,12 @@ macro_rules! registry {
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {
                 $(self.$field.check_merge(&other.$field)?;)*
                 let counts_rows = |a: &Self| !a.rows.is_identity();
-                let has_values = |a: &Self| *a != Self { rows: a.rows, ..Self::default() };
+                let has_values = |a: &Self| {
+                    !a.spread.is_identity()
+                        || !a.nonfinite.is_identity()
+                        || !a.missing.is_identity()
+                        || a.hist.layout().is_some()
+                };
                 if (counts_rows(self) && has_values(other)) || (has_values(self) && counts_rows(other)) {
                     return Err("a row count and value statistics under one key: were these \
                                 partials written by different jobs?".into());

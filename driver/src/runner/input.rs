@@ -206,27 +206,19 @@ pub fn schema_from_line(
     if line.is_empty() {
         return Ok(None);
     }
-    let mut s = Splitter::new(spec.delimiter);
-    let n = s.split(line);
-    let fields: Vec<&[u8]> = (0..n).filter_map(|i| s.field(line, i)).collect();
+    let names = trimmed_fields(line, spec);
     // Columns by index: the line is data when its value is a number or a
     // missing-value token; without a value column there is no telling, so
     // it is data (pass --schema to name a header).
     let value_is_data = spec.value.as_ref().is_none_or(|v| {
         v.resolve(None)
             .ok()
-            .and_then(|i| fields.get(i))
-            .is_some_and(|f| {
-                parse_number(f).is_some() || spec.na.iter().any(|t| t.as_slice() == f.trim_ascii())
-            })
+            .and_then(|i| names.get(i))
+            .is_some_and(|f| parse_number(f.as_bytes()).is_some() || spec.na.is(f.as_bytes()))
     });
     if !spec.needs_names() && value_is_data {
         return Ok(None);
     }
-    let names: Vec<String> = fields
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
-        .collect();
     if names.iter().any(|n| n.is_empty() || n.contains(',')) {
         bail!(
             "the header of {source} has empty names or names with commas; pass --schema N1,N2,..."
