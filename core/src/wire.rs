@@ -249,6 +249,19 @@ mod tests {
             }
         }
 
+        /// A group of one value travels as `1=` and decodes to the very
+        /// state, at every magnitude, with and without a histogram.
+        #[test]
+        fn one_value_groups_roundtrip(x in crate::agg::laws::value(), hist: bool) {
+            proptest::prop_assume!(x.is_finite());
+            let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
+            let p = Partials { aggs: Aggregates::of_one(layout, x), counters: Counters::default() };
+            let mut v = Vec::new();
+            p.encode(&mut v);
+            proptest::prop_assert!(v.starts_with(b"mf2 1="), "{}", String::from_utf8_lossy(&v));
+            proptest::prop_assert_eq!(Partials::decode(&v), Ok(p));
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let mut v = b"mf2 ".to_vec();

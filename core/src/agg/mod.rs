@@ -261,10 +261,15 @@ impl Aggregates {
             && self.nonfinite.n == 0
             && self.missing.n == 0
             && self.rows.n == 0;
+        // Every state the mapper and merges make with one finite value is
+        // exactly what folding that value in gives. Rebuilding the state to
+        // compare (against corrupted input, which could claim one value
+        // with other sums) took 36% of the combiner's instructions on
+        // one-value groups with a 100-bin histogram (callgrind, 4.61 against
+        // 2.93 billion for 500,000 records), and a corrupted sum under any
+        // other count is not detectable either; min and max must agree.
         let x = self.minmax.min;
-        // Only when the value rebuilds this very state (corrupted input
-        // could claim one value with other sums: that is sent as it is).
-        (one && x.is_finite() && *self == Self::of_one(self.hist.layout(), x)).then_some(x)
+        (one && x.is_finite() && x == self.minmax.max).then_some(x)
     }
 
     /// The aggregates of one value.
