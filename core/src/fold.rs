@@ -93,8 +93,7 @@ fn emit(run: &Run, mode: Mode, out: &mut impl Write, buf: &mut Vec<u8>) -> Resul
         Mode::Reduce => {
             buf.extend_from_slice(&key::display(&run.key));
             buf.push(b'\t');
-            // Serialising a Value into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *buf, &run.partials.finish(&run.key));
+            run.partials.finish(&run.key, buf);
         }
     }
     buf.push(b'\n');

@@ -16,6 +16,33 @@ pub fn to_f64(n: &BigInt, exp: i64, sticky: bool) -> f64 {
     if neg { -v } else { v }
 }
 
+/// [`to_f64`] for an `n` that fits an `i128`, without big integers, when
+/// the result is a normal number (else `None`: take the general path).
+/// With many keys most groups hold a value or two, and the big-integer
+/// path was a fifth of the reducer's time on them (perf).
+pub fn small_to_f64(n: i128, exp: i64, sticky: bool) -> Option<f64> {
+    if n == 0 {
+        return (!sticky).then_some(0.0);
+    }
+    let mag = n.unsigned_abs();
+    // A sticky bit is folded into the lowest bit ("round to odd"), which is
+    // exact when at least two bits lie below the 53 kept: the conversion
+    // then sees a tie only where the true value is one.
+    if sticky && mag < 1 << 55 {
+        return None;
+    }
+    let mag = if sticky { mag | 1 } else { mag };
+    // One rounding, to nearest with ties to even (`as` is specified so).
+    let r = mag as f64;
+    if !(-1022..=1023).contains(&exp) {
+        return None;
+    }
+    // Scaling by a power of two is exact while the result stays normal,
+    // and it does: mag >= 1 and exp >= -1022.
+    let v = r * f64::from_bits(((exp + 1023) as u64) << 52);
+    v.is_finite().then_some(if n < 0 { -v } else { v })
+}
+
 fn round_mag(mag: &BigUint, exp: i64, sticky: bool) -> f64 {
     if mag.is_zero() {
         return 0.0;

@@ -200,6 +200,16 @@ impl Superacc {
     }
 
     /// The exact value as a big integer in caller units.
+    /// The value as `(v, k)`, meaning `v * 2^(32 k)`, when `v` fits an
+    /// `i128` (a window of a few chunks: any one value, most small groups).
+    pub fn to_i128(&self) -> Option<(i128, u32)> {
+        let mut v: i128 = 0;
+        for &c in self.chunks.iter().rev() {
+            v = v.checked_mul(DIGIT as i128)?.checked_add(i128::from(c))?;
+        }
+        Some((v, self.first))
+    }
+
     pub fn to_bigint(&self) -> BigInt {
         let mut n = self.clone();
         n.normalize();

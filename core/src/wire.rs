@@ -13,11 +13,10 @@
 //! hundred bytes of sums. Decoding folds the value in, which gives the very
 //! state the mapper held.
 
-use serde_json::{Map, Value};
-
-use crate::agg::{Aggregates, Fields};
+use crate::agg::Aggregates;
 use crate::counters::Counters;
 use crate::error::DecodeError;
+use crate::json::Obj;
 use crate::key::COUNTERS_KEY;
 
 /// The version word that starts every partial.
@@ -118,16 +117,20 @@ impl Partials {
         Ok(())
     }
 
-    /// The reducer's JSON for a key.
-    pub fn finish(&self, key: &[u8]) -> Value {
-        let mut out = Fields::new();
-        if key != COUNTERS_KEY {
-            self.aggs.finish(&mut out);
-        }
-        if key == COUNTERS_KEY || !self.counters.is_zero() {
-            out.insert("counters".into(), self.counters.to_json());
-        }
-        Value::Object(Map::from_iter(out))
+    /// Appends the reducer's JSON for a key.
+    pub fn finish(&self, key: &[u8], out: &mut Vec<u8>) {
+        Obj::write(out, |o| {
+            if key != COUNTERS_KEY {
+                self.aggs.finish(o);
+            }
+            if key == COUNTERS_KEY || !self.counters.is_zero() {
+                o.obj("counters", |c| {
+                    for (name, n) in self.counters.named() {
+                        c.u64(name, n);
+                    }
+                });
+            }
+        });
     }
 }
 
@@ -239,7 +242,9 @@ mod tests {
                 let before = x.clone();
                 match x.merge(&y) {
                     Ok(()) => {
-                        let _ = x.finish(b"k");
+                        let mut json = Vec::new();
+                        x.finish(b"k", &mut json);
+                        proptest::prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
                         let mut v = Vec::new();
                         x.encode(&mut v);
                         proptest::prop_assert_eq!(Partials::decode(&v).map(|_| ()), Ok(()));

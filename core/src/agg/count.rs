@@ -1,7 +1,8 @@
 //! The number of finite values of a group.
 
-use super::{Fields, Partial, read_u64, write_u64};
+use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
+use crate::json::Obj;
 
 /// How many finite values were seen; NaN and infinities are counted by
 /// [`super::NonFinite`] instead. Identity: zero.
@@ -26,8 +27,8 @@ impl Partial for Count {
         self.n += other.n;
     }
 
-    fn finish(&self, out: &mut Fields) {
-        out.insert("count".into(), self.n.into());
+    fn finish(&self, out: &mut Obj<'_>) {
+        out.u64("count", self.n);
     }
 
     fn encode(&self, out: &mut Vec<u8>) {

@@ -1,10 +1,9 @@
 //! A fixed-edge histogram of a group's values, with underflow, overflow and
 //! NaN bins so that every value is counted somewhere.
 
-use serde_json::{Value, json};
-
-use super::{Fields, Partial, json_f64, read_f64, read_u64, write_f64, write_u64};
+use super::{Partial, read_f64, read_u64, write_f64, write_u64};
 use crate::error::DecodeError;
+use crate::json::Obj;
 
 /// `bins` equal bins over `[lo, hi]`. Bin `i` holds
 /// `floor((x - lo) * bins / (hi - lo)) == i`; `x == hi` falls in the last bin
@@ -202,19 +201,16 @@ impl Partial for Hist {
         self.nan += other.nan;
     }
 
-    fn finish(&self, out: &mut Fields) {
+    fn finish(&self, out: &mut Obj<'_>) {
         let Some(l) = &self.layout else { return };
-        out.insert(
-            "hist".into(),
-            json!({
-                "lo": json_f64(l.lo),
-                "hi": json_f64(l.hi),
-                "bins": Value::from(self.counts.clone()),
-                "underflow": self.underflow,
-                "overflow": self.overflow,
-                "nan": self.nan,
-            }),
-        );
+        out.obj("hist", |h| {
+            h.f64("lo", l.lo);
+            h.f64("hi", l.hi);
+            h.u64s("bins", &self.counts);
+            h.u64("underflow", self.underflow);
+            h.u64("overflow", self.overflow);
+            h.u64("nan", self.nan);
+        });
     }
 
     fn is_identity(&self) -> bool {

@@ -1,9 +1,8 @@
 //! The smallest and largest finite value of a group.
 
-use serde_json::Value;
-
-use super::{Fields, Partial, json_f64, read_f64, write_f64};
+use super::{Partial, read_f64, write_f64};
 use crate::error::DecodeError;
+use crate::json::Obj;
 
 /// Min and max under IEEE total order (so -0.0 < 0.0 whatever the order the
 /// values arrive in). Identity: min = +inf, max = -inf (no values).
@@ -54,14 +53,10 @@ impl Partial for MinMax {
         }
     }
 
-    fn finish(&self, out: &mut Fields) {
-        let (min, max) = if self.is_empty() {
-            (Value::Null, Value::Null)
-        } else {
-            (json_f64(self.min), json_f64(self.max))
-        };
-        out.insert("min".into(), min);
-        out.insert("max".into(), max);
+    fn finish(&self, out: &mut Obj<'_>) {
+        let some = !self.is_empty();
+        out.opt_f64("min", some.then_some(self.min));
+        out.opt_f64("max", some.then_some(self.max));
     }
 
     fn is_identity(&self) -> bool {
@@ -101,9 +96,9 @@ mod tests {
         );
         assert_eq!(m.min.to_bits(), (-0.0f64).to_bits());
         assert_eq!(m.max, 2.0);
-        let mut out = Fields::new();
-        MinMax::default().finish(&mut out);
-        assert_eq!(out["min"], Value::Null);
+        let mut out = Vec::new();
+        crate::json::Obj::write(&mut out, |o| MinMax::default().finish(o));
+        assert_eq!(out, br#"{"min":null,"max":null}"#);
     }
 
     proptest! {

@@ -15,7 +15,8 @@
 /// overflow check, written as a decimal.
 macro_rules! tally {
     ($(#[$doc:meta])* $name:ident, tag: $tag:literal, json: $json:literal, what: $what:literal) => {
-        use $crate::agg::{Fields, Partial, read_u64, write_u64};
+        use $crate::agg::{Partial, read_u64, write_u64};
+        use $crate::json::Obj;
         use $crate::error::DecodeError;
 
         $(#[$doc])*
@@ -46,8 +47,8 @@ macro_rules! tally {
                 self.n += other.n;
             }
 
-            fn finish(&self, out: &mut Fields) {
-                out.insert($json.into(), self.n.into());
+            fn finish(&self, out: &mut Obj<'_>) {
+                out.u64($json, self.n);
             }
 
             fn encode(&self, out: &mut Vec<u8>) {
@@ -82,12 +83,8 @@ pub use rows::Rows;
 pub use spread::Spread;
 pub use sum::Sum;
 
-use serde_json::{Map, Value};
-
 use crate::error::DecodeError;
-
-/// Finished JSON fields, in insertion order.
-pub type Fields = Map<String, Value>;
+use crate::json::Obj;
 
 /// The state of one aggregate over part of a group's values.
 pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
@@ -108,7 +105,7 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     }
 
     /// Writes the finished values.
-    fn finish(&self, out: &mut Fields);
+    fn finish(&self, out: &mut Obj<'_>);
 
     /// Writes the payload: text without spaces, tabs or newlines, lossless.
     fn encode(&self, out: &mut Vec<u8>);
@@ -119,17 +116,6 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     /// True for the identity, which is left off the wire.
     fn is_identity(&self) -> bool {
         *self == Self::default()
-    }
-}
-
-/// A JSON number, or `"inf"`/`"-inf"`/`"nan"` where JSON has no number (an
-/// exact sum whose rounding overflows, say): never a silent `null`.
-pub fn json_f64(x: f64) -> Value {
-    match serde_json::Number::from_f64(x) {
-        Some(n) => Value::Number(n),
-        None if x.is_nan() => Value::from("nan"),
-        None if x > 0.0 => Value::from("inf"),
-        None => Value::from("-inf"),
     }
 }
 
@@ -204,7 +190,7 @@ macro_rules! registry {
 
             /// Writes every aggregate's finished values; a row count
             /// alone when the job counted rows (no value column).
-            pub fn finish(&self, out: &mut Fields) {
+            pub fn finish(&self, out: &mut Obj<'_>) {
                 if !self.rows.is_identity() {
                     self.rows.finish(out);
                     return;

@@ -1,7 +1,8 @@
 //! How many of a group's values were NaN or infinite.
 
-use super::{Fields, Partial, read_u64, write_u64};
+use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
+use crate::json::Obj;
 
 /// Values that parsed but are NaN or ±inf: kept out of sums and extremes,
 /// counted here (and in the histogram's nan/underflow/overflow bins).
@@ -27,8 +28,8 @@ impl Partial for NonFinite {
         self.n += other.n;
     }
 
-    fn finish(&self, out: &mut Fields) {
-        out.insert("nonfinite".into(), self.n.into());
+    fn finish(&self, out: &mut Obj<'_>) {
+        out.u64("nonfinite", self.n);
     }
 
     fn encode(&self, out: &mut Vec<u8>) {

@@ -7,10 +7,10 @@
 //! no cancellation, whatever the mean.
 
 use num_traits::Zero;
-use serde_json::Value;
 
-use super::{Fields, Partial, Sum, json_f64};
+use super::{Partial, Sum};
 use crate::error::DecodeError;
+use crate::json::Obj;
 use crate::round;
 use crate::superacc::{Superacc, split};
 
@@ -85,9 +85,9 @@ impl Partial for Spread {
         self.squares.merge(&other.squares);
     }
 
-    fn finish(&self, out: &mut Fields) {
+    fn finish(&self, out: &mut Obj<'_>) {
         self.sum.finish(out);
-        out.insert("stddev".into(), self.stddev().map_or(Value::Null, json_f64));
+        out.opt_f64("stddev", self.stddev());
     }
 
     fn encode(&self, out: &mut Vec<u8>) {

@@ -3,11 +3,11 @@
 use num_bigint::BigInt;
 use num_traits::Zero;
 
-use super::{Count, Fields, Partial, json_f64};
+use super::{Count, Partial};
 use crate::error::DecodeError;
+use crate::json::Obj;
 use crate::round;
 use crate::superacc::{Superacc, split};
-use serde_json::Value;
 
 /// Units of the accumulator: 2^-1074, the smallest subnormal.
 pub(crate) const UNIT_EXP: i64 = -1074;
@@ -28,7 +28,23 @@ impl Sum {
 
     /// The correctly rounded sum.
     pub fn value(&self) -> f64 {
-        round::to_f64(&self.exact(), UNIT_EXP, false)
+        self.small_quotient(1)
+            .unwrap_or_else(|| round::to_f64(&self.exact(), UNIT_EXP, false))
+    }
+
+    /// The sum over `n`, correctly rounded, in 128-bit integers when the
+    /// sum and the quotient are small enough.
+    fn small_quotient(&self, n: u64) -> Option<f64> {
+        let (v, k) = self.acc.to_i128()?;
+        let exp = UNIT_EXP + 32 * i64::from(k);
+        if n == 1 {
+            return round::small_to_f64(v, exp, false);
+        }
+        // 64 extra bits of quotient (|v| < 2^63 keeps v << 64 in range).
+        i64::try_from(v).ok()?;
+        let scaled = v << 64;
+        let n = i128::from(n);
+        round::small_to_f64(scaled / n, exp - 64, scaled % n != 0)
     }
 
     /// The correctly rounded mean, `None` without values.
@@ -36,6 +52,9 @@ impl Sum {
         let n = self.count.n;
         if n == 0 {
             return None;
+        }
+        if let Some(m) = self.small_quotient(n) {
+            return Some(m);
         }
         // 64 extra bits keep the quotient's precision; the remainder is the
         // sticky bit of the rounding.
@@ -78,10 +97,10 @@ impl Partial for Sum {
         self.acc.merge(&other.acc);
     }
 
-    fn finish(&self, out: &mut Fields) {
+    fn finish(&self, out: &mut Obj<'_>) {
         self.count.finish(out);
-        out.insert("sum".into(), json_f64(self.value()));
-        out.insert("mean".into(), self.mean().map_or(Value::Null, json_f64));
+        out.f64("sum", self.value());
+        out.opt_f64("mean", self.mean());
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -132,7 +151,36 @@ mod tests {
         assert_eq!(s.mean(), Some(f64::MAX));
     }
 
+    /// The big-integer path alone: the reference for the 128-bit one.
+    fn slow(s: &Sum) -> (f64, Option<f64>) {
+        let n = s.count.n;
+        let value = round::to_f64(&s.exact(), UNIT_EXP, false);
+        let mean = (n > 0).then(|| {
+            let scaled = s.exact() << 64u32;
+            let q = &scaled / n;
+            round::to_f64(&q, UNIT_EXP - 64, !(scaled - &q * n).is_zero())
+        });
+        (value, mean)
+    }
+
     proptest! {
+        /// The 128-bit fast path gives the very bits of the general one:
+        /// one or a few values of any magnitude, sums that cancel, means of
+        /// repeated values (ties and sticky bits), tiny and huge results.
+        #[test]
+        fn fast_rounding_matches_big_integers(xs in prop::collection::vec(laws::value(), 1..6),
+                                              repeat in 1u64..2000) {
+            let mut s = Sum::default();
+            for _ in 0..repeat {
+                for &x in &xs {
+                    s.update(x);
+                }
+            }
+            let (value, mean) = slow(&s);
+            prop_assert_eq!(s.value().to_bits(), value.to_bits());
+            prop_assert_eq!(s.mean().map(f64::to_bits), mean.map(f64::to_bits));
+        }
+
         #[test]
         fn merge_equals_one_pass(xs in prop::collection::vec(laws::value(), 0..200),
                                  cuts in prop::collection::vec(any::<usize>(), 0..8),
