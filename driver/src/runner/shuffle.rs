@@ -14,7 +14,7 @@ use mapfold_core::partition::partition;
 use mapfold_core::wire::split_line;
 
 /// The key of a streaming line: up to its first tab.
-fn key(line: &[u8]) -> &[u8] {
+pub fn key(line: &[u8]) -> &[u8] {
     split_line(line).0
 }
 
@@ -61,6 +61,9 @@ pub fn write_run(path: &Path, run: &[u8]) -> io::Result<()> {
 /// run in memory; returns the lines written. Lines of equal keys come out
 /// in run order (any order is allowed).
 pub fn merge_files(runs: &[PathBuf], out: &mut dyn Write) -> io::Result<u64> {
+    // Lines go out in 64 KiB writes, not two system calls each (a pipe to
+    // the reducer: that was 9 s of system time for 5M keys).
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     struct Head {
         line: Vec<u8>,
         reader: BufReader<File>,
@@ -86,15 +89,20 @@ pub fn merge_files(runs: &[PathBuf], out: &mut dyn Write) -> io::Result<u64> {
         heads.push(h);
     }
     let mut written = 0;
-    while let Some(Reverse((_, i))) = heap.pop() {
+    // A popped key's buffer holds the next key of its run: no allocation
+    // per line.
+    while let Some(Reverse((mut k, i))) = heap.pop() {
         let h = &mut heads[i];
         out.write_all(&h.line)?;
         out.write_all(b"\n")?;
         written += 1;
         if next(h)? {
-            heap.push(Reverse((key(&h.line).to_vec(), i)));
+            k.clear();
+            k.extend_from_slice(key(&h.line));
+            heap.push(Reverse((k, i)));
         }
     }
+    out.flush()?;
     Ok(written)
 }
 
