@@ -53,6 +53,10 @@ pub struct Mapper<W: Write> {
     held_bytes: usize,
     /// Estimated bytes of one group besides its key.
     group_cost: usize,
+    /// Groups made since the start, against the lines that reached them.
+    groups_made: u64,
+    /// Every line is written as its own record, not combined in memory.
+    passthrough: bool,
     last_key: Vec<u8>,
     last_idx: usize,
     keybuf: Vec<u8>,
@@ -99,6 +103,8 @@ impl<W: Write> Mapper<W> {
             group_cost: 2 * std::mem::size_of::<Aggregates>()
                 + spec.hist.map_or(0, |h| h.bins as usize * 8)
                 + 200,
+            groups_made: 0,
+            passthrough: false,
             last_key: Vec::new(),
             last_idx: usize::MAX,
             keybuf: Vec::new(),
@@ -211,6 +217,7 @@ impl<W: Write> Mapper<W> {
             return Ok(());
         }
         let g = self.group(l)?;
+        let pass_on = self.passthrough;
         let c = &mut self.stats.counters;
         match value {
             Value::Num(x) => {
@@ -229,6 +236,11 @@ impl<W: Write> Mapper<W> {
                 self.groups[g].rows.add();
                 c.used += 1;
             }
+        }
+        if pass_on {
+            let aggs = std::mem::replace(&mut self.groups[0], self.proto.clone());
+            let key = self.wire_key(&self.last_key);
+            self.write_record(&key, &Partials::of(aggs))?;
         }
         Ok(())
     }
@@ -319,21 +331,13 @@ impl<W: Write> Mapper<W> {
         let Some(plan) = &self.plan else {
             return Ok(0);
         };
-        let raw: &[u8] = match plan.keys[..] {
-            [] => key::ALL_KEY,
-            [k] => self.splitter.field(l, k).unwrap_or_default(),
-            ref ks => {
-                // Length-prefixed, so fields holding any byte cannot collide.
-                self.keybuf.clear();
-                for &k in ks {
-                    let f = self.splitter.field(l, k).unwrap_or_default();
-                    self.keybuf
-                        .extend_from_slice(&(f.len() as u32).to_le_bytes());
-                    self.keybuf.extend_from_slice(f);
-                }
-                &self.keybuf
-            }
-        };
+        if self.passthrough {
+            let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
+            self.last_key.clear();
+            self.last_key.extend_from_slice(raw);
+            return Ok(self.scratch());
+        }
+        let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
         if self.last_idx != usize::MAX && same_key(raw, &self.last_key) {
             self.hits[self.last_idx] = self.hits[self.last_idx].saturating_add(1);
             return Ok(self.last_idx);
@@ -351,7 +355,12 @@ impl<W: Write> Mapper<W> {
                 {
                     self.evict()?;
                     self.stats.early_flushes += 1;
+                    if self.passthrough {
+                        self.last_key = raw;
+                        return Ok(self.scratch());
+                    }
                 }
+                self.groups_made += 1;
                 self.groups.push(self.proto.clone());
                 self.hits.push(1);
                 self.held_bytes += cost;
@@ -368,12 +377,34 @@ impl<W: Write> Mapper<W> {
         Ok(idx)
     }
 
+    /// The one group of pass-through mode, reset after each line.
+    fn scratch(&mut self) -> usize {
+        if self.groups.is_empty() {
+            self.groups.push(self.proto.clone());
+        }
+        self.last_idx = usize::MAX;
+        0
+    }
+
     /// Makes room when the memory or group bound is reached: writes out
     /// the groups hit least since the last eviction (at least half of
     /// them) and keeps the rest, so the hot keys of a skewed stream (a Zipf
     /// distribution of pages or words) go on combining in memory instead of
     /// being written again and again. Kept groups' hits are halved (aging).
+    ///
+    /// When the table has combined almost nothing (fewer than one line in
+    /// ten joined an existing group: ids, all-distinct keys), holding it
+    /// only costs time, so the task writes the groups and passes every
+    /// further line on as its own record, as Spark skips partial
+    /// aggregation; Hadoop's sort and the combiner still merge them.
     fn evict(&mut self) -> Result<(), Error> {
+        let c = &self.stats.counters;
+        let rows = c.used + c.nonfinite + c.missing;
+        if self.groups_made.saturating_mul(10) >= rows.saturating_mul(9) {
+            self.flush_groups()?;
+            self.passthrough = true;
+            return Ok(());
+        }
         let mut sorted = self.hits.clone();
         let mid = sorted.len() / 2;
         let threshold = match sorted.len() {
@@ -557,6 +588,25 @@ pub fn check_malformed(c: &Counters, max: f64, first: &str) -> Result<(), Error>
         });
     }
     Ok(())
+}
+
+/// A line's group key before canonicalising: its key field, or the key
+/// fields length-prefixed (so fields holding any byte cannot collide).
+#[inline]
+fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize]) -> &'a [u8] {
+    match keys {
+        [] => key::ALL_KEY,
+        [k] => s.field(l, *k).unwrap_or_default(),
+        ks => {
+            buf.clear();
+            for &k in ks {
+                let f = s.field(l, k).unwrap_or_default();
+                buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
+                buf.extend_from_slice(f);
+            }
+            buf
+        }
+    }
 }
 
 /// Slice equality without a `memcmp` call for short keys (a year, a

@@ -7,11 +7,13 @@
 //! integers, floats as shortest round-trip decimals. Anything else is an
 //! error, never a guess.
 //!
-//! A group of exactly one value (most groups, when keys are many: one per
-//! id, per n-gram) travels as that value, `mf2 1=-1.17` (with `@LO:HI:BINS`
-//! when the job has a histogram): about the value's own text instead of a
-//! hundred bytes of sums. Decoding folds the value in, which gives the very
-//! state the mapper held.
+//! A group of exactly one finite value (most groups, when keys are many:
+//! one per id, per n-gram) travels as the bare value, `-1.17` (with
+//! `@LO:HI:BINS` when the job has a histogram): no more bytes than the
+//! value took in the input, instead of a hundred bytes of sums. It is the
+//! one form that does not start with the version word, and it starts with
+//! a digit or `-`, which no version word does. Decoding folds the value in,
+//! which gives the very state the mapper held.
 
 use crate::agg::Aggregates;
 use crate::counters::Counters;
@@ -22,8 +24,6 @@ use crate::key::COUNTERS_KEY;
 /// The version word that starts every partial.
 pub const VERSION: &[u8] = b"mf2";
 const COUNTERS_TAG: &[u8] = b"c";
-/// A group of exactly one finite value, as the value.
-const ONE_TAG: &[u8] = b"1";
 
 /// Everything known about one key: its aggregates and, for the counters
 /// record, the line counters.
@@ -34,21 +34,27 @@ pub struct Partials {
 }
 
 impl Partials {
-    /// Appends `mf2 TAG=payload...` (no newline).
+    /// A group's aggregates, without counters.
+    pub fn of(aggs: Aggregates) -> Self {
+        Self {
+            aggs,
+            counters: Counters::default(),
+        }
+    }
+
+    /// Appends `mf2 TAG=payload...`, or a one-value group's bare value
+    /// (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(VERSION);
-        if let Some(x) = self.aggs.single_value() {
-            out.push(b' ');
-            out.extend_from_slice(ONE_TAG);
-            out.push(b'=');
+        if let Some(x) = self.aggs.single_value().filter(|_| self.counters.is_zero()) {
             crate::agg::write_f64(out, x);
             if let Some(l) = self.aggs.hist.layout() {
                 out.push(b'@');
                 out.extend_from_slice(l.to_string().as_bytes());
             }
-        } else {
-            self.aggs.encode(out);
+            return;
         }
+        out.extend_from_slice(VERSION);
+        self.aggs.encode(out);
         if !self.counters.is_zero() {
             out.push(b' ');
             out.extend_from_slice(COUNTERS_TAG);
@@ -58,6 +64,9 @@ impl Partials {
     }
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
+        if let Some(b'0'..=b'9' | b'-') = value.first() {
+            return Ok(Self::of(decode_one(value)?));
+        }
         let mut tokens = value.split(|&b| b == b' ');
         match tokens.next() {
             Some(VERSION) => {}
@@ -70,32 +79,16 @@ impl Partials {
             }
             _ => {
                 return Err(DecodeError::new(
-                    "a mapfold partial (expected it to start with \"mf2 \"; is this mapfold-map output?)",
+                    "a mapfold partial (expected \"mf2 ...\" or a number; is this mapfold-map output?)",
                     value,
                 ));
             }
         }
         let mut p = Self::default();
-        let mut seen_one = false;
         for t in tokens {
             let eq = memchr::memchr(b'=', t).ok_or_else(|| DecodeError::new("TAG=payload", t))?;
             let (tag, payload) = (&t[..eq], &t[eq + 1..]);
-            if seen_one {
-                return Err(DecodeError::new(
-                    "a single value (alone on its line)",
-                    value,
-                ));
-            }
-            if tag == ONE_TAG {
-                if p != Self::default() {
-                    return Err(DecodeError::new(
-                        "a single value (alone on its line)",
-                        value,
-                    ));
-                }
-                p.aggs = decode_one(payload)?;
-                seen_one = true;
-            } else if tag == COUNTERS_TAG {
+            if tag == COUNTERS_TAG {
                 p.counters = Counters::decode(payload)?;
             } else if !p.aggs.decode_token(tag, payload)? {
                 return Err(DecodeError::new(
@@ -186,11 +179,17 @@ mod tests {
             b"mf2 s",
             b"mf2 v=1;0",
             b"mf2 c=1,1",
-            b"mf2 1=nan",
-            b"mf2 1=1 1=2",
-            b"mf2 1=1 x=1",
-            b"mf2 x=1 1=1",
-            b"mf2 1=1@0:1",
+            b"mf2 1=1",
+            b"nan",
+            b"-nan",
+            b"1 2",
+            b"1 c=1,0,0,0,0,0,0,1",
+            b"1@0:1",
+            b"1@",
+            b"-",
+            b"1e999",
+            b"0x10",
+            b"inf",
         ] {
             assert!(
                 Partials::decode(bad).is_err(),
@@ -254,8 +253,8 @@ mod tests {
             }
         }
 
-        /// A group of one value travels as `1=` and decodes to the very
-        /// state, at every magnitude, with and without a histogram.
+        /// A group of one value travels as the bare value and decodes to
+        /// the very state, at every magnitude, with and without a histogram.
         #[test]
         fn one_value_groups_roundtrip(x in crate::agg::laws::value(), hist: bool) {
             proptest::prop_assume!(x.is_finite());
@@ -263,7 +262,9 @@ mod tests {
             let p = Partials { aggs: Aggregates::of_one(layout, x), counters: Counters::default() };
             let mut v = Vec::new();
             p.encode(&mut v);
-            proptest::prop_assert!(v.starts_with(b"mf2 1="), "{}", String::from_utf8_lossy(&v));
+            let text = ryu::Buffer::new().format_finite(x).to_owned();
+            let want = if hist { format!("{text}@-5:5:10") } else { text };
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&v), want);
             proptest::prop_assert_eq!(Partials::decode(&v), Ok(p));
         }
 

@@ -281,3 +281,62 @@ fn hot_keys_stay_in_memory_across_evictions() {
     ));
     assert_eq!(got, want);
 }
+
+/// When the table combines almost nothing (all-distinct ids), the mapper
+/// stops holding it and passes each line on as its own record, the bare
+/// value: map output no larger than the input, and the same result. (A
+/// key repeated after that is passed on line by line too: the mode is
+/// chosen once, as Spark chooses to skip partial aggregation.)
+#[test]
+fn distinct_keys_pass_through_at_input_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("ids.csv");
+    let mut text = String::from("id,v\n");
+    for i in 0..20_000u64 {
+        let v = match i % 1000 {
+            7 => "NA".to_owned(),
+            8 => "inf".to_owned(),
+            _ => format!(
+                "{}",
+                (i as f64 * 0.37).sin() * 10f64.powi((i % 40) as i32 - 20)
+            ),
+        };
+        text += &format!("u{i:08},{v}\n");
+    }
+    let ids = text.len();
+    for i in 0..500 {
+        text += &format!("again,{i}\n");
+    }
+    std::fs::write(&f, &text).expect("write");
+    let want = ok(&format!(
+        "mapfold-map --value v --key id --text-keys < {} 2>/dev/null | {PIPE}",
+        f.display()
+    ));
+    let mapped = ok(&format!(
+        "mapfold-map --value v --key id --text-keys --max-groups 100 < {} 2>/dev/null",
+        f.display()
+    ));
+    let again = mapped.lines().filter(|l| l.starts_with("again\t")).count();
+    assert_eq!(again, 500, "passed on line by line");
+    let records: Vec<&str> = mapped.lines().filter(|l| l.starts_with('u')).collect();
+    assert_eq!(records.len(), 20_000, "one record per id");
+    let bare = records
+        .iter()
+        .filter(|l| l.split('\t').nth(1).is_some_and(|v| !v.starts_with("mf")))
+        .count();
+    assert_eq!(
+        bare,
+        20_000 - 40,
+        "every finite one-value group is its bare value"
+    );
+    let out_bytes: usize = records.iter().map(|l| l.len() + 1).sum();
+    assert!(
+        out_bytes <= ids,
+        "map output {out_bytes} bytes, input {ids}"
+    );
+    let got = ok(&format!(
+        "mapfold-map --value v --key id --text-keys --max-groups 100 < {} 2>/dev/null | {PIPE}",
+        f.display()
+    ));
+    assert_eq!(got, want);
+}
