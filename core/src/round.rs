@@ -88,6 +88,13 @@ pub fn sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
     if num.is_zero() {
         return 0.0;
     }
+    // Sums of squares are integers in units of 2^-2148, so a spread of
+    // values near 1 is a number of some 2,200 bits with most low bits zero:
+    // dropping an even number of them keeps the value and makes the
+    // division and the root small (they were half the reducer's time on
+    // many small groups, perf).
+    let tz = num.trailing_zeros().unwrap_or(0) & !1;
+    let (num, exp) = (num >> tz, exp + tz as i64);
     // Scale by an even power of two so the quotient has at least 130 bits:
     // its square root then has 65, more than the 53 kept plus the rounding
     // bit, and the remainders tell whether anything was cut off.
