@@ -1,9 +1,9 @@
 # polars doing the many-keys jobs of scripts/bench (POLARS_MAX_THREADS=2 is
-# set by the caller): see many_duck.py.
+# set by the caller), writing one CSV line per key to OUT: see many_duck.py.
 import sys
 import polars as pl
 
-mode, files = sys.argv[1], sys.argv[2:]
+mode, out, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 if mode == "pageviews":
     lf = pl.scan_csv(files, separator=" ", has_header=False, quote_char=None,
                      new_columns=["project", "page", "v", "bytes"],
@@ -12,7 +12,7 @@ if mode == "pageviews":
 else:
     lf = pl.scan_csv(files, schema_overrides={"id": pl.String, "value": pl.Float64}).rename({"value": "v"})
     key = "id"
-out = (
+table = (
     lf.group_by(key)
     .agg(
         pl.col("v").count().alias("count"),
@@ -24,4 +24,4 @@ out = (
     )
     .collect()
 )
-print(out.height)
+table.write_csv(out)
