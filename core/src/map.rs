@@ -348,7 +348,7 @@ impl<W: Write> Mapper<W> {
                 i
             }
             None => {
-                let raw = raw.to_vec();
+                let raw: Box<[u8]> = raw.into();
                 let cost = self.group_cost + raw.len();
                 if self.groups.len() >= self.spec.max_groups
                     || self.held_bytes + cost > self.spec.max_bytes
@@ -356,17 +356,28 @@ impl<W: Write> Mapper<W> {
                     self.evict()?;
                     self.stats.early_flushes += 1;
                     if self.passthrough {
-                        self.last_key = raw;
+                        self.last_key.clear();
+                        self.last_key.extend_from_slice(&raw);
                         return Ok(self.scratch());
                     }
+                }
+                if self.groups.capacity() == 0 {
+                    // Room for as many groups as the bound allows, once:
+                    // growing by doubling moved every group each time.
+                    let fit = (self.spec.max_bytes / self.group_cost)
+                        .min(self.spec.max_groups)
+                        .min(1 << 20);
+                    self.groups.reserve(fit);
+                    self.hits.reserve(fit);
+                    self.index.reserve(fit);
                 }
                 self.groups_made += 1;
                 self.groups.push(self.proto.clone());
                 self.hits.push(1);
                 self.held_bytes += cost;
-                self.index
-                    .insert(raw.clone().into_boxed_slice(), self.groups.len() - 1);
-                self.last_key = raw;
+                self.last_key.clear();
+                self.last_key.extend_from_slice(&raw);
+                self.index.insert(raw, self.groups.len() - 1);
                 self.last_idx = self.groups.len() - 1;
                 return Ok(self.last_idx);
             }
