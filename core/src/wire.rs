@@ -45,22 +45,7 @@ impl Partials {
     /// Appends `mf2 TAG=payload...`, or a one-value group's bare value
     /// (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        if let Some(x) = self.aggs.single_value().filter(|_| self.counters.is_zero()) {
-            crate::agg::write_f64(out, x);
-            if let Some(l) = self.aggs.hist.layout() {
-                out.push(b'@');
-                out.extend_from_slice(l.to_string().as_bytes());
-            }
-            return;
-        }
-        out.extend_from_slice(VERSION);
-        self.aggs.encode(out);
-        if !self.counters.is_zero() {
-            out.push(b' ');
-            out.extend_from_slice(COUNTERS_TAG);
-            out.push(b'=');
-            self.counters.encode(out);
-        }
+        encode(&self.aggs, &self.counters, out);
     }
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
@@ -124,6 +109,27 @@ impl Partials {
                 });
             }
         });
+    }
+}
+
+/// [`Partials::encode`] of borrowed parts (the mapper writes its groups in
+/// place, without moving them out of its table).
+pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
+    if let Some(x) = aggs.single_value().filter(|_| counters.is_zero()) {
+        crate::agg::write_f64(out, x);
+        if let Some(l) = aggs.hist.layout() {
+            out.push(b'@');
+            out.extend_from_slice(l.to_string().as_bytes());
+        }
+        return;
+    }
+    out.extend_from_slice(VERSION);
+    aggs.encode(out);
+    if !counters.is_zero() {
+        out.push(b' ');
+        out.extend_from_slice(COUNTERS_TAG);
+        out.push(b'=');
+        counters.encode(out);
     }
 }
 
