@@ -13,13 +13,22 @@
 pub struct Obj<'a> {
     out: &'a mut Vec<u8>,
     empty: bool,
+    /// The last number written: its bits and where its text lies in `out`.
+    /// A group of one value writes that value four times (sum, mean, min,
+    /// max), and formatting was a fifth of the reducer's time on such
+    /// groups (perf): the text is copied instead.
+    last: Option<(u64, usize, usize)>,
 }
 
 impl<'a> Obj<'a> {
     /// Writes `{`, the fields `fill` adds, and `}`.
     pub fn write(out: &'a mut Vec<u8>, fill: impl FnOnce(&mut Obj<'_>)) {
         out.push(b'{');
-        let mut o = Obj { out, empty: true };
+        let mut o = Obj {
+            out,
+            empty: true,
+            last: None,
+        };
         fill(&mut o);
         o.out.push(b'}');
     }
@@ -46,7 +55,14 @@ impl<'a> Obj<'a> {
     /// sum whose rounding overflows, say): never a silent `null`.
     pub fn f64(&mut self, name: &str, x: f64) {
         self.name(name);
-        push_f64(self.out, x);
+        let start = self.out.len();
+        match self.last {
+            Some((bits, at, end)) if bits == x.to_bits() => {
+                self.out.extend_from_within(at..end);
+            }
+            _ => push_f64(self.out, x),
+        }
+        self.last = Some((x.to_bits(), start, self.out.len()));
     }
 
     /// [`Obj::f64`], or `null` for `None` (a mean of no values).
@@ -117,9 +133,16 @@ mod tests {
                 h.u64s("none", &[]);
             });
             o.obj("e", |_| {});
+            // Repeated numbers reuse their text; -0 and 0 are not one.
+            o.f64("r1", 1e-7);
+            o.f64("r2", 1e-7);
+            o.f64("z1", 0.0);
+            o.f64("z2", -0.0);
+            o.f64("z3", -0.0);
         });
         let want = json!({"count": u64::MAX, "mean": null, "sum": "inf", "x": "-inf",
-                          "y": "nan", "hist": {"bins": [0, 3], "none": []}, "e": {}});
+                          "y": "nan", "hist": {"bins": [0, 3], "none": []}, "e": {},
+                          "r1": 1e-7, "r2": 1e-7, "z1": 0.0, "z2": -0.0, "z3": -0.0});
         assert_eq!(t, serde_json::to_string(&want).expect("json"));
         assert_eq!(text(|_| {}), "{}");
     }
