@@ -14,6 +14,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::local::Ctx;
+use mapfold_core::partition::partition;
+
 use super::shuffle::{key, lines, merge, merge_files, partition_lines, sort_join, write_run};
 use super::tasks;
 
@@ -46,9 +48,10 @@ impl<'c, 'a> Spill<'c, 'a> {
             attempt,
             pending: Vec::new(),
             carry: Vec::new(),
-            // The lines and their sort index (16 bytes a line, up to half
-            // the lines' bytes for short lines) share the task's budget.
-            budget: (ctx.o.sort_memory / ctx.o.maps.max(1) * 2 / 3).max(1 << 20),
+            // The lines and their sort index (12 bytes a line, a third of
+            // the lines' bytes for short lines) share the task's budget;
+            // a spill's offsets are 32-bit.
+            budget: (ctx.o.sort_memory / ctx.o.maps.max(1) * 2 / 3).clamp(1 << 20, 1 << 31),
             runs: vec![Vec::new(); ctx.job.reducers as usize],
             spills: 0,
             records: 0,
@@ -75,8 +78,6 @@ impl<'c, 'a> Spill<'c, 'a> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.records += lines(&self.pending).count() as u64;
-        let parts = partition_lines(&self.pending, self.ctx.job.reducers);
         let name = |r: usize| {
             self.ctx.shuffle.join(format!(
                 "m{:05}-a{}-s{:05}-r{r:05}",
@@ -84,6 +85,8 @@ impl<'c, 'a> Spill<'c, 'a> {
             ))
         };
         if let Some(rng) = self.rng.as_mut() {
+            self.records += lines(&self.pending).count() as u64;
+            let parts = partition_lines(&self.pending, self.ctx.job.reducers);
             let parts = chaos_map_side(self.ctx, parts, rng)?;
             for (r, data) in parts.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
                 let p = name(r);
@@ -91,9 +94,26 @@ impl<'c, 'a> Spill<'c, 'a> {
                 self.runs[r].push(p);
             }
         } else {
+            let buf = &self.pending;
+            if u32::try_from(buf.len()).is_err() {
+                bail!("a map output line of over 4 GiB");
+            }
+            let mut parts = vec![Vec::new(); self.ctx.job.reducers as usize];
+            let mut at = 0;
+            for nl in memchr::memchr_iter(b'\n', buf) {
+                let k = key(&buf[at..nl]);
+                // In range: the buffer is under 4 GiB.
+                parts[partition(k, self.ctx.job.reducers) as usize].push(Line {
+                    start: at as u32,
+                    klen: k.len() as u32,
+                    len: (nl - at) as u32,
+                });
+                at = nl + 1;
+            }
             for (r, mut ls) in parts.into_iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+                self.records += ls.len() as u64;
                 let p = name(r);
-                sort_combine_write(self.ctx, &mut ls, &p)
+                sort_combine_write(self.ctx, buf, &mut ls, &p)
                     .with_context(|| format!("writing {}", p.display()))?;
                 self.runs[r].push(p);
             }
@@ -116,23 +136,45 @@ impl<'c, 'a> Spill<'c, 'a> {
     }
 }
 
+/// A line of a spill: where it lies in the buffer and the length of its
+/// key. Twelve bytes, so the sort index stays small beside the lines, and
+/// the key is found once, not at every comparison (a tab search per
+/// comparison was the driver's largest cost on many keys, perf).
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    start: u32,
+    klen: u32,
+    len: u32,
+}
+
+impl Line {
+    fn key<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        &buf[self.start as usize..(self.start + self.klen) as usize]
+    }
+}
+
 /// Sorts one partition of a spill and writes it as a run file, through the
 /// combiner when some key repeats (streamed in and out: no sorted copy in
 /// memory). Without a repeated key the combiner could only re-encode each
 /// record as it is, and Hadoop may run it zero times, so it is skipped: on
 /// all-distinct keys it was a third of the job's time.
-fn sort_combine_write(ctx: &Ctx<'_>, ls: &mut [&[u8]], path: &Path) -> anyhow::Result<()> {
-    ls.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+fn sort_combine_write(
+    ctx: &Ctx<'_>,
+    buf: &[u8],
+    ls: &mut [Line],
+    path: &Path,
+) -> anyhow::Result<()> {
+    ls.sort_unstable_by(|a, b| a.key(buf).cmp(b.key(buf)));
     let write_lines = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = BufWriter::with_capacity(1 << 16, w);
         for l in ls.iter() {
-            w.write_all(l)?;
-            w.write_all(b"\n")?;
+            // The line and its newline.
+            w.write_all(&buf[l.start as usize..=(l.start + l.len) as usize])?;
         }
         w.flush()
     };
     let file = File::create(path)?;
-    if !ls.windows(2).any(|w| key(w[0]) == key(w[1])) {
+    if !ls.windows(2).any(|w| w[0].key(buf) == w[1].key(buf)) {
         let mut f = file;
         return Ok(write_lines(&mut f)?);
     }
