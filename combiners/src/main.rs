@@ -4,10 +4,11 @@ use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
+use mapfold_core::agg::Report;
 use mapfold_core::cli::exit;
 use mapfold_core::fold::{Mode, fold};
 
-/// Reads mapfold partials (KEY<TAB>mf1 ...), sorted by key bytes, on stdin;
+/// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
 /// merges the partial aggregates of each run of equal keys and writes them back in the same wire format, so Hadoop may run it any number of times.
 ///
 /// Example:
@@ -20,7 +21,12 @@ struct Args {}
 fn run() -> anyhow::Result<()> {
     Args::parse();
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    fold(io::stdin().lock(), &mut out, Mode::Combine)?;
+    fold(
+        io::stdin().lock(),
+        &mut out,
+        Mode::Combine,
+        &Report::default(),
+    )?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::agg::HistLayout;
+use crate::agg::{HistLayout, quantiles};
 use crate::error::Error;
 use crate::spec::{self, MapSpec, Where};
 
@@ -54,6 +54,19 @@ pub struct JobArgs {
     /// plus underflow, overflow and nan bins.
     #[arg(long, value_name = "LO:HI:BINS", allow_hyphen_values = true)]
     pub hist: Option<String>,
+
+    /// Quantiles of the value from a mergeable sketch: alone for p1 p5 p10
+    /// p25 p50 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each
+    /// is within --quantile-error (relative) of the exact order statistic
+    /// of rank floor(q (n-1)), and identical however the data was split.
+    /// Zeros are exact; NaN and infinities are left out.
+    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
+    pub quantiles: Option<String>,
+
+    /// Relative error bound of --quantiles, rounded down to a power of two
+    /// (0.01 gives 2^-7, 0.78%): finer costs more buckets per group.
+    #[arg(long, value_name = "ALPHA", default_value_t = DEFAULT_QUANTILE_ERROR)]
+    pub quantile_error: f64,
 
     /// Fail the task when more than this fraction of its lines are
     /// malformed (0 fails on the first; 1 never fails).
@@ -107,6 +120,15 @@ impl JobArgs {
                 "a histogram needs --value".into(),
             ));
         }
+        if let Some(q) = &self.quantiles {
+            parse_quantiles(q)?;
+            if s.value.is_none() {
+                return Err(flag("--quantiles", q, "quantiles need --value".into()));
+            }
+            let bits = quantiles::bits_for_error(self.quantile_error)
+                .map_err(|why| flag("--quantile-error", &self.quantile_error.to_string(), why))?;
+            s.quantile_bits = Some(bits);
+        }
         if !(0.0..=1.0).contains(&self.max_malformed) {
             return Err(flag(
                 "--max-malformed",
@@ -155,6 +177,17 @@ impl JobArgs {
         if let Some(h) = &self.hist {
             w.push(format!("--hist={h}"));
         }
+        match self.quantiles.as_deref() {
+            None => {}
+            Some("default") => w.push("--quantiles".to_owned()),
+            Some(q) => w.push(format!("--quantiles={q}")),
+        }
+        if self.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
+            w.extend([
+                "--quantile-error".to_owned(),
+                self.quantile_error.to_string(),
+            ]);
+        }
         if self.max_malformed != spec::DEFAULT_MAX_MALFORMED {
             w.extend(["--max-malformed".to_owned(), self.max_malformed.to_string()]);
         }
@@ -166,6 +199,30 @@ impl JobArgs {
         }
         w
     }
+}
+
+/// The default of `--quantile-error`.
+pub const DEFAULT_QUANTILE_ERROR: f64 = 0.01;
+
+/// Parses a `--quantiles` list (`default` for the default list): numbers
+/// in `[0, 1]`.
+pub fn parse_quantiles(text: &str) -> Result<Vec<f64>, Error> {
+    if text == "default" {
+        return Ok(quantiles::DEFAULT_QS.to_vec());
+    }
+    text.split(',')
+        .map(|q| {
+            q.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))
+                .ok_or_else(|| Error::Flag {
+                    flag: "--quantiles",
+                    value: text.to_owned(),
+                    why: format!("{q:?} is not a quantile between 0 and 1 (0.5 is the median)"),
+                })
+        })
+        .collect()
 }
 
 /// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a

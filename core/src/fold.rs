@@ -8,6 +8,7 @@
 
 use std::io::{Read, Write};
 
+use crate::agg::Report;
 use crate::error::{Error, snippet};
 use crate::key;
 use crate::lines::for_each_line;
@@ -36,7 +37,12 @@ struct Run {
 }
 
 /// Folds sorted wire records from `input` into `out`.
-pub fn fold(input: impl Read, out: &mut impl Write, mode: Mode) -> Result<FoldStats, Error> {
+pub fn fold(
+    input: impl Read,
+    out: &mut impl Write,
+    mode: Mode,
+    report: &Report,
+) -> Result<FoldStats, Error> {
     let mut run = Run {
         key: Vec::new(),
         partials: Partials::default(),
@@ -65,7 +71,7 @@ pub fn fold(input: impl Read, out: &mut impl Write, mode: Mode) -> Result<FoldSt
                     prev: snippet(&run.key),
                 });
             }
-            emit(&run, mode, out, &mut buf)?;
+            emit(&run, mode, out, &mut buf, report)?;
             stats.keys_out += 1;
         }
         run.key.clear();
@@ -75,14 +81,20 @@ pub fn fold(input: impl Read, out: &mut impl Write, mode: Mode) -> Result<FoldSt
         Ok(())
     })?;
     if run.open {
-        emit(&run, mode, out, &mut buf)?;
+        emit(&run, mode, out, &mut buf, report)?;
         stats.keys_out += 1;
     }
     out.flush()?;
     Ok(stats)
 }
 
-fn emit(run: &Run, mode: Mode, out: &mut impl Write, buf: &mut Vec<u8>) -> Result<(), Error> {
+fn emit(
+    run: &Run,
+    mode: Mode,
+    out: &mut impl Write,
+    buf: &mut Vec<u8>,
+    report: &Report,
+) -> Result<(), Error> {
     buf.clear();
     match mode {
         Mode::Combine => {
@@ -93,7 +105,7 @@ fn emit(run: &Run, mode: Mode, out: &mut impl Write, buf: &mut Vec<u8>) -> Resul
         Mode::Reduce => {
             buf.extend_from_slice(&key::display(&run.key));
             buf.push(b'\t');
-            run.partials.finish(&run.key, buf);
+            run.partials.finish(&run.key, buf, report);
         }
     }
     buf.push(b'\n');

@@ -102,13 +102,16 @@ impl<W: Write> Mapper<W> {
             // distinct ids under the 64 MiB default peak at about 56 MB.
             group_cost: 2 * std::mem::size_of::<Aggregates>()
                 + spec.hist.map_or(0, |h| h.bins as usize * 8)
+                // A sketch's buckets grow with the spread of a group's
+                // values: a few dozen for most groups.
+                + spec.quantile_bits.map_or(0, |_| 512)
                 + 200,
             groups_made: 0,
             passthrough: false,
             last_key: Vec::new(),
             last_idx: usize::MAX,
             keybuf: Vec::new(),
-            proto: Aggregates::new(spec.hist),
+            proto: Aggregates::new(spec.shape()),
             line_no: 0,
             first_malformed: None,
             mid_file: false,

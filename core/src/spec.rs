@@ -248,6 +248,8 @@ pub struct MapSpec {
     pub delimiter: u8,
     pub wheres: Vec<Where>,
     pub hist: Option<HistLayout>,
+    /// Significand bits of the quantile sketch, when quantiles are asked for.
+    pub quantile_bits: Option<u8>,
     pub max_malformed: f64,
     pub max_groups: usize,
     /// Bytes the groups may hold before the least-hit are written out.
@@ -266,9 +268,18 @@ impl MapSpec {
             delimiter: b',',
             wheres: Vec::new(),
             hist: None,
+            quantile_bits: None,
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
+        }
+    }
+
+    /// The parameters of the job's aggregates.
+    pub fn shape(&self) -> crate::agg::Shape {
+        crate::agg::Shape {
+            hist: self.hist,
+            quantile_bits: self.quantile_bits,
         }
     }
 

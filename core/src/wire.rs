@@ -15,7 +15,7 @@
 //! a digit or `-`, which no version word does. Decoding folds the value in,
 //! which gives the very state the mapper held.
 
-use crate::agg::Aggregates;
+use crate::agg::{Aggregates, Report, Shape};
 use crate::counters::Counters;
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -96,10 +96,10 @@ impl Partials {
     }
 
     /// Appends the reducer's JSON for a key.
-    pub fn finish(&self, key: &[u8], out: &mut Vec<u8>) {
+    pub fn finish(&self, key: &[u8], out: &mut Vec<u8>, report: &Report) {
         Obj::write(out, |o| {
             if key != COUNTERS_KEY {
-                self.aggs.finish(o);
+                self.aggs.finish(o, report);
             }
             if key == COUNTERS_KEY || !self.counters.is_zero() {
                 o.obj("counters", |c| {
@@ -117,9 +117,14 @@ impl Partials {
 pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
     if let Some(x) = aggs.single_value().filter(|_| counters.is_zero()) {
         crate::agg::write_f64(out, x);
-        if let Some(l) = aggs.hist.layout() {
+        let shape = aggs.shape();
+        if let Some(l) = shape.hist {
             out.push(b'@');
             out.extend_from_slice(l.to_string().as_bytes());
+        }
+        if let Some(k) = shape.quantile_bits {
+            out.push(b'/');
+            out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
         }
         return;
     }
@@ -133,8 +138,22 @@ pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
     }
 }
 
-/// `VALUE` or `VALUE@LO:HI:BINS`: the aggregates of that one value.
+/// `VALUE[@LO:HI:BINS][/K]`: the aggregates of that one value, in a job
+/// with that histogram and a quantile sketch of `K` bits.
 fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
+    let (payload, bits) = match memchr::memrchr(b'/', payload) {
+        Some(at) => (&payload[..at], Some(&payload[at + 1..])),
+        None => (payload, None),
+    };
+    let quantile_bits = bits
+        .map(|b| {
+            crate::agg::read_u64(b, "quantile sketch precision")
+                .ok()
+                .filter(|k| (1..=u64::from(crate::agg::quantiles::MAX_BITS)).contains(k))
+                .map(|k| k as u8)
+                .ok_or_else(|| DecodeError::new("quantile sketch precision", b))
+        })
+        .transpose()?;
     let (value, layout) = match memchr::memchr(b'@', payload) {
         Some(at) => (&payload[..at], Some(&payload[at + 1..])),
         None => (payload, None),
@@ -148,7 +167,13 @@ fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
                 .ok_or_else(|| DecodeError::new("histogram layout", l))
         })
         .transpose()?;
-    Ok(Aggregates::of_one(layout, x))
+    Ok(Aggregates::of_one(
+        Shape {
+            hist: layout,
+            quantile_bits,
+        },
+        x,
+    ))
 }
 
 /// Splits a streaming line at its first tab, as Hadoop does: a line without
@@ -168,7 +193,10 @@ mod tests {
     #[test]
     fn roundtrip_and_rejects() {
         let mut p = Partials {
-            aggs: Aggregates::new(Some(HistLayout::parse("0:1:2").expect("valid"))),
+            aggs: Aggregates::new(Shape {
+                hist: Some(HistLayout::parse("0:1:2").expect("valid")),
+                quantile_bits: Some(3),
+            }),
             counters: Counters::default(),
         };
         for x in [0.25, 0.75, 3.0, f64::NAN] {
@@ -192,6 +220,10 @@ mod tests {
             b"1 c=1,0,0,0,0,0,0,1",
             b"1@0:1",
             b"1@",
+            b"1/0",
+            b"1/21",
+            b"1/",
+            b"1@0:1:2/x",
             b"-",
             b"1e999",
             b"0x10",
@@ -248,7 +280,7 @@ mod tests {
                 match x.merge(&y) {
                     Ok(()) => {
                         let mut json = Vec::new();
-                        x.finish(b"k", &mut json);
+                        x.finish(b"k", &mut json, &Report::default());
                         proptest::prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
                         let mut v = Vec::new();
                         x.encode(&mut v);
@@ -262,14 +294,17 @@ mod tests {
         /// A group of one value travels as the bare value and decodes to
         /// the very state, at every magnitude, with and without a histogram.
         #[test]
-        fn one_value_groups_roundtrip(x in crate::agg::laws::value(), hist: bool) {
+        fn one_value_groups_roundtrip(x in crate::agg::laws::value(), hist: bool,
+                                      bits in proptest::option::of(1u8..=20)) {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
-            let p = Partials { aggs: Aggregates::of_one(layout, x), counters: Counters::default() };
+            let shape = Shape { hist: layout, quantile_bits: bits };
+            let p = Partials { aggs: Aggregates::of_one(shape, x), counters: Counters::default() };
             let mut v = Vec::new();
             p.encode(&mut v);
             let text = ryu::Buffer::new().format_finite(x).to_owned();
             let want = if hist { format!("{text}@-5:5:10") } else { text };
+            let want = match bits { Some(k) => format!("{want}/{k}"), None => want };
             proptest::prop_assert_eq!(String::from_utf8_lossy(&v), want);
             proptest::prop_assert_eq!(Partials::decode(&v), Ok(p));
         }

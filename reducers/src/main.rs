@@ -4,23 +4,33 @@ use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mapfold_core::cli::exit;
+use mapfold_core::agg::Report;
+use mapfold_core::cli::{exit, parse_quantiles};
 use mapfold_core::fold::{Mode, fold};
 
-/// Reads mapfold partials (KEY<TAB>mf1 ...), sorted by key bytes, on stdin;
-/// merges the partial aggregates of each run of equal keys and finishes them into KEY<TAB>JSON (count, sum, mean, min, max, stddev, nonfinite, hist); the empty key carries the job's line counters.
+/// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
+/// merges the partial aggregates of each run of equal keys and finishes them into KEY<TAB>JSON (count, sum, mean, stddev, min, max, nonfinite, missing, hist, quantiles); the empty key carries the job's line counters.
 ///
 /// Example:
 ///   cat weather/*.csv | mapfold-map --value temp --key year | LC_ALL=C sort \
 ///     | mapfold-combine | mapfold-reduce
 #[derive(Parser, Debug)]
 #[command(name = "mapfold-reduce", version, verbatim_doc_comment)]
-struct Args {}
+struct Args {
+    /// Quantiles to report from the partials' sketches (the mapper's
+    /// --quantiles list): alone or absent for p1 p5 p10 p25 p50 p75 p90
+    /// p95 p99.
+    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
+    quantiles: Option<String>,
+}
 
 fn run() -> anyhow::Result<()> {
-    Args::parse();
+    let args = Args::parse();
+    let report = Report {
+        quantiles: parse_quantiles(args.quantiles.as_deref().unwrap_or("default"))?,
+    };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    fold(io::stdin().lock(), &mut out, Mode::Reduce)?;
+    fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod generate;
 mod oracle;
 mod pipe;
 mod plot;
+mod quantiles;
 mod real;
 mod runner;
 mod util;

@@ -70,6 +70,7 @@ mod hist;
 mod minmax;
 mod missing;
 mod nonfinite;
+pub mod quantiles;
 mod rows;
 mod spread;
 mod sum;
@@ -79,6 +80,7 @@ pub use hist::{Hist, HistLayout};
 pub use minmax::MinMax;
 pub use missing::Missing;
 pub use nonfinite::NonFinite;
+pub use quantiles::Quantiles;
 pub use rows::Rows;
 pub use spread::Spread;
 pub use sum::Sum;
@@ -176,6 +178,7 @@ macro_rules! registry {
                         || !a.nonfinite.is_identity()
                         || !a.missing.is_identity()
                         || a.hist.layout().is_some()
+                        || !a.quantiles.is_identity()
                 };
                 if (counts_rows(self) && has_values(other)) || (has_values(self) && counts_rows(other)) {
                     return Err("a row count and value statistics under one key: were these \
@@ -188,18 +191,20 @@ macro_rules! registry {
                 $(self.$field.merge(&other.$field);)*
             }
 
-            /// Writes every aggregate's finished values; a row count
-            /// alone when the job counted rows (no value column).
-            pub fn finish(&self, out: &mut Obj<'_>) {
+            /// Writes every aggregate's finished values, the quantiles
+            /// `report` asks for; a row count alone when the job counted
+            /// rows (no value column).
+            pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
                 if !self.rows.is_identity() {
                     self.rows.finish(out);
                     return;
                 }
                 $(
-                    if <$ty>::TAG != Rows::TAG {
+                    if <$ty>::TAG != Rows::TAG && <$ty>::TAG != Quantiles::TAG {
                         self.$field.finish(out);
                     }
                 )*
+                self.quantiles.finish_with(out, &report.quantiles);
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.
@@ -236,6 +241,30 @@ registry! {
     nonfinite: NonFinite,
     missing: Missing,
     hist: Hist,
+    quantiles: Quantiles,
+}
+
+/// What the reducer is asked to report besides the state (which quantiles).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub quantiles: Vec<f64>,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self {
+            quantiles: quantiles::DEFAULT_QS.to_vec(),
+        }
+    }
+}
+
+/// The parameters a job gives its aggregates: a group's state starts from
+/// them, and a one-value group's bare form names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Shape {
+    pub hist: Option<HistLayout>,
+    /// Significand bits of the quantile sketch, when the job asked for one.
+    pub quantile_bits: Option<u8>,
 }
 
 impl Aggregates {
@@ -259,17 +288,27 @@ impl Aggregates {
     }
 
     /// The aggregates of one value.
-    pub fn of_one(hist: Option<HistLayout>, x: f64) -> Self {
-        let mut a = Self::new(hist);
+    pub fn of_one(shape: Shape, x: f64) -> Self {
+        let mut a = Self::new(shape);
         a.update(x);
         a
     }
 
-    /// The aggregates of a job: a histogram when the job asked for one.
-    pub fn new(hist: Option<HistLayout>) -> Self {
+    /// The aggregates of a job: a histogram and a quantile sketch when the
+    /// job asked for them.
+    pub fn new(shape: Shape) -> Self {
         Self {
-            hist: hist.map(Hist::new).unwrap_or_default(),
+            hist: shape.hist.map(Hist::new).unwrap_or_default(),
+            quantiles: shape.quantile_bits.map(Quantiles::new).unwrap_or_default(),
             ..Self::default()
+        }
+    }
+
+    /// The parameters this state was made with.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            hist: self.hist.layout(),
+            quantile_bits: Some(self.quantiles.bits()).filter(|&k| k > 0),
         }
     }
 }

@@ -39,6 +39,8 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
             delimiter: ",".into(),
             wheres: Vec::new(),
             hist: Some("-5:5:100".into()),
+            quantiles: None,
+            quantile_error: mapfold_core::cli::DEFAULT_QUANTILE_ERROR,
             max_malformed: mapfold_core::spec::DEFAULT_MAX_MALFORMED,
             max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,
             max_memory: mapfold_core::spec::DEFAULT_MAX_MEMORY_MIB,

@@ -58,6 +58,10 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>>
         .chain(words)
         .collect::<Vec<_>>()
         .join(" ");
+    let reducer = std::iter::once(Ok("mapfold-reduce".to_owned()))
+        .chain(job.reduce_words().iter().map(|w| quote(w)))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .join(" ");
     for f in [&files.map, &files.combine, &files.reduce] {
         if f.contains([',', '#']) {
             bail!("{f}: a path shipped with -files cannot contain ',' or '#'; move the binaries");
@@ -81,7 +85,7 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>>
         "-combiner".to_owned(),
         "mapfold-combine".to_owned(),
         "-reducer".to_owned(),
-        "mapfold-reduce".to_owned(),
+        reducer,
     ];
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
@@ -261,6 +265,8 @@ mod tests {
                 delimiter: ",".into(),
                 wheres: vec!["temp >= 0.5".into()],
                 hist: Some("-5:5:100".into()),
+                quantiles: Some("0.5,0.99".into()),
+                quantile_error: 0.001,
                 max_malformed: 0.01,
                 max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,
                 max_memory: mapfold_core::spec::DEFAULT_MAX_MEMORY_MIB,
@@ -280,8 +286,10 @@ mod tests {
         assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
             a[7],
-            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100 --max-malformed 1"
+            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
         );
+        // The reducer reports the quantiles asked for.
+        assert_eq!(a[11], "mapfold-reduce --quantiles=0.5,0.99");
         assert_eq!(
             a[a.len() - 6..],
             ["-input", "in/", "-output", "out", "-numReduceTasks", "3"]

@@ -331,7 +331,14 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
             records.store(n, Ordering::Relaxed);
             Ok(())
         });
-        match tasks::run_to(&ctx.o.bins.reduce, &[], &env, feed, tasks::Out::File(file)) {
+        let words = ctx.job.reduce_words();
+        match tasks::run_to(
+            &ctx.o.bins.reduce,
+            &words,
+            &env,
+            feed,
+            tasks::Out::File(file),
+        ) {
             Ok(f) if f.status.success() => {
                 return Ok(ReduceDone {
                     attempts: attempt + 1,

@@ -105,6 +105,15 @@ impl Job {
         job.to_words()
     }
 
+    /// The reducer's words: which quantiles to report, when the job names
+    /// them.
+    pub fn reduce_words(&self) -> Vec<String> {
+        match self.job.quantiles.as_deref() {
+            Some(q) if q != "default" => vec![format!("--quantiles={q}")],
+            _ => Vec::new(),
+        }
+    }
+
     /// Fails when more than `--max-malformed` of the job's lines were
     /// malformed; `first` names the first one a task reported.
     pub fn check_malformed(

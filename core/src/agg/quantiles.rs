@@ -1,0 +1,490 @@
+//! Quantiles from a mergeable sketch with a relative-error guarantee.
+//!
+//! The sketch is DDSketch's idea (Masson, Rim, Lee, VLDB 2019): count values
+//! in buckets whose width grows with their magnitude, so any quantile is
+//! reported within a fixed *relative* error. The bucket of a value is taken
+//! from its bits, as in HdrHistogram and DDSketch's linearly interpolated
+//! mapping: the binary exponent and the top `k` bits of the significand.
+//! No logarithm is involved, so x86_64 and aarch64, musl and glibc put
+//! every value in the same bucket, and the state is integer counts: merging
+//! is exact, order-independent, and the quantiles are identical bit for bit
+//! however the data was split. (t-digest and KLL hold float centroids or
+//! random samples, whose state depends on the merge order.)
+//!
+//! A bucket `[lo, hi)` has `hi / lo <= 1 + 2^-k`, and is reported as
+//! `2 lo hi / (lo + hi)`, within `(hi - lo) / (hi + lo) < 2^-(k+1)` of
+//! every value in it: the relative error bound. Negative values are
+//! bucketed by magnitude, zeros counted apart (reported exactly), and NaN
+//! and infinities left out (they are counted as `nonfinite`). Subnormal
+//! values (below 2^-1022) are bucketed like normal ones after scaling, so
+//! the bound holds there too, up to the coarseness of a subnormal.
+//!
+//! The quantile `q` of `n` values is the value of rank `floor(q (n - 1))`
+//! (0-based, DDSketch's definition) in sorted order, so `p50` of 4 values
+//! is the 2nd smallest.
+
+use super::{Partial, read_u64, write_u64};
+use crate::error::DecodeError;
+use crate::json::Obj;
+
+/// The finest sketch: 2^-21 relative error, 2^20 buckets per octave.
+pub const MAX_BITS: u8 = 20;
+/// The default: `--quantile-error 0.01` rounds to a 2^-7 (0.78%) bound.
+pub const DEFAULT_BITS: u8 = 6;
+/// The quantiles reported when none are asked for.
+pub const DEFAULT_QS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
+
+/// The significand bits (`k`) that give a relative error of at most `alpha`,
+/// or why there are none.
+pub fn bits_for_error(alpha: f64) -> Result<u8, String> {
+    if !(alpha > 0.0 && alpha < 0.5) {
+        return Err(format!(
+            "a relative error must lie strictly between 0 and 0.5, not {alpha}"
+        ));
+    }
+    (1..=MAX_BITS)
+        .find(|&k| error_bound(k) <= alpha)
+        .ok_or_else(|| {
+            format!(
+                "a relative error of {alpha} is finer than the sketch's finest, {}",
+                error_bound(MAX_BITS)
+            )
+        })
+}
+
+/// The relative error bound of a sketch with `k` significand bits.
+pub fn error_bound(k: u8) -> f64 {
+    0.5f64.powi(i32::from(k) + 1)
+}
+
+/// The widest dense window of buckets (64 KiB of counts); a store whose
+/// values span more (1e-300 and 1e300 in one group) turns sparse, so no
+/// input can make a group allocate more than its values' count of buckets.
+const MAX_DENSE: usize = 8192;
+
+/// Counts by bucket index: a dense window over the indices reached (one
+/// increment per value), or a sorted map when the window would be wide.
+#[derive(Clone, Debug)]
+enum Store {
+    Dense { first: i32, counts: Vec<u64> },
+    Sparse(std::collections::BTreeMap<i32, u64>),
+}
+
+/// Equal when the counts are: dense or sparse is how, not what.
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        self.buckets() == other.buckets()
+    }
+}
+
+impl Eq for Store {}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Dense {
+            first: 0,
+            counts: Vec::new(),
+        }
+    }
+}
+
+impl Store {
+    #[inline]
+    fn add(&mut self, idx: i32, n: u64) {
+        match self {
+            Store::Dense { first, counts } => {
+                let i = idx.wrapping_sub(*first) as usize;
+                if let Some(c) = counts.get_mut(i) {
+                    *c += n;
+                } else {
+                    self.grow(idx, n);
+                }
+            }
+            Store::Sparse(m) => *m.entry(idx).or_insert(0) += n,
+        }
+    }
+
+    /// Adds outside the dense window: widens it, or turns sparse.
+    #[cold]
+    fn grow(&mut self, idx: i32, n: u64) {
+        let Store::Dense { first, counts } = self else {
+            return;
+        };
+        if counts.is_empty() {
+            *first = idx;
+            counts.push(n);
+            return;
+        }
+        let lo = (*first).min(idx);
+        let hi = (*first + counts.len() as i32 - 1).max(idx);
+        if (hi - lo) as usize >= MAX_DENSE {
+            let mut m: std::collections::BTreeMap<i32, u64> = self.buckets().into_iter().collect();
+            *m.entry(idx).or_insert(0) += n;
+            *self = Store::Sparse(m);
+            return;
+        }
+        if idx < *first {
+            counts.splice(0..0, std::iter::repeat_n(0, (*first - idx) as usize));
+            *first = idx;
+        }
+        let i = (idx - *first) as usize;
+        if i >= counts.len() {
+            counts.resize(i + 1, 0);
+        }
+        counts[i] += n;
+    }
+
+    fn total(&self) -> u64 {
+        match self {
+            Store::Dense { counts, .. } => counts.iter().sum(),
+            Store::Sparse(m) => m.values().sum(),
+        }
+    }
+
+    /// Non-zero buckets, lowest index first.
+    fn buckets(&self) -> Vec<(i32, u64)> {
+        match self {
+            Store::Dense { first, counts } => counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, c)| (first + i as i32, *c))
+                .collect(),
+            Store::Sparse(m) => m.iter().map(|(i, c)| (*i, *c)).collect(),
+        }
+    }
+}
+
+/// The sketch of a group's finite values. Identity: no sketch (`k == 0`);
+/// merging into it adopts the other's precision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quantiles {
+    k: u8,
+    zeros: u64,
+    /// Negative values, by magnitude.
+    neg: Store,
+    pos: Store,
+}
+
+impl Quantiles {
+    /// An empty sketch with `k` significand bits (1..=[`MAX_BITS`]).
+    pub fn new(k: u8) -> Self {
+        Self {
+            k: k.clamp(1, MAX_BITS),
+            ..Self::default()
+        }
+    }
+
+    pub fn bits(&self) -> u8 {
+        self.k
+    }
+
+    /// Values in the sketch.
+    pub fn count(&self) -> u64 {
+        self.zeros + self.neg.total() + self.pos.total()
+    }
+
+    /// The bucket of a finite non-zero magnitude: exponent and top bits.
+    fn index(&self, m: f64) -> i32 {
+        let (bits, shift) = if m < f64::MIN_POSITIVE {
+            // Exact: a subnormal times 2^64 is normal.
+            ((m * 2f64.powi(64)).to_bits(), 64)
+        } else {
+            (m.to_bits(), 0)
+        };
+        let e = (bits >> 52) as i32 - 1023 - shift;
+        let j = ((bits >> (52 - self.k)) & ((1 << self.k) - 1)) as i32;
+        (e << self.k) + j
+    }
+
+    /// The value reported for a bucket: `2 lo hi / (lo + hi)`, computed on
+    /// significands in `[1, 2]` and scaled by a power of two (exact), so
+    /// the top bucket does not overflow.
+    fn value(&self, idx: i32) -> f64 {
+        let e = idx >> self.k;
+        let j = f64::from(idx & ((1 << self.k) - 1));
+        let step = 0.5f64.powi(i32::from(self.k));
+        let (lo, hi) = (1.0 + j * step, 1.0 + (j + 1.0) * step);
+        let r = 2.0 * lo * hi / (lo + hi);
+        // 2^e in two normal factors (e reaches -1086 for subnormals).
+        let (e1, e2) = (e / 2, e - e / 2);
+        r * pow2(e1) * pow2(e2)
+    }
+
+    /// The value of 0-based rank `rank` (< count).
+    fn at_rank(&self, rank: u64) -> f64 {
+        let mut seen = 0u64;
+        // Most negative first: the negative store from its largest
+        // magnitude down.
+        for (idx, c) in self.neg.buckets().into_iter().rev() {
+            seen += c;
+            if rank < seen {
+                return -self.value(idx);
+            }
+        }
+        seen += self.zeros;
+        if rank < seen {
+            return 0.0;
+        }
+        for (idx, c) in self.pos.buckets() {
+            seen += c;
+            if rank < seen {
+                return self.value(idx);
+            }
+        }
+        f64::NAN
+    }
+
+    /// The quantile `q` in `[0, 1]`, `None` without values.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let n = self.count();
+        if n == 0 || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        // floor(q (n - 1)) in f64 is exact enough: n - 1 < 2^53 for any
+        // count a real group reaches, and the product only picks a rank.
+        let rank = ((q * (n - 1) as f64).floor() as u64).min(n - 1);
+        Some(self.at_rank(rank))
+    }
+
+    /// Writes `"quantiles":{"p50":..,..}` and the error bound for `qs`.
+    pub fn finish_with(&self, out: &mut Obj<'_>, qs: &[f64]) {
+        if self.k == 0 {
+            return;
+        }
+        out.obj("quantiles", |o| {
+            for &q in qs {
+                o.opt_f64(&quantile_name(q), self.quantile(q));
+            }
+        });
+        out.f64("quantile_error", error_bound(self.k));
+    }
+}
+
+/// `p50`, `p99_9`, `p0_1`: a JSON name for quantile `q` (percent, with `_`
+/// for the decimal point so names stay plain words).
+pub fn quantile_name(q: f64) -> String {
+    // Ten decimals, trailing zeros cut: 0.999 * 100 is 99.899999999999991
+    // in binary, and its name is p99_9.
+    let pct = format!("{:.10}", q * 100.0);
+    let pct = pct.trim_end_matches('0').trim_end_matches('.');
+    format!("p{}", pct.replace('.', "_"))
+}
+
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+impl Partial for Quantiles {
+    const TAG: &'static str = "q";
+
+    #[inline]
+    fn update(&mut self, x: f64) {
+        if self.k == 0 || !x.is_finite() {
+            return;
+        }
+        if x == 0.0 {
+            self.zeros += 1;
+        } else if x > 0.0 {
+            let i = self.index(x);
+            self.pos.add(i, 1);
+        } else {
+            let i = self.index(-x);
+            self.neg.add(i, 1);
+        }
+    }
+
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        if self.k != 0 && other.k != 0 && self.k != other.k {
+            return Err(format!(
+                "quantile sketches of different precision ({} and {} bits): were these \
+                 partials written by different jobs?",
+                self.k, other.k
+            ));
+        }
+        let total = [self.count(), other.count()];
+        super::checked_sum(total, "quantile count").map(|_| ())
+    }
+
+    fn merge(&mut self, other: &Self) {
+        if other.k == 0 {
+            return;
+        }
+        if self.k == 0 {
+            *self = other.clone();
+            return;
+        }
+        self.zeros += other.zeros;
+        for (idx, c) in other.neg.buckets() {
+            self.neg.add(idx, c);
+        }
+        for (idx, c) in other.pos.buckets() {
+            self.pos.add(idx, c);
+        }
+    }
+
+    /// The default quantiles; the reducer picks others with
+    /// [`Quantiles::finish_with`].
+    fn finish(&self, out: &mut Obj<'_>) {
+        self.finish_with(out, &DEFAULT_QS);
+    }
+
+    fn is_identity(&self) -> bool {
+        self.k == 0
+    }
+
+    /// `K;ZEROS;NEG;POS`, each store `I:C,I:C,...` by increasing index
+    /// (indices in decimal, may be negative), or empty.
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_u64(out, u64::from(self.k));
+        out.push(b';');
+        write_u64(out, self.zeros);
+        for s in [&self.neg, &self.pos] {
+            out.push(b';');
+            for (i, (idx, c)) in s.buckets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(itoa::Buffer::new().format(idx).as_bytes());
+                out.push(b':');
+                write_u64(out, c);
+            }
+        }
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let bad = || DecodeError::new("quantile sketch", payload);
+        let parts: Vec<&[u8]> = payload.split(|&b| b == b';').collect();
+        let [k, zeros, neg, pos] = parts[..] else {
+            return Err(bad());
+        };
+        let k = read_u64(k, "quantile sketch precision")?;
+        if !(1..=u64::from(MAX_BITS)).contains(&k) {
+            return Err(bad());
+        }
+        let mut q = Self::new(k as u8);
+        q.zeros = read_u64(zeros, "quantile zero count")?;
+        // The widest index range values reach: exponents -1086..=1023.
+        let span = (-1086i64 << k)..(1024i64 << k);
+        for (text, store) in [(neg, &mut q.neg), (pos, &mut q.pos)] {
+            if text.is_empty() {
+                continue;
+            }
+            let mut last = None;
+            for item in text.split(|&b| b == b',') {
+                let colon = memchr::memchr(b':', item).ok_or_else(bad)?;
+                let idx = std::str::from_utf8(&item[..colon])
+                    .ok()
+                    .filter(|s| !s.starts_with('+'))
+                    .and_then(|s| s.parse::<i32>().ok())
+                    .ok_or_else(bad)?;
+                let c = read_u64(&item[colon + 1..], "quantile bucket count")?;
+                if c == 0 || !span.contains(&i64::from(idx)) || last.is_some_and(|l| idx <= l) {
+                    return Err(bad());
+                }
+                last = Some(idx);
+                store.add(idx, c);
+            }
+        }
+        q.check_merge(&Self::default()).map_err(|_| bad())?;
+        Ok(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::laws;
+    use proptest::prelude::*;
+
+    /// The exact order statistic of rank floor(q (n - 1)).
+    fn exact(xs: &[f64], q: f64) -> f64 {
+        let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        v[((q * (v.len() - 1) as f64).floor() as usize).min(v.len() - 1)]
+    }
+
+    fn within(got: f64, want: f64, alpha: f64) -> bool {
+        if want == 0.0 {
+            return got == 0.0;
+        }
+        got.signum() == want.signum() && ((got - want) / want).abs() <= alpha
+    }
+
+    #[test]
+    fn bits_from_error_and_names() {
+        assert_eq!(bits_for_error(0.01), Ok(6));
+        assert_eq!(error_bound(6), 0.0078125);
+        assert!(bits_for_error(0.0).is_err() && bits_for_error(1e-9).is_err());
+        assert_eq!(quantile_name(0.5), "p50");
+        assert_eq!(quantile_name(0.999), "p99_9");
+        assert_eq!(quantile_name(0.001), "p0_1");
+        assert_eq!(quantile_name(1.0), "p100");
+        assert_eq!(quantile_name(0.0), "p0");
+        assert_eq!(quantile_name(0.9999), "p99_99");
+    }
+
+    #[test]
+    fn extremes_and_signs() {
+        let xs = [
+            f64::MAX,
+            -f64::MAX,
+            5e-324,
+            -5e-324,
+            0.0,
+            -0.0,
+            f64::NAN,
+            1.0,
+        ];
+        let s = laws::fold(&Quantiles::new(DEFAULT_BITS), &xs);
+        assert_eq!(s.count(), 7);
+        let alpha = error_bound(DEFAULT_BITS);
+        for q in [0.0, 1.0 / 6.0, 2.0 / 6.0, 0.5, 4.0 / 6.0, 5.0 / 6.0, 1.0] {
+            let got = s.quantile(q).expect("values");
+            let want = exact(&xs, q);
+            // The smallest subnormal has one significant bit: its bucket
+            // is the value itself or a neighbour's representation.
+            if want.abs() < f64::MIN_POSITIVE && want != 0.0 {
+                assert!(got.abs() < f64::MIN_POSITIVE && got.signum() == want.signum());
+            } else {
+                assert!(within(got, want, alpha), "q {q}: {got} vs {want}");
+            }
+        }
+        assert_eq!(Quantiles::new(6).quantile(0.5), None);
+    }
+
+    fn data() -> impl Strategy<Value = Vec<f64>> {
+        prop_oneof![
+            // Heavy-tailed, both signs, zero-heavy, constant, and any bits.
+            prop::collection::vec(
+                (-60i32..60, -1.0f64..1.0).prop_map(|(e, m)| m * 2f64.powi(e)),
+                1..300
+            ),
+            prop::collection::vec(prop_oneof![3 => Just(0.0), 1 => -5.0f64..5.0], 1..300),
+            (laws::value(), 1usize..300).prop_map(|(x, n)| vec![x; n]),
+            prop::collection::vec(laws::value(), 1..300),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn merge_equals_one_pass(xs in prop::collection::vec(laws::value(), 0..200),
+                                 cuts in prop::collection::vec(any::<usize>(), 0..8),
+                                 seed: u64, tree: bool, k in 1u8..12) {
+            laws::check(&Quantiles::new(k), &xs, &cuts, seed, tree);
+        }
+
+        /// Every quantile lies within the stated relative error of the
+        /// exact order statistic.
+        #[test]
+        fn quantiles_within_the_bound(xs in data(), k in 1u8..=MAX_BITS, q in 0.0f64..=1.0) {
+            prop_assume!(xs.iter().any(|x| x.is_finite()));
+            let s = laws::fold(&Quantiles::new(k), &xs);
+            let want = exact(&xs, q);
+            let got = s.quantile(q).expect("values");
+            if want.abs() >= f64::MIN_POSITIVE || want == 0.0 {
+                prop_assert!(within(got, want, error_bound(k)), "k {k} q {q}: {got} vs {want}");
+            }
+        }
+    }
+}
