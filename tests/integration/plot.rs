@@ -378,3 +378,54 @@ fn plots_say_what_they_show() {
     ));
     assert!(svg(&p).contains("min..max"));
 }
+
+/// With --quantiles the series draws the median in its quantile bands and
+/// the histogram marks the quantiles, each saying so; --stat mean still
+/// draws the mean, and a median asked of output without one is refused.
+#[test]
+fn quantiles_are_drawn_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let years = job(dir.path(), "years", "--value temp --key year --quantiles");
+    let p = dir.path().join("median.svg");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        years.display(),
+        p.display()
+    ));
+    let text = svg(&p);
+    for want in [
+        "median of temp per year",
+        "p25..p75",
+        "p5..p95",
+        "quantiles within 0.78%",
+    ] {
+        assert!(text.contains(want), "{want} in the median series");
+    }
+    let p = dir.path().join("mean.svg");
+    ok(&format!(
+        "mapfold plot {} --stat mean -o {}",
+        years.display(),
+        p.display()
+    ));
+    assert!(svg(&p).contains("95% CI of the mean"));
+    let all = job(dir.path(), "all", "--value temp --quantiles --hist=-3:3:30");
+    let p = dir.path().join("hist.svg");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        all.display(),
+        p.display()
+    ));
+    // Text elements hold their text on a line of its own.
+    let text = svg(&p).replace('\n', "");
+    for want in [">p5<", ">p25<", ">median<", ">p75<", ">p95<", "middle 90%"] {
+        assert!(text.contains(want), "{want} in the histogram");
+    }
+    let plain = job(dir.path(), "plain", "--value temp --key year");
+    let o = bash(&format!(
+        "mapfold plot {} --stat median -o {}/x.png",
+        plain.display(),
+        dir.path().display()
+    ));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no key has a median"));
+}

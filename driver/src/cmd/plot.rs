@@ -37,9 +37,10 @@ pub struct Args {
     /// Overlay a fitted density (hist): `normal`.
     #[arg(long, value_name = "normal", value_parser = ["normal"])]
     pub fit: Option<String>,
-    /// The statistic drawn (series, bars).
-    #[arg(long, value_enum, default_value = "mean")]
-    pub stat: Stat,
+    /// The statistic drawn (series, bars); by default the median with its
+    /// quantile bands when the job ran with --quantiles, else the mean.
+    #[arg(long, value_enum)]
+    pub stat: Option<Stat>,
     /// Bar order (bars).
     #[arg(long, value_enum, default_value = "key")]
     pub sort: SortBy,

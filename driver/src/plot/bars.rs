@@ -29,7 +29,8 @@ fn other(stat: Stat, rest: &[&Row]) -> Option<f64> {
         }
         Stat::Min => rest.iter().filter_map(|r| r.stat("min")).reduce(f64::min),
         Stat::Max => rest.iter().filter_map(|r| r.stat("max")).reduce(f64::max),
-        Stat::Stddev => None,
+        // Neither combines from the keys' own values.
+        Stat::Stddev | Stat::Median => None,
     }
 }
 
@@ -46,7 +47,7 @@ pub fn draw<DB: DrawingBackend>(
     r: &Reduced,
     o: &Options,
 ) -> anyhow::Result<()> {
-    let stat = o.stat.name();
+    let stat = o.stat_for(r).name();
     let mut rows: Vec<&Row> = r
         .rows
         .iter()
@@ -84,7 +85,7 @@ pub fn draw<DB: DrawingBackend>(
             other: false,
         })
         .collect();
-    let other_value = other(o.stat, &rest);
+    let other_value = other(o.stat_for(r), &rest);
     if let Some(v) = other_value {
         bars.push(Bar {
             label: format!("other ({} keys)", thousands(rest.len() as u64)),

@@ -17,9 +17,18 @@ pub struct Row {
 }
 
 impl Row {
-    /// A finished number of this key (`mean`, `count`, ...), if present.
+    /// A finished number of this key (`mean`, `count`, ...; `median` is
+    /// the quantile `p50`), if present.
     pub fn stat(&self, name: &str) -> Option<f64> {
-        self.v.get(name).and_then(Value::as_f64)
+        match name {
+            "median" => self.quantile("p50"),
+            _ => self.v.get(name).and_then(Value::as_f64),
+        }
+    }
+
+    /// A quantile of this key (`p25`, `p99_9`), if the job computed it.
+    pub fn quantile(&self, name: &str) -> Option<f64> {
+        self.v.get("quantiles")?.get(name).and_then(Value::as_f64)
     }
 
     /// The key as a person reads it: its fields as written in the data

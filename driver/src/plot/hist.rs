@@ -1,10 +1,12 @@
 //! `--kind hist`: one bar per bin, edges on the x axis; the underflow,
-//! overflow and nan counts stated in the note, never dropped; an optional
+//! overflow and nan counts stated in the note, never dropped; the group's
+//! quantiles as labelled marks when the job computed them; an optional
 //! normal density with the job's mean and stddev, scaled to counts.
 
 use anyhow::{Context, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::Reduced;
 use super::{ACCENT, BAR, Options, de, header, legend, log_tick, thousands, y_of};
@@ -59,6 +61,16 @@ fn collect(r: &Reduced) -> anyhow::Result<Bins> {
     acc.context("this output has no histogram: run the job with --hist LO:HI:BINS")
 }
 
+/// Four significant digits, for a note.
+fn short(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e6).contains(&x.abs()) {
+        format!("{x:.3e}")
+    } else {
+        let digits = (3 - x.abs().log10().floor().max(-1.0) as i32).clamp(0, 4) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     r: &Reduced,
@@ -93,7 +105,7 @@ pub fn draw<DB: DrawingBackend>(
         .title
         .clone()
         .unwrap_or_else(|| format!("Histogram of {}", r.value_name));
-    let note = format!(
+    let mut note = format!(
         "n = {}    in range {}    underflow (< {}) {}    overflow (> {}) {}    nan {}",
         thousands(n),
         thousands(in_range),
@@ -103,6 +115,18 @@ pub fn draw<DB: DrawingBackend>(
         thousands(b.overflow),
         thousands(b.nan)
     );
+    if let [row] = r.rows.as_slice()
+        && let (Some(m), Some(lo), Some(hi)) =
+            (row.quantile("p50"), row.quantile("p5"), row.quantile("p95"))
+    {
+        let e = row.stat("quantile_error").unwrap_or(0.0) * 100.0;
+        note += &format!(
+            "    median {}, middle 90% {} .. {} (quantiles within {e:.2}%)",
+            short(m),
+            short(lo),
+            short(hi)
+        );
+    }
     let area = header(root, r, &title, &note)?;
     let (y0, y1) = if o.log_y {
         (y_of(0.0, true), y_of(ymax.max(1.0), true) + 0.2)
@@ -138,6 +162,39 @@ pub fn draw<DB: DrawingBackend>(
             Rectangle::new([(x0, y0), (x0 + width, top)], BAR.filled())
         }))
         .map_err(de)?;
+    // The quantiles of one group, as marks over the bars (within range).
+    if let [row] = r.rows.as_slice() {
+        let dark = RGBColor(0x33, 0x33, 0x33);
+        for (name, label) in [
+            ("p5", "p5"),
+            ("p25", "p25"),
+            ("p50", "median"),
+            ("p75", "p75"),
+            ("p95", "p95"),
+        ] {
+            let Some(x) = row.quantile(name).filter(|x| (b.lo..=b.hi).contains(x)) else {
+                continue;
+            };
+            let style = if name == "p50" {
+                dark.stroke_width(2)
+            } else {
+                dark.mix(0.55).stroke_width(1)
+            };
+            chart
+                .draw_series(LineSeries::new([(x, y0), (x, y1 * 0.95)], style))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label,
+                    (x, y1),
+                    ("sans-serif", 13)
+                        .into_font()
+                        .color(&dark)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                )))
+                .map_err(de)?;
+        }
+    }
     if let Some(f) = fit {
         // On a log axis the density is drawn only where it is above the
         // axis floor (half a count): below it a clamped curve would be a

@@ -44,11 +44,14 @@ pub enum Stat {
     Min,
     Max,
     Stddev,
+    /// The 50% quantile (jobs run with --quantiles).
+    Median,
 }
 
 impl Stat {
     pub fn name(self) -> &'static str {
         match self {
+            Stat::Median => "median",
             Stat::Mean => "mean",
             Stat::Count => "count",
             Stat::Sum => "sum",
@@ -75,7 +78,8 @@ pub struct Options {
     pub height: u32,
     pub log_y: bool,
     pub fit_normal: bool,
-    pub stat: Stat,
+    /// `None`: the median when the output has quantiles, else the mean.
+    pub stat: Option<Stat>,
     pub sort: SortBy,
     pub top: usize,
     /// Draw each key's min..max (series of the mean).
@@ -91,11 +95,25 @@ impl Default for Options {
             height: 600,
             log_y: false,
             fit_normal: false,
-            stat: Stat::Mean,
+            stat: None,
             sort: SortBy::Key,
             top: 30,
             range: false,
         }
+    }
+}
+
+impl Options {
+    /// The statistic drawn: as asked, else the median where the job
+    /// computed quantiles (with their bands), else the mean.
+    pub fn stat_for(&self, r: &Reduced) -> Stat {
+        self.stat.unwrap_or_else(|| {
+            if r.rows.iter().any(|row| row.stat("median").is_some()) {
+                Stat::Median
+            } else {
+                Stat::Mean
+            }
+        })
     }
 }
 

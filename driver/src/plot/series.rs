@@ -4,6 +4,9 @@
 //! data are: the 95% confidence band of the mean (mean +- 1.96 sd / sqrt(n))
 //! around the line, on an axis fitted to that band, and the +-1 sd spread
 //! as a lighter band behind it (clipped to the axis, and the note says so).
+//! For the median (the default when the job ran with `--quantiles`), the
+//! bands are the data's own quantiles: the middle half (p25..p75) and the
+//! middle 90% (p5..p95), both inside the axis.
 //! The min..max range only on request (`--range`): extremes of thousands of
 //! values dwarf everything else. Long series are decimated per pixel column
 //! with M4, and the note says so.
@@ -75,7 +78,8 @@ pub fn draw<DB: DrawingBackend>(
             r.key_name
         );
     }
-    let stat = o.stat.name();
+    let which = o.stat_for(r);
+    let stat = which.name();
     let key = |row: &Row| row.key.parse::<f64>().ok();
     let rows: Vec<(f64, &Row)> = r
         .rows
@@ -89,7 +93,8 @@ pub fn draw<DB: DrawingBackend>(
     if pts.is_empty() {
         bail!("no key has a {stat}");
     }
-    let mean = o.stat == Stat::Mean;
+    let mean = which == Stat::Mean;
+    let median = which == Stat::Median;
     // (x, low, high) of each band, in data units, from a key's row and mean.
     type Edge<'a> = &'a dyn Fn(&Row, f64) -> Option<(f64, f64)>;
     let edges = |f: Edge<'_>| -> Vec<(f64, f64, f64)> {
@@ -111,18 +116,35 @@ pub fn draw<DB: DrawingBackend>(
     } else {
         Vec::new()
     };
-    let range = if mean && o.range {
+    let range = if (mean || median) && o.range {
         edges(&|row, _| Some((row.stat("min")?, row.stat("max")?)))
     } else {
         Vec::new()
     };
+    // The median's bands are the data's own quantiles: the middle half
+    // (p25..p75) and the middle 90% (p5..p95).
+    let quantiles = |lo: &str, hi: &str| -> Vec<(f64, f64, f64)> {
+        rows.iter()
+            .filter_map(|(x, row)| Some((*x, row.quantile(lo)?, row.quantile(hi)?)))
+            .collect()
+    };
+    let (ci, sd) = if median {
+        (quantiles("p25", "p75"), quantiles("p5", "p95"))
+    } else {
+        (ci, sd)
+    };
     // The axis shows the line and its confidence band (and min..max when
     // asked for); the sd band is context, clipped to it.
     let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
+    // The median's outer band is data, not a model's spread: shown whole.
+    let outer: &[(f64, f64, f64)] = if median { &sd } else { &[] };
     let ya = Axis::over(
-        pts.iter()
-            .map(|p| p.1)
-            .chain(ci.iter().chain(&range).flat_map(|b| [b.1, b.2])),
+        pts.iter().map(|p| p.1).chain(
+            ci.iter()
+                .chain(&range)
+                .chain(outer)
+                .flat_map(|b| [b.1, b.2]),
+        ),
         0.05,
         false,
     );
@@ -157,9 +179,16 @@ pub fn draw<DB: DrawingBackend>(
         if sd_clipped {
             note += " (wider than the axis)";
         }
-        if !range.is_empty() {
-            note += "; outline: min..max";
+    }
+    if median {
+        note +=
+            "; dark band: middle half of the values (p25..p75); light band: middle 90% (p5..p95)";
+        if let Some(e) = r.rows.iter().find_map(|row| row.stat("quantile_error")) {
+            note += &format!("; quantiles within {:.2}%", e * 100.0);
         }
+    }
+    if !range.is_empty() {
+        note += "; outline: min..max";
     }
     if line.len() < pts.len() {
         note += &format!(
@@ -199,14 +228,18 @@ pub fn draw<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(polygon(&sd, &ya, BAR.mix(0.12))))
             .map_err(de)?
-            .label("\u{b1}1 sd")
+            .label(if median { "p5..p95" } else { "\u{b1}1 sd" })
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], BAR.mix(0.12).filled()));
     }
     if !ci.is_empty() {
         chart
             .draw_series(std::iter::once(polygon(&ci, &ya, BAR.mix(0.35))))
             .map_err(de)?
-            .label("95% CI of the mean")
+            .label(if median {
+                "p25..p75"
+            } else {
+                "95% CI of the mean"
+            })
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], BAR.mix(0.35).filled()));
     }
     if !range.is_empty() {
