@@ -94,6 +94,25 @@ impl<'a> Obj<'a> {
         self.name(name);
         Obj::write(self.out, fill);
     }
+
+    /// A nested object under a name from the user (a column name: any
+    /// text, escaped as JSON requires).
+    pub fn obj_named(&mut self, name: &str, fill: impl FnOnce(&mut Obj<'_>)) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, name);
+        self.out.push(b':');
+        Obj::write(self.out, fill);
+    }
+
+    pub fn bool(&mut self, name: &str, b: bool) {
+        self.name(name);
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
 }
 
 fn push_f64(out: &mut Vec<u8>, x: f64) {
@@ -133,6 +152,7 @@ mod tests {
                 h.u64s("none", &[]);
             });
             o.obj("e", |_| {});
+            o.obj_named("a \"b\"\n", |c| c.bool("t", true));
             // Repeated numbers reuse their text; -0 and 0 are not one.
             o.f64("r1", 1e-7);
             o.f64("r2", 1e-7);
@@ -141,7 +161,7 @@ mod tests {
             o.f64("z3", -0.0);
         });
         let want = json!({"count": u64::MAX, "mean": null, "sum": "inf", "x": "-inf",
-                          "y": "nan", "hist": {"bins": [0, 3], "none": []}, "e": {},
+                          "y": "nan", "hist": {"bins": [0, 3], "none": []}, "e": {}, "a \"b\"\n": {"t": true},
                           "r1": 1e-7, "r2": 1e-7, "z1": 0.0, "z2": -0.0, "z3": -0.0});
         assert_eq!(t, serde_json::to_string(&want).expect("json"));
         assert_eq!(text(|_| {}), "{}");

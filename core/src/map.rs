@@ -105,6 +105,8 @@ impl<W: Write> Mapper<W> {
                 // A sketch's buckets grow with the spread of a group's
                 // values: a few dozen for most groups.
                 + spec.quantile_bits.map_or(0, |_| 512)
+                // A distinct set holds its values' hashes, up to a sketch.
+                + spec.distinct.len() * 128
                 + 200,
             groups_made: 0,
             passthrough: false,
@@ -221,6 +223,14 @@ impl<W: Write> Mapper<W> {
         }
         let g = self.group(l)?;
         let pass_on = self.passthrough;
+        if let Some(plan) = &self.plan {
+            for (i, &col) in plan.distinct.iter().enumerate() {
+                let f = self.splitter.field(l, col).unwrap_or_default();
+                if !self.spec.na.is(f) {
+                    self.groups[g].add_distinct(i, f);
+                }
+            }
+        }
         let c = &mut self.stats.counters;
         match value {
             Value::Num(x) => {

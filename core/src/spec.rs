@@ -250,6 +250,8 @@ pub struct MapSpec {
     pub hist: Option<HistLayout>,
     /// Significand bits of the quantile sketch, when quantiles are asked for.
     pub quantile_bits: Option<u8>,
+    /// Columns whose distinct values are counted per group.
+    pub distinct: Vec<Column>,
     pub max_malformed: f64,
     pub max_groups: usize,
     /// Bytes the groups may hold before the least-hit are written out.
@@ -269,6 +271,7 @@ impl MapSpec {
             wheres: Vec::new(),
             hist: None,
             quantile_bits: None,
+            distinct: Vec::new(),
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
@@ -280,6 +283,7 @@ impl MapSpec {
         crate::agg::Shape {
             hist: self.hist,
             quantile_bits: self.quantile_bits,
+            distinct: self.distinct.len(),
         }
     }
 
@@ -294,6 +298,7 @@ impl MapSpec {
             .iter()
             .chain(&self.keys)
             .chain(self.wheres.iter().map(|w| &w.column))
+            .chain(&self.distinct)
             .filter(|c| c.is_name())
             .map(|c| c.0.as_str())
             .collect()
@@ -337,6 +342,7 @@ pub struct Plan {
     pub value: Option<usize>,
     pub keys: Vec<usize>,
     pub wheres: Vec<(usize, Test)>,
+    pub distinct: Vec<usize>,
     /// Fields a line must have (the schema's width), when known.
     pub width: Option<usize>,
     /// The highest field index the plan reads.
@@ -356,17 +362,23 @@ impl Plan {
             .iter()
             .map(|w| Ok((w.column.resolve(schema)?, w.test.clone())))
             .collect::<Result<Vec<_>, Error>>()?;
+        let distinct = spec
+            .distinct
+            .iter()
+            .map(|c| c.resolve(schema))
+            .collect::<Result<Vec<_>, _>>()?;
         let max_field = keys
             .iter()
             .chain(wheres.iter().map(|w| &w.0))
             .chain(value.as_ref())
+            .chain(&distinct)
             .fold(0, |m, &i| m.max(i));
         let width = schema.map(<[_]>::len);
         if let Some(w) = width
             && max_field >= w
         {
             return Err(Error::Flag {
-                flag: "--value/--key/--where",
+                flag: "--value/--key/--where/--distinct",
                 value: format!("column {}", max_field + 1),
                 why: format!("the schema has only {w} columns"),
             });
@@ -375,6 +387,7 @@ impl Plan {
             value,
             keys,
             wheres,
+            distinct,
             width,
             max_field,
         })

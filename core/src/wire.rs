@@ -171,6 +171,7 @@ fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
         Shape {
             hist: layout,
             quantile_bits,
+            distinct: 0,
         },
         x,
     ))
@@ -196,6 +197,7 @@ mod tests {
             aggs: Aggregates::new(Shape {
                 hist: Some(HistLayout::parse("0:1:2").expect("valid")),
                 quantile_bits: Some(3),
+                distinct: 2,
             }),
             counters: Counters::default(),
         };
@@ -298,7 +300,7 @@ mod tests {
                                       bits in proptest::option::of(1u8..=20)) {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
-            let shape = Shape { hist: layout, quantile_bits: bits };
+            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0 };
             let p = Partials { aggs: Aggregates::of_one(shape, x), counters: Counters::default() };
             let mut v = Vec::new();
             p.encode(&mut v);

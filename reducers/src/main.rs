@@ -22,12 +22,18 @@ struct Args {
     /// p95 p99.
     #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
     quantiles: Option<String>,
+
+    /// Names of the mapper's --distinct columns, in its order, for the
+    /// JSON (without them: d0, d1, ...).
+    #[arg(long, value_name = "COL")]
+    distinct: Vec<String>,
 }
 
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let report = Report {
         quantiles: parse_quantiles(args.quantiles.as_deref().unwrap_or("default"))?,
+        distinct: args.distinct,
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;

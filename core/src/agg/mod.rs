@@ -66,6 +66,7 @@ macro_rules! tally {
 pub(crate) use tally;
 
 mod count;
+pub mod distinct;
 mod hist;
 mod minmax;
 mod missing;
@@ -76,6 +77,7 @@ mod spread;
 mod sum;
 
 pub use count::Count;
+pub use distinct::DistinctSet;
 pub use hist::{Hist, HistLayout};
 pub use minmax::MinMax;
 pub use missing::Missing;
@@ -165,6 +167,14 @@ macro_rules! registry {
         }
 
         impl Aggregates {
+    /// Counts the text of `--distinct` column `i` (by its hash).
+    #[inline]
+    pub fn add_distinct(&mut self, i: usize, text: &[u8]) {
+        if let Some(d) = self.distinct.columns.get_mut(i) {
+            d.add(distinct::hash(text));
+        }
+    }
+
             #[inline]
             pub fn update(&mut self, x: f64) {
                 $(self.$field.update(x);)*
@@ -197,14 +207,15 @@ macro_rules! registry {
             pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
                 if !self.rows.is_identity() {
                     self.rows.finish(out);
-                    return;
+                } else {
+                    $(
+                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG].contains(&<$ty>::TAG) {
+                            self.$field.finish(out);
+                        }
+                    )*
+                    self.quantiles.finish_with(out, &report.quantiles);
                 }
-                $(
-                    if <$ty>::TAG != Rows::TAG && <$ty>::TAG != Quantiles::TAG {
-                        self.$field.finish(out);
-                    }
-                )*
-                self.quantiles.finish_with(out, &report.quantiles);
+                self.distinct.finish_with(out, &report.distinct);
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.
@@ -242,18 +253,22 @@ registry! {
     missing: Missing,
     hist: Hist,
     quantiles: Quantiles,
+    distinct: DistinctSet,
 }
 
 /// What the reducer is asked to report besides the state (which quantiles).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub quantiles: Vec<f64>,
+    /// Names of the `--distinct` columns, in flag order.
+    pub distinct: Vec<String>,
 }
 
 impl Default for Report {
     fn default() -> Self {
         Self {
             quantiles: quantiles::DEFAULT_QS.to_vec(),
+            distinct: Vec::new(),
         }
     }
 }
@@ -265,6 +280,8 @@ pub struct Shape {
     pub hist: Option<HistLayout>,
     /// Significand bits of the quantile sketch, when the job asked for one.
     pub quantile_bits: Option<u8>,
+    /// Columns whose distinct values are counted.
+    pub distinct: usize,
 }
 
 impl Aggregates {
@@ -275,7 +292,8 @@ impl Aggregates {
         let one = self.spread.sum.count.n == 1
             && self.nonfinite.n == 0
             && self.missing.n == 0
-            && self.rows.n == 0;
+            && self.rows.n == 0
+            && self.distinct.is_identity();
         // Every state the mapper and merges make with one finite value is
         // exactly what folding that value in gives. Rebuilding the state to
         // compare (against corrupted input, which could claim one value
@@ -300,6 +318,7 @@ impl Aggregates {
         Self {
             hist: shape.hist.map(Hist::new).unwrap_or_default(),
             quantiles: shape.quantile_bits.map(Quantiles::new).unwrap_or_default(),
+            distinct: DistinctSet::new(shape.distinct),
             ..Self::default()
         }
     }
@@ -309,6 +328,7 @@ impl Aggregates {
         Shape {
             hist: self.hist.layout(),
             quantile_bits: Some(self.quantiles.bits()).filter(|&k| k > 0),
+            distinct: self.distinct.columns.len(),
         }
     }
 }

@@ -266,6 +266,7 @@ mod tests {
                 wheres: vec!["temp >= 0.5".into()],
                 hist: Some("-5:5:100".into()),
                 quantiles: Some("0.5,0.99".into()),
+                distinct: Vec::new(),
                 quantile_error: 0.001,
                 max_malformed: 0.01,
                 max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,

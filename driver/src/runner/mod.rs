@@ -106,12 +106,16 @@ impl Job {
     }
 
     /// The reducer's words: which quantiles to report, when the job names
-    /// them.
+    /// them, and the names of the distinct-count columns.
     pub fn reduce_words(&self) -> Vec<String> {
-        match self.job.quantiles.as_deref() {
+        let mut w = match self.job.quantiles.as_deref() {
             Some(q) if q != "default" => vec![format!("--quantiles={q}")],
             _ => Vec::new(),
+        };
+        for d in &self.job.distinct {
+            w.extend(["--distinct".to_owned(), d.clone()]);
         }
+        w
     }
 
     /// Fails when more than `--max-malformed` of the job's lines were
