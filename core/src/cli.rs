@@ -70,6 +70,12 @@ pub struct JobArgs {
     #[arg(long, value_name = "COL")]
     pub distinct: Vec<String>,
 
+    /// Two columns together: covariance, Pearson's r, and the least-squares
+    /// slope and intercept of Y on X per group, from exact sums rounded
+    /// once. Rows where either is missing or not finite are left out.
+    #[arg(long, value_name = "X,Y")]
+    pub corr: Option<String>,
+
     /// Relative error bound of --quantiles, rounded down to a power of two
     /// (0.01 gives 2^-7, 0.78%): finer costs more buckets per group.
     #[arg(long, value_name = "ALPHA", default_value_t = DEFAULT_QUANTILE_ERROR)]
@@ -141,6 +147,9 @@ impl JobArgs {
             .iter()
             .map(|c| spec::Column(c.trim().to_owned()))
             .collect();
+        if let Some(c) = &self.corr {
+            s.corr = Some(parse_corr(c)?);
+        }
         if !(0.0..=1.0).contains(&self.max_malformed) {
             return Err(flag(
                 "--max-malformed",
@@ -197,6 +206,9 @@ impl JobArgs {
         for d in &self.distinct {
             w.extend(["--distinct".to_owned(), d.clone()]);
         }
+        if let Some(c) = &self.corr {
+            w.extend(["--corr".to_owned(), c.clone()]);
+        }
         if self.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
             w.extend([
                 "--quantile-error".to_owned(),
@@ -238,6 +250,21 @@ pub fn parse_quantiles(text: &str) -> Result<Vec<f64>, Error> {
                 })
         })
         .collect()
+}
+
+/// Parses `--corr X,Y`: two columns.
+pub fn parse_corr(text: &str) -> Result<(spec::Column, spec::Column), Error> {
+    match text.split_once(',') {
+        Some((x, y)) if !x.trim().is_empty() && !y.trim().is_empty() && !y.contains(',') => Ok((
+            spec::Column(x.trim().to_owned()),
+            spec::Column(y.trim().to_owned()),
+        )),
+        _ => Err(Error::Flag {
+            flag: "--corr",
+            value: text.to_owned(),
+            why: "two columns, X,Y (the line is Y on X)".into(),
+        }),
+    }
 }
 
 /// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a

@@ -108,6 +108,13 @@ impl<'a> Obj<'a> {
         Obj::write(self.out, fill);
     }
 
+    /// A text value (escaped as JSON requires).
+    pub fn str(&mut self, name: &str, text: &str) {
+        self.name(name);
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, text);
+    }
+
     pub fn bool(&mut self, name: &str, b: bool) {
         self.name(name);
         self.out

@@ -217,12 +217,38 @@ impl<W: Write> Mapper<W> {
                 }
             }
         };
+        // The --corr pair: both numbers, or no pair when one is missing.
+        let mut pair = None;
+        if let Some((a, b)) = plan.corr {
+            let mut xy = [0.0; 2];
+            let mut both = true;
+            for (slot, col) in xy.iter_mut().zip([a, b]) {
+                let f = self.splitter.field(l, col).unwrap_or_default();
+                match parse_number(f) {
+                    Some(x) if !self.spec.na.numeric => *slot = x,
+                    _ if self.spec.na.is(f) => both = false,
+                    Some(x) => *slot = x,
+                    None => {
+                        let why = format!(
+                            "--corr column {} is not a number ({:?})",
+                            col + 1,
+                            snippet(f)
+                        );
+                        return self.malformed(l, n, why);
+                    }
+                }
+            }
+            pair = both.then_some((xy[0], xy[1]));
+        }
         if !pass {
             self.stats.counters.filtered += 1;
             return Ok(());
         }
         let g = self.group(l)?;
         let pass_on = self.passthrough;
+        if let Some((x, y)) = pair {
+            self.groups[g].add_pair(x, y);
+        }
         if let Some(plan) = &self.plan {
             for (i, &col) in plan.distinct.iter().enumerate() {
                 let f = self.splitter.field(l, col).unwrap_or_default();

@@ -78,6 +78,19 @@ fn round_mag(mag: &BigUint, exp: i64, sticky: bool) -> f64 {
     compose(m, low)
 }
 
+/// The correctly rounded `num / den * 2^exp` (`den > 0`): the quotient
+/// taken with at least 66 bits, its remainder the sticky bit.
+pub fn ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
+    if num.is_zero() || den.sign() != Sign::Plus {
+        return if num.is_zero() { 0.0 } else { f64::NAN };
+    }
+    let shift = (den.bits() as i64 - num.bits() as i64 + 66).max(0);
+    let scaled = num << shift as usize;
+    let q = &scaled / den;
+    let sticky = !(scaled - &q * den).is_zero();
+    to_f64(&q, exp - shift, sticky)
+}
+
 /// The correctly rounded `sqrt(num / den * 2^exp)` for `num >= 0`, `den > 0`
 /// and an even `exp`; NaN for a negative `num`.
 pub fn sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {

@@ -252,6 +252,8 @@ pub struct MapSpec {
     pub quantile_bits: Option<u8>,
     /// Columns whose distinct values are counted per group.
     pub distinct: Vec<Column>,
+    /// Two columns whose covariance, correlation and line are computed.
+    pub corr: Option<(Column, Column)>,
     pub max_malformed: f64,
     pub max_groups: usize,
     /// Bytes the groups may hold before the least-hit are written out.
@@ -272,6 +274,7 @@ impl MapSpec {
             hist: None,
             quantile_bits: None,
             distinct: Vec::new(),
+            corr: None,
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
@@ -284,6 +287,7 @@ impl MapSpec {
             hist: self.hist,
             quantile_bits: self.quantile_bits,
             distinct: self.distinct.len(),
+            corr: self.corr.is_some(),
         }
     }
 
@@ -299,6 +303,7 @@ impl MapSpec {
             .chain(&self.keys)
             .chain(self.wheres.iter().map(|w| &w.column))
             .chain(&self.distinct)
+            .chain(self.corr.iter().flat_map(|(x, y)| [x, y]))
             .filter(|c| c.is_name())
             .map(|c| c.0.as_str())
             .collect()
@@ -343,6 +348,7 @@ pub struct Plan {
     pub keys: Vec<usize>,
     pub wheres: Vec<(usize, Test)>,
     pub distinct: Vec<usize>,
+    pub corr: Option<(usize, usize)>,
     /// Fields a line must have (the schema's width), when known.
     pub width: Option<usize>,
     /// The highest field index the plan reads.
@@ -373,12 +379,18 @@ impl Plan {
             .chain(value.as_ref())
             .chain(&distinct)
             .fold(0, |m, &i| m.max(i));
+        let corr = spec
+            .corr
+            .as_ref()
+            .map(|(x, y)| Ok::<_, Error>((x.resolve(schema)?, y.resolve(schema)?)))
+            .transpose()?;
+        let max_field = corr.map_or(max_field, |(x, y)| max_field.max(x).max(y));
         let width = schema.map(<[_]>::len);
         if let Some(w) = width
             && max_field >= w
         {
             return Err(Error::Flag {
-                flag: "--value/--key/--where/--distinct",
+                flag: "--value/--key/--where/--distinct/--corr",
                 value: format!("column {}", max_field + 1),
                 why: format!("the schema has only {w} columns"),
             });
@@ -388,6 +400,7 @@ impl Plan {
             keys,
             wheres,
             distinct,
+            corr,
             width,
             max_field,
         })

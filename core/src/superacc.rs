@@ -72,22 +72,31 @@ impl Superacc {
     /// halves took 5% more of the mapper's instructions (callgrind).
     #[inline]
     pub fn add_square(&mut self, m: u64, pos2: u32) {
-        debug_assert!(m < 1 << 53);
-        let idx = pos2 >> 5;
-        let sh = pos2 & 31;
-        let sq = u128::from(m) * u128::from(m);
-        let v = sq << sh;
+        self.add_product(m, m, pos2, false);
+    }
+
+    /// Adds `a * b * 2^pos` (or subtracts it when `neg`); `a, b < 2^53`:
+    /// the product's up to 106 bits as five digits (a square, or the
+    /// cross products of a correlation).
+    #[inline]
+    pub fn add_product(&mut self, a: u64, b: u64, pos: u32, neg: bool) {
+        debug_assert!(a < 1 << 53 && b < 1 << 53);
+        let idx = pos >> 5;
+        let sh = pos & 31;
+        let p = u128::from(a) * u128::from(b);
+        let v = p << sh;
         // The bits shifted past 128 (none when sh is 0).
-        let top = ((sq >> 1) >> (127 - sh)) as i64;
+        let top = ((p >> 1) >> (127 - sh)) as i64;
         let (lo, hi) = (v as u64, (v >> 64) as u64);
         let i = self.slot(idx, 5);
         let low = LOW as u64;
+        let sign = -i64::from(neg);
         let c = &mut self.chunks[i..i + 5];
-        c[0] += (lo & low) as i64;
-        c[1] += (lo >> 32) as i64;
-        c[2] += (hi & low) as i64;
-        c[3] += (hi >> 32) as i64;
-        c[4] += top;
+        c[0] += (((lo & low) as i64) ^ sign) - sign;
+        c[1] += (((lo >> 32) as i64) ^ sign) - sign;
+        c[2] += (((hi & low) as i64) ^ sign) - sign;
+        c[3] += (((hi >> 32) as i64) ^ sign) - sign;
+        c[4] += (top ^ sign) - sign;
         self.count_add();
     }
 

@@ -172,6 +172,7 @@ fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
             hist: layout,
             quantile_bits,
             distinct: 0,
+            corr: false,
         },
         x,
     ))
@@ -198,6 +199,7 @@ mod tests {
                 hist: Some(HistLayout::parse("0:1:2").expect("valid")),
                 quantile_bits: Some(3),
                 distinct: 2,
+                corr: true,
             }),
             counters: Counters::default(),
         };
@@ -300,7 +302,7 @@ mod tests {
                                       bits in proptest::option::of(1u8..=20)) {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
-            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0 };
+            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0, corr: false };
             let p = Partials { aggs: Aggregates::of_one(shape, x), counters: Counters::default() };
             let mut v = Vec::new();
             p.encode(&mut v);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mapfold_core::agg::Report;
-use mapfold_core::cli::{exit, parse_quantiles};
+use mapfold_core::cli::{exit, parse_corr, parse_quantiles};
 use mapfold_core::fold::{Mode, fold};
 
 /// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
@@ -27,6 +27,10 @@ struct Args {
     /// JSON (without them: d0, d1, ...).
     #[arg(long, value_name = "COL")]
     distinct: Vec<String>,
+
+    /// Names of the mapper's --corr columns, for the JSON.
+    #[arg(long, value_name = "X,Y")]
+    corr: Option<String>,
 }
 
 fn run() -> anyhow::Result<()> {
@@ -34,6 +38,12 @@ fn run() -> anyhow::Result<()> {
     let report = Report {
         quantiles: parse_quantiles(args.quantiles.as_deref().unwrap_or("default"))?,
         distinct: args.distinct,
+        corr: args
+            .corr
+            .as_deref()
+            .map(parse_corr)
+            .transpose()?
+            .map(|(x, y)| (x.0, y.0)),
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;

@@ -60,7 +60,7 @@ fn draw(rng: &mut Rng, earlier: &[f64]) -> f64 {
 
 /// `x` as an integer in units of 2^-1075 (every double is an even number of
 /// them, so midpoints between neighbours are whole units too).
-fn units(x: f64) -> BigInt {
+pub(crate) fn units(x: f64) -> BigInt {
     assert!(x.is_finite());
     let bits = x.to_bits();
     let exp = ((bits >> 52) & 0x7ff) as usize;
@@ -100,7 +100,7 @@ fn is_even(r: f64) -> bool {
 
 /// True when `r` is the correctly rounded value of `num / den` units
 /// (`den > 0`).
-fn is_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
+pub(crate) fn is_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
     let (lo, hi) = rounds_to(r);
     let cmp = |m: &BigInt| (m * den).cmp(num);
     let lo_ok = lo.is_none_or(|m| match cmp(&m) {
@@ -118,7 +118,7 @@ fn is_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
 
 /// True when `r` is the correctly rounded square root of `num / den`
 /// squared units: the midpoints' squares bracket the exact square.
-fn is_sqrt_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
+pub(crate) fn is_sqrt_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
     assert!(r >= 0.0);
     let (lo, hi) = rounds_to(r);
     let below = |m: &BigInt| (m * m * den) <= *num;
@@ -126,7 +126,7 @@ fn is_sqrt_rounding_of(r: f64, num: &BigInt, den: &BigInt) -> bool {
     lo.is_none_or(|m| m.is_negative() || below(&m)) && hi.is_none_or(|m| above(&m))
 }
 
-fn number(v: &Value) -> f64 {
+pub(crate) fn number(v: &Value) -> f64 {
     match v {
         Value::Number(n) => n.as_f64().expect("a double"),
         Value::String(s) if s == "inf" => f64::INFINITY,

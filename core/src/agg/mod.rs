@@ -65,6 +65,7 @@ macro_rules! tally {
 }
 pub(crate) use tally;
 
+mod corr;
 mod count;
 pub mod distinct;
 mod hist;
@@ -76,6 +77,7 @@ mod rows;
 mod spread;
 mod sum;
 
+pub use corr::Corr;
 pub use count::Count;
 pub use distinct::DistinctSet;
 pub use hist::{Hist, HistLayout};
@@ -167,13 +169,8 @@ macro_rules! registry {
         }
 
         impl Aggregates {
-    /// Counts the text of `--distinct` column `i` (by its hash).
-    #[inline]
-    pub fn add_distinct(&mut self, i: usize, text: &[u8]) {
-        if let Some(d) = self.distinct.columns.get_mut(i) {
-            d.add(distinct::hash(text));
-        }
-    }
+            /// Every registered aggregate's wire tag.
+            pub const TAGS: &'static [&'static str] = &[$(<$ty>::TAG,)*];
 
             #[inline]
             pub fn update(&mut self, x: f64) {
@@ -209,11 +206,12 @@ macro_rules! registry {
                     self.rows.finish(out);
                 } else {
                     $(
-                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG].contains(&<$ty>::TAG) {
+                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG, Corr::TAG].contains(&<$ty>::TAG) {
                             self.$field.finish(out);
                         }
                     )*
                     self.quantiles.finish_with(out, &report.quantiles);
+                    self.corr.finish_with(out, report.corr.as_ref());
                 }
                 self.distinct.finish_with(out, &report.distinct);
             }
@@ -254,6 +252,7 @@ registry! {
     hist: Hist,
     quantiles: Quantiles,
     distinct: DistinctSet,
+    corr: Corr,
 }
 
 /// What the reducer is asked to report besides the state (which quantiles).
@@ -262,6 +261,8 @@ pub struct Report {
     pub quantiles: Vec<f64>,
     /// Names of the `--distinct` columns, in flag order.
     pub distinct: Vec<String>,
+    /// Names of the `--corr` columns.
+    pub corr: Option<(String, String)>,
 }
 
 impl Default for Report {
@@ -269,6 +270,7 @@ impl Default for Report {
         Self {
             quantiles: quantiles::DEFAULT_QS.to_vec(),
             distinct: Vec::new(),
+            corr: None,
         }
     }
 }
@@ -282,9 +284,25 @@ pub struct Shape {
     pub quantile_bits: Option<u8>,
     /// Columns whose distinct values are counted.
     pub distinct: usize,
+    /// Two columns' co-moments are summed.
+    pub corr: bool,
 }
 
 impl Aggregates {
+    /// Folds in a pair of the `--corr` columns.
+    #[inline]
+    pub fn add_pair(&mut self, x: f64, y: f64) {
+        self.corr.add_pair(x, y);
+    }
+
+    /// Counts the text of `--distinct` column `i` (by its hash).
+    #[inline]
+    pub fn add_distinct(&mut self, i: usize, text: &[u8]) {
+        if let Some(d) = self.distinct.columns.get_mut(i) {
+            d.add(distinct::hash(text));
+        }
+    }
+
     /// The one value of a group that holds exactly one finite value and
     /// nothing else (no non-finite or missing values, no row count): its
     /// state is what folding that value into [`Aggregates::new`] gives.
@@ -293,7 +311,8 @@ impl Aggregates {
             && self.nonfinite.n == 0
             && self.missing.n == 0
             && self.rows.n == 0
-            && self.distinct.is_identity();
+            && self.distinct.is_identity()
+            && self.corr.is_identity();
         // Every state the mapper and merges make with one finite value is
         // exactly what folding that value in gives. Rebuilding the state to
         // compare (against corrupted input, which could claim one value
@@ -319,6 +338,11 @@ impl Aggregates {
             hist: shape.hist.map(Hist::new).unwrap_or_default(),
             quantiles: shape.quantile_bits.map(Quantiles::new).unwrap_or_default(),
             distinct: DistinctSet::new(shape.distinct),
+            corr: if shape.corr {
+                Corr::new()
+            } else {
+                Corr::default()
+            },
             ..Self::default()
         }
     }
@@ -329,7 +353,20 @@ impl Aggregates {
             hist: self.hist.layout(),
             quantile_bits: Some(self.quantiles.bits()).filter(|&k| k > 0),
             distinct: self.distinct.columns.len(),
+            corr: !self.corr.is_identity(),
         }
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    /// Two aggregates under one tag would decode as each other.
+    #[test]
+    fn tags_are_distinct() {
+        let tags = super::Aggregates::TAGS;
+        let set: std::collections::BTreeSet<_> = tags.iter().collect();
+        assert_eq!(set.len(), tags.len(), "{tags:?}");
+        assert!(!tags.contains(&"c"), "c is the counters' tag");
     }
 }
 

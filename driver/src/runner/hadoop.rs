@@ -267,6 +267,7 @@ mod tests {
                 hist: Some("-5:5:100".into()),
                 quantiles: Some("0.5,0.99".into()),
                 distinct: Vec::new(),
+                corr: None,
                 quantile_error: 0.001,
                 max_malformed: 0.01,
                 max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,

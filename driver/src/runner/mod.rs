@@ -115,6 +115,9 @@ impl Job {
         for d in &self.job.distinct {
             w.extend(["--distinct".to_owned(), d.clone()]);
         }
+        if let Some(c) = &self.job.corr {
+            w.extend(["--corr".to_owned(), c.clone()]);
+        }
         w
     }
 

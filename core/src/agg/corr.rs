@@ -1,0 +1,270 @@
+//! Two columns together (`--corr X,Y`): covariance, Pearson's r and the
+//! least-squares line of Y on X, from exact sums.
+//!
+//! The state is the pair count and the exact sums of x, y, x², y² and xy
+//! (superaccumulators: the products of two doubles are exact integers in
+//! units of 2^-2148), so it merges exactly in any order. Every result is
+//! one exact rational rounded once: with `C(a,b) = n Σab - Σa Σb`,
+//! covariance `C(x,y) / (n (n-1))`, `r = C(x,y) / sqrt(C(x,x) C(y,y))`
+//! (as the root of its exact square), slope `C(x,y) / C(x,x)` and
+//! intercept `(Σy Σx² - Σx Σxy) / C(x,x)`. Only rows where both columns
+//! hold finite numbers are pairs.
+
+use num_bigint::BigInt;
+use num_traits::Signed;
+
+use super::{Count, Partial, sum::UNIT_EXP};
+use crate::error::DecodeError;
+use crate::json::Obj;
+use crate::round;
+use crate::superacc::{Superacc, split};
+
+/// Units of the squares and products: 2^-2148.
+const SQ_EXP: i64 = 2 * UNIT_EXP;
+
+/// Identity: off (the job has no `--corr`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Corr {
+    on: bool,
+    pub n: Count,
+    sx: Superacc,
+    sy: Superacc,
+    sxx: Superacc,
+    syy: Superacc,
+    sxy: Superacc,
+}
+
+impl Corr {
+    pub fn new() -> Self {
+        Self {
+            on: true,
+            ..Self::default()
+        }
+    }
+
+    /// Folds in one pair of finite values.
+    #[inline]
+    pub fn add_pair(&mut self, x: f64, y: f64) {
+        if !self.on || !x.is_finite() || !y.is_finite() {
+            return;
+        }
+        self.n.n += 1;
+        let (mx, px, nx) = split(x);
+        let (my, py, ny) = split(y);
+        if mx != 0 {
+            self.sx.add(mx, px, nx);
+            self.sxx.add_square(mx, 2 * px);
+        }
+        if my != 0 {
+            self.sy.add(my, py, ny);
+            self.syy.add_square(my, 2 * py);
+        }
+        if mx != 0 && my != 0 {
+            self.sxy.add_product(mx, my, px + py, nx != ny);
+        }
+    }
+
+    /// `(covariance, r, slope, intercept)`, each `None` where undefined
+    /// (fewer than two pairs, or a column without spread).
+    pub fn results(&self) -> [Option<f64>; 4] {
+        let n = self.n.n;
+        if n < 2 {
+            return [None; 4];
+        }
+        let (sx, sy) = (self.sx.to_bigint(), self.sy.to_bigint());
+        let (sxx, syy, sxy) = (
+            self.sxx.to_bigint(),
+            self.syy.to_bigint(),
+            self.sxy.to_bigint(),
+        );
+        let c = |sab: &BigInt, sa: &BigInt, sb: &BigInt| sab * n - sa * sb;
+        let (cxy, cxx, cyy) = (c(&sxy, &sx, &sy), c(&sxx, &sx, &sx), c(&syy, &sy, &sy));
+        let cov = round::ratio(&cxy, &(BigInt::from(n) * (n - 1)), SQ_EXP);
+        let spread = |v: &BigInt| v.is_positive();
+        let r = (spread(&cxx) && spread(&cyy)).then(|| {
+            let m = round::sqrt_ratio(&(&cxy * &cxy), &(&cxx * &cyy), 0);
+            if cxy.is_negative() { -m } else { m }
+        });
+        let slope = spread(&cxx).then(|| round::ratio(&cxy, &cxx, 0));
+        let intercept =
+            spread(&cxx).then(|| round::ratio(&(&sy * &sxx - &sx * &sxy), &cxx, UNIT_EXP));
+        [Some(cov), r, slope, intercept]
+    }
+
+    /// Writes `"corr":{"x":..,"y":..,"n":..,"covariance":..,"r":..,
+    /// "slope":..,"intercept":..}` with the reducer's column names.
+    pub fn finish_with(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+        if !self.on {
+            return;
+        }
+        let [cov, r, slope, intercept] = self.results();
+        out.obj("corr", |o| {
+            if let Some((x, y)) = names {
+                o.str("x", x);
+                o.str("y", y);
+            }
+            o.u64("n", self.n.n);
+            o.opt_f64("covariance", cov);
+            o.opt_f64("r", r);
+            o.opt_f64("slope", slope);
+            o.opt_f64("intercept", intercept);
+        });
+    }
+}
+
+impl Partial for Corr {
+    const TAG: &'static str = "xy";
+
+    fn update(&mut self, _: f64) {}
+
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        self.n.check_merge(&other.n)
+    }
+
+    fn merge(&mut self, other: &Self) {
+        if !other.on {
+            return;
+        }
+        self.on = true;
+        self.n.merge(&other.n);
+        for (a, b) in [
+            (&mut self.sx, &other.sx),
+            (&mut self.sy, &other.sy),
+            (&mut self.sxx, &other.sxx),
+            (&mut self.syy, &other.syy),
+            (&mut self.sxy, &other.sxy),
+        ] {
+            a.merge(b);
+        }
+    }
+
+    fn finish(&self, out: &mut Obj<'_>) {
+        self.finish_with(out, None);
+    }
+
+    fn is_identity(&self) -> bool {
+        !self.on
+    }
+
+    /// `N;SX;SY;SXX;SYY;SXY`.
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.n.encode(out);
+        for s in [&self.sx, &self.sy, &self.sxx, &self.syy, &self.sxy] {
+            out.push(b';');
+            s.encode(out);
+        }
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let parts: Vec<&[u8]> = payload.split(|&b| b == b';').collect();
+        let [n, sx, sy, sxx, syy, sxy] = parts[..] else {
+            return Err(DecodeError::new("co-moments", payload));
+        };
+        let c = Self {
+            on: true,
+            n: Count::decode(n)?,
+            sx: Superacc::decode(sx)?,
+            sy: Superacc::decode(sy)?,
+            sxx: Superacc::decode(sxx)?,
+            syy: Superacc::decode(syy)?,
+            sxy: Superacc::decode(sxy)?,
+        };
+        let sums = [&c.sx, &c.sy, &c.sxx, &c.syy, &c.sxy];
+        if c.n.n == 0 && sums.iter().any(|s| !s.is_zero()) {
+            return Err(DecodeError::new("co-moments of no pairs", payload));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::laws;
+    use num_traits::Zero;
+    use proptest::prelude::*;
+
+    fn of(pairs: &[(f64, f64)]) -> Corr {
+        let mut c = Corr::new();
+        for &(x, y) in pairs {
+            c.add_pair(x, y);
+        }
+        c
+    }
+
+    fn bytes(c: &Corr) -> Vec<u8> {
+        let mut v = Vec::new();
+        c.encode(&mut v);
+        v
+    }
+
+    #[test]
+    fn a_line_is_found_exactly() {
+        // y = 3 - 2x, exactly representable: r = -1, slope -2, intercept 3.
+        let c = of(&[(0.5, 2.0), (1.5, 0.0), (-4.0, 11.0), (1e3, -1997.0)]);
+        let [cov, r, slope, intercept] = c.results();
+        assert_eq!((r, slope, intercept), (Some(-1.0), Some(-2.0), Some(3.0)));
+        assert!(cov.is_some_and(|v| v < 0.0));
+        let flat = of(&[(1.0, 5.0), (2.0, 5.0)]);
+        assert_eq!(flat.results()[1], None, "no spread in y: no r");
+        assert_eq!(of(&[(1.0, 1.0)]).results(), [None; 4]);
+        assert_eq!(of(&[(f64::NAN, 1.0), (1.0, f64::INFINITY)]).n.n, 0);
+    }
+
+    proptest! {
+        /// Any split and order of the pairs gives the same state, decoded
+        /// between merges, at every magnitude.
+        #[test]
+        fn merge_equals_one_pass(xs in prop::collection::vec((laws::value(), laws::value()), 0..120),
+                                 cut in any::<usize>(), rev: bool) {
+            let whole = of(&xs);
+            let k = cut % (xs.len() + 1);
+            let (mut a, mut b) = (of(&xs[..k]), of(&xs[k..]));
+            if rev {
+                std::mem::swap(&mut a, &mut b);
+            }
+            let mut m = Corr::decode(&bytes(&a)).expect("decodes");
+            let b = Corr::decode(&bytes(&b)).expect("decodes");
+            prop_assert!(m.check_merge(&b).is_ok());
+            m.merge(&b);
+            prop_assert_eq!(bytes(&m), bytes(&whole));
+            prop_assert_eq!(m.results().map(|v| v.map(f64::to_bits)), whole.results().map(|v| v.map(f64::to_bits)));
+        }
+
+        /// The slope is the exact rational rounded once: the neighbours of
+        /// the reported value bracket it no closer than the value itself.
+        #[test]
+        fn slope_is_correctly_rounded(xs in prop::collection::vec((-1e6f64..1e6, -1e6f64..1e6), 2..40)) {
+            let c = of(&xs);
+            let Some(s) = c.results()[2].filter(|s| *s != 0.0) else { return Ok(()) };
+            // Exact in units of 2^-1074 per value, computed here directly.
+            let u = |x: f64| -> BigInt {
+                let (m, p, neg) = split(x);
+                let v = BigInt::from(m) << p as usize;
+                if neg { -v } else { v }
+            };
+            let n = BigInt::from(xs.len());
+            let (mut sx, mut sy, mut sxx, mut sxy) = (BigInt::zero(), BigInt::zero(), BigInt::zero(), BigInt::zero());
+            for &(x, y) in &xs {
+                sx += u(x);
+                sy += u(y);
+                sxx += u(x) * u(x);
+                sxy += u(x) * u(y);
+            }
+            let num = &n * &sxy - &sx * &sy;
+            let den = &n * &sxx - &sx * &sx;
+            // |s - num/den| <= |t - num/den| for the neighbours t of s, in
+            // exact arithmetic: compare |s den - num| scaled by 2^k.
+            let dist = |t: f64| -> BigInt {
+                let (m, p, neg) = split(t);
+                let v = BigInt::from(m) << p as usize;
+                let v = if neg { -v } else { v };
+                // t = v * 2^-1074: t den - num, both sides times 2^1074.
+                (v * &den - (&num << 1074usize)).abs()
+            };
+            let up = f64::from_bits(s.to_bits() + 1);
+            let down = f64::from_bits(s.to_bits() - 1);
+            prop_assert!(dist(s) <= dist(up) && dist(s) <= dist(down), "slope {s}");
+        }
+    }
+}
