@@ -209,36 +209,33 @@ mod tests {
         let mut v = Vec::new();
         p.encode(&mut v);
         assert_eq!(Partials::decode(&v), Ok(p.clone()));
-        for bad in [
-            &b""[..],
-            b"mf1 v=1;0;0",
-            b"mf3 n=1",
-            b"mf2 z=1",
-            b"mf2 s",
-            b"mf2 v=1;0",
-            b"mf2 c=1,1",
-            b"mf2 1=1",
-            b"nan",
-            b"-nan",
-            b"1 2",
-            b"1 c=1,0,0,0,0,0,0,1",
-            b"1@0:1",
-            b"1@",
-            b"1/0",
-            b"1/21",
-            b"1/",
-            b"1@0:1:2/x",
-            b"-",
-            b"1e999",
-            b"0x10",
-            b"inf",
-        ] {
-            assert!(
-                Partials::decode(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
+        crate::agg::laws::rejects(
+            Partials::decode,
+            &[
+                &b""[..],
+                b"mf1 v=1;0;0",
+                b"mf3 n=1",
+                b"mf2 z=1",
+                b"mf2 s",
+                b"mf2 v=1;0",
+                b"mf2 c=1,1",
+                b"mf2 1=1",
+                b"nan",
+                b"-nan",
+                b"1 2",
+                b"1 c=1,0,0,0,0,0,0,1",
+                b"1@0:1",
+                b"1@",
+                b"1/0",
+                b"1/21",
+                b"1/",
+                b"1@0:1:2/x",
+                b"-",
+                b"1e999",
+                b"0x10",
+                b"inf",
+            ],
+        );
         assert_eq!(Partials::decode(b"mf2"), Ok(Partials::default()));
         let err = Partials::decode(b"mf1 v=1;0;0").expect_err("old version");
         assert!(err.to_string().contains("another mapfold version"), "{err}");

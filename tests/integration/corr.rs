@@ -6,12 +6,11 @@
 use num_bigint::BigInt;
 
 use crate::oracle::{is_rounding_of, is_sqrt_rounding_of, number, units};
-use crate::util::{Rng, ok, parse_reduced};
+use crate::util::{Rng, parse_reduced, same_for_splits};
 
 #[test]
 fn co_moments_are_exact_rationals_rounded_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path().display();
     let mut rng = Rng(0xC022);
     let mut text = String::from("g,x,y\n");
     let mut pairs: Vec<(usize, f64, f64)> = Vec::new();
@@ -35,21 +34,14 @@ fn co_moments_are_exact_rationals_rounded_once() {
     }
     std::fs::write(dir.path().join("in.csv"), &text).expect("write");
     let job = "--value y --key g --corr x,y --reducers 2";
-    let runs: Vec<String> = ["3000", "40000", "100000000"]
-        .iter()
-        .map(|split| {
-            let out = format!("{d}/out-{split}");
-            ok(&format!(
-                "mapfold run --quiet --input {d}/in.csv --output {out} {job} --split-size {split} \
-                 --combiner-chaos 5 && cat {out}/part-*"
-            ))
-        })
-        .collect();
-    assert!(
-        runs.iter().all(|r| *r == runs[0]),
-        "bytes differ by split size"
+    let out = same_for_splits(
+        dir.path(),
+        &dir.path().join("in.csv"),
+        job,
+        &["3000", "40000", "100000000"],
+        5,
     );
-    let got = parse_reduced(&runs[0]);
+    let got = parse_reduced(&out);
     for g in 0..3usize {
         let c = &got[&g.to_string()]["corr"];
         assert_eq!((c["x"].as_str(), c["y"].as_str()), (Some("x"), Some("y")));

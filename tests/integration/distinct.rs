@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::util::{PIPE, Rng, ok, parse_reduced};
+use crate::util::{PIPE, Rng, ok, parse_reduced, same_for_splits};
 
 #[test]
 fn distinct_counts_are_exact_then_estimated_and_split_independent() {
@@ -35,25 +35,18 @@ fn distinct_counts_are_exact_then_estimated_and_split_independent() {
     }
     std::fs::write(dir.path().join("in.csv"), &text).expect("write");
     let job = "--value x --key g --text-keys --distinct user --reducers 2";
-    let runs: Vec<String> = ["20000", "300000", "100000000"]
-        .iter()
-        .map(|split| {
-            let out = format!("{d}/out-{split}");
-            ok(&format!(
-                "mapfold run --quiet --input {d}/in.csv --output {out} {job} --split-size {split} \
-                 --combiner-chaos 3 && cat {out}/part-*"
-            ))
-        })
-        .collect();
-    assert!(
-        runs.iter().all(|r| *r == runs[0]),
-        "bytes differ by split size"
+    let out = same_for_splits(
+        dir.path(),
+        &dir.path().join("in.csv"),
+        job,
+        &["20000", "300000", "100000000"],
+        3,
     );
     let piped = ok(&format!(
         "mapfold-map --value x --key g --text-keys --distinct user < {d}/in.csv 2>/dev/null \
          | {PIPE} --distinct user"
     ));
-    let got = parse_reduced(&runs[0]);
+    let got = parse_reduced(&out);
     assert_eq!(parse_reduced(&piped), got, "the pipe and the runner agree");
     for (g, users) in &want {
         let c = &got[*g]["distinct"]["user"];

@@ -3,7 +3,7 @@
 //! on heavy-tailed, negative, zero-heavy and constant data, and the same
 //! bytes however the input was split, combined and reduced.
 
-use crate::util::{PIPE, Rng, bash, ok, parse_reduced};
+use crate::util::{PIPE, Rng, bash, ok, parse_reduced, same_for_splits};
 
 /// Groups of values with the shapes quantiles are hard on.
 fn data(rng: &mut Rng) -> Vec<(&'static str, f64)> {
@@ -58,25 +58,18 @@ fn quantiles_are_within_the_bound_and_split_independent() {
         let job = format!(
             "--value x --key g --text-keys --quantiles {list} --quantile-error {error} --reducers 2"
         );
-        let runs: Vec<String> = ["4000", "50000", "100000000"]
-            .iter()
-            .map(|split| {
-                let out = format!("{d}/out-{error}-{split}");
-                ok(&format!(
-                    "mapfold run --quiet --input {d}/in.csv --output {out} {job} --split-size {split} \
-                     --combiner-chaos 7 && cat {out}/part-*"
-                ))
-            })
-            .collect();
-        assert!(
-            runs.iter().all(|r| *r == runs[0]),
-            "bytes differ by split size"
+        let out = same_for_splits(
+            dir.path(),
+            &dir.path().join("in.csv"),
+            &job,
+            &["4000", "50000", "100000000"],
+            7,
         );
         let piped = ok(&format!(
             "mapfold-map --value x --key g --text-keys --quantiles --quantile-error {error} \
              < {d}/in.csv 2>/dev/null | {PIPE} --quantiles {list}"
         ));
-        let got = parse_reduced(&runs[0]);
+        let got = parse_reduced(&out);
         assert_eq!(parse_reduced(&piped), got, "the pipe and the runner agree");
         for group in ["heavy", "negative", "zeros", "constant"] {
             let values: Vec<f64> = rows

@@ -129,3 +129,32 @@ impl Rng {
         self.below(n as u64) as usize
     }
 }
+
+/// Runs `mapfold run` with `job` on `input` once per split size (with the
+/// combiner's chaos seeded `chaos`), asserts that every run wrote the same
+/// bytes, and returns them (the part files, in order).
+pub fn same_for_splits(
+    dir: &std::path::Path,
+    input: &std::path::Path,
+    job: &str,
+    splits: &[&str],
+    chaos: u64,
+) -> String {
+    let mut runs: Vec<String> = splits
+        .iter()
+        .map(|split| {
+            let out = dir.join(format!("out-{split}-{}", job.len()));
+            let o = out.display();
+            ok(&format!(
+                "mapfold run --quiet --overwrite --input {} --output {o} {job} --split-size {split} \
+                 --combiner-chaos {chaos} && cat {o}/part-*",
+                input.display()
+            ))
+        })
+        .collect();
+    assert!(
+        runs.iter().all(|r| *r == runs[0]),
+        "bytes differ by split size ({splits:?}): {job}"
+    );
+    runs.swap_remove(0)
+}

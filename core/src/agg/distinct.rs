@@ -311,21 +311,18 @@ mod tests {
         assert_eq!(of(&all).count(), (EXACT as u64, true));
         let past: Vec<u64> = (0..=EXACT as u64).collect();
         assert!(!of(&past).count().1);
-        for bad in [
-            &b"e:"[..],
-            b"e:01",
-            b"e:2,1",
-            b"e:1,1",
-            b"h:00",
-            b"x",
-            b"e:G",
-        ] {
-            assert!(
-                Distinct::decode(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
+        crate::agg::laws::rejects(
+            Distinct::decode,
+            &[
+                &b"e:"[..],
+                b"e:01",
+                b"e:2,1",
+                b"e:1,1",
+                b"h:00",
+                b"x",
+                b"e:G",
+            ],
+        );
     }
 
     /// Over many seeds, the estimate's relative error is consistent with

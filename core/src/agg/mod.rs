@@ -421,6 +421,15 @@ pub(crate) mod laws {
         ]
     }
 
+    /// Asserts that `decode` refuses every one of `bad`.
+    pub fn rejects<T: std::fmt::Debug, E>(decode: impl Fn(&[u8]) -> Result<T, E>, bad: &[&[u8]]) {
+        for b in bad {
+            if let Ok(v) = decode(b) {
+                panic!("{:?} decoded as {v:?}", String::from_utf8_lossy(b));
+            }
+        }
+    }
+
     /// `p` after a trip over the wire (identities never travel).
     fn wire<P: Partial>(p: &P) -> P {
         if p.is_identity() {
