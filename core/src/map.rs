@@ -15,7 +15,7 @@ use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::key;
 use crate::record::{Splitter, parse_number};
-use crate::spec::{MapSpec, Plan, Test};
+use crate::spec::{MapSpec, Na, Plan, Test};
 use crate::wire;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -205,11 +205,10 @@ impl<W: Write> Mapper<W> {
             None => Value::Row,
             Some(v) => {
                 let f = self.splitter.field(l, v).unwrap_or_default();
-                match parse_number(f) {
-                    Some(x) if !self.spec.na.numeric => Value::Num(x),
-                    _ if self.spec.na.is(f) => Value::Missing,
-                    Some(x) => Value::Num(x),
-                    None => {
+                match number_or_missing(&self.spec.na, f) {
+                    Ok(Some(x)) => Value::Num(x),
+                    Ok(None) => Value::Missing,
+                    Err(()) => {
                         let why =
                             format!("value column {} is not a number ({:?})", v + 1, snippet(f));
                         return self.malformed(l, n, why);
@@ -224,11 +223,10 @@ impl<W: Write> Mapper<W> {
             let mut both = true;
             for (slot, col) in xy.iter_mut().zip([a, b]) {
                 let f = self.splitter.field(l, col).unwrap_or_default();
-                match parse_number(f) {
-                    Some(x) if !self.spec.na.numeric => *slot = x,
-                    _ if self.spec.na.is(f) => both = false,
-                    Some(x) => *slot = x,
-                    None => {
+                match number_or_missing(&self.spec.na, f) {
+                    Ok(Some(x)) => *slot = x,
+                    Ok(None) => both = false,
+                    Err(()) => {
                         let why = format!(
                             "--corr column {} is not a number ({:?})",
                             col + 1,
@@ -642,6 +640,20 @@ pub fn check_malformed(c: &Counters, max: f64, first: &str) -> Result<(), Error>
         });
     }
     Ok(())
+}
+
+/// A numeric field: `Ok(Some(x))`, `Ok(None)` when it is one of the
+/// missing-value texts, `Err` when it is neither. A missing-value text that
+/// parses as a number (`-999`) is missing; that check runs only when the
+/// list has such a text.
+#[inline]
+fn number_or_missing(na: &Na, f: &[u8]) -> Result<Option<f64>, ()> {
+    match parse_number(f) {
+        Some(x) if !na.numeric => Ok(Some(x)),
+        _ if na.is(f) => Ok(None),
+        Some(x) => Ok(Some(x)),
+        None => Err(()),
+    }
 }
 
 /// A line's group key before canonicalising: its key field, or the key
