@@ -22,11 +22,16 @@ use crate::superacc::{Superacc, split};
 /// Units of the squares and products: 2^-2148.
 const SQ_EXP: i64 = 2 * UNIT_EXP;
 
-/// Identity: off (the job has no `--corr`).
+/// The co-moments. Identity: off (the job has no `--corr`). The sums are
+/// boxed so that every other job's groups stay small: the reducer builds a
+/// state per record, and 5M one-value keys reduced 1.8x slower with them
+/// inline.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Corr {
-    on: bool,
-    pub n: Count,
+pub struct Corr(Option<Box<Sums>>);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Sums {
+    n: Count,
     sx: Superacc,
     sy: Superacc,
     sxx: Superacc,
@@ -36,47 +41,46 @@ pub struct Corr {
 
 impl Corr {
     pub fn new() -> Self {
-        Self {
-            on: true,
-            ..Self::default()
-        }
+        Self(Some(Box::default()))
+    }
+
+    /// Pairs folded in.
+    pub fn pairs(&self) -> u64 {
+        self.0.as_ref().map_or(0, |s| s.n.n)
     }
 
     /// Folds in one pair of finite values.
     #[inline]
     pub fn add_pair(&mut self, x: f64, y: f64) {
-        if !self.on || !x.is_finite() || !y.is_finite() {
+        let Some(s) = self.0.as_mut() else { return };
+        if !x.is_finite() || !y.is_finite() {
             return;
         }
-        self.n.n += 1;
+        s.n.n += 1;
         let (mx, px, nx) = split(x);
         let (my, py, ny) = split(y);
         if mx != 0 {
-            self.sx.add(mx, px, nx);
-            self.sxx.add_square(mx, 2 * px);
+            s.sx.add(mx, px, nx);
+            s.sxx.add_square(mx, 2 * px);
         }
         if my != 0 {
-            self.sy.add(my, py, ny);
-            self.syy.add_square(my, 2 * py);
+            s.sy.add(my, py, ny);
+            s.syy.add_square(my, 2 * py);
         }
         if mx != 0 && my != 0 {
-            self.sxy.add_product(mx, my, px + py, nx != ny);
+            s.sxy.add_product(mx, my, px + py, nx != ny);
         }
     }
 
     /// `(covariance, r, slope, intercept)`, each `None` where undefined
     /// (fewer than two pairs, or a column without spread).
     pub fn results(&self) -> [Option<f64>; 4] {
-        let n = self.n.n;
-        if n < 2 {
+        let Some(s) = self.0.as_ref().filter(|s| s.n.n >= 2) else {
             return [None; 4];
-        }
-        let (sx, sy) = (self.sx.to_bigint(), self.sy.to_bigint());
-        let (sxx, syy, sxy) = (
-            self.sxx.to_bigint(),
-            self.syy.to_bigint(),
-            self.sxy.to_bigint(),
-        );
+        };
+        let n = s.n.n;
+        let (sx, sy) = (s.sx.to_bigint(), s.sy.to_bigint());
+        let (sxx, syy, sxy) = (s.sxx.to_bigint(), s.syy.to_bigint(), s.sxy.to_bigint());
         let c = |sab: &BigInt, sa: &BigInt, sb: &BigInt| sab * n - sa * sb;
         let (cxy, cxx, cyy) = (c(&sxy, &sx, &sy), c(&sxx, &sx, &sx), c(&syy, &sy, &sy));
         let cov = round::ratio(&cxy, &(BigInt::from(n) * (n - 1)), SQ_EXP);
@@ -94,7 +98,7 @@ impl Corr {
     /// Writes `"corr":{"x":..,"y":..,"n":..,"covariance":..,"r":..,
     /// "slope":..,"intercept":..}` with the reducer's column names.
     pub fn finish_with(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
-        if !self.on {
+        if self.0.is_none() {
             return;
         }
         let [cov, r, slope, intercept] = self.results();
@@ -103,7 +107,7 @@ impl Corr {
                 o.str("x", x);
                 o.str("y", y);
             }
-            o.u64("n", self.n.n);
+            o.u64("n", self.pairs());
             o.opt_f64("covariance", cov);
             o.opt_f64("r", r);
             o.opt_f64("slope", slope);
@@ -118,21 +122,22 @@ impl Partial for Corr {
     fn update(&mut self, _: f64) {}
 
     fn check_merge(&self, other: &Self) -> Result<(), String> {
-        self.n.check_merge(&other.n)
+        super::checked_sum([self.pairs(), other.pairs()], "pair count").map(|_| ())
     }
 
     fn merge(&mut self, other: &Self) {
-        if !other.on {
+        let Some(o) = other.0.as_ref() else { return };
+        let Some(s) = self.0.as_mut() else {
+            self.0 = other.0.clone();
             return;
-        }
-        self.on = true;
-        self.n.merge(&other.n);
+        };
+        s.n.merge(&o.n);
         for (a, b) in [
-            (&mut self.sx, &other.sx),
-            (&mut self.sy, &other.sy),
-            (&mut self.sxx, &other.sxx),
-            (&mut self.syy, &other.syy),
-            (&mut self.sxy, &other.sxy),
+            (&mut s.sx, &o.sx),
+            (&mut s.sy, &o.sy),
+            (&mut s.sxx, &o.sxx),
+            (&mut s.syy, &o.syy),
+            (&mut s.sxy, &o.sxy),
         ] {
             a.merge(b);
         }
@@ -143,15 +148,16 @@ impl Partial for Corr {
     }
 
     fn is_identity(&self) -> bool {
-        !self.on
+        self.0.is_none()
     }
 
     /// `N;SX;SY;SXX;SYY;SXY`.
     fn encode(&self, out: &mut Vec<u8>) {
-        self.n.encode(out);
-        for s in [&self.sx, &self.sy, &self.sxx, &self.syy, &self.sxy] {
+        let Some(s) = self.0.as_ref() else { return };
+        s.n.encode(out);
+        for a in [&s.sx, &s.sy, &s.sxx, &s.syy, &s.sxy] {
             out.push(b';');
-            s.encode(out);
+            a.encode(out);
         }
     }
 
@@ -160,8 +166,7 @@ impl Partial for Corr {
         let [n, sx, sy, sxx, syy, sxy] = parts[..] else {
             return Err(DecodeError::new("co-moments", payload));
         };
-        let c = Self {
-            on: true,
+        let s = Sums {
             n: Count::decode(n)?,
             sx: Superacc::decode(sx)?,
             sy: Superacc::decode(sy)?,
@@ -169,11 +174,11 @@ impl Partial for Corr {
             syy: Superacc::decode(syy)?,
             sxy: Superacc::decode(sxy)?,
         };
-        let sums = [&c.sx, &c.sy, &c.sxx, &c.syy, &c.sxy];
-        if c.n.n == 0 && sums.iter().any(|s| !s.is_zero()) {
+        let sums = [&s.sx, &s.sy, &s.sxx, &s.syy, &s.sxy];
+        if s.n.n == 0 && sums.iter().any(|a| !a.is_zero()) {
             return Err(DecodeError::new("co-moments of no pairs", payload));
         }
-        Ok(c)
+        Ok(Self(Some(Box::new(s))))
     }
 }
 
@@ -208,7 +213,7 @@ mod tests {
         let flat = of(&[(1.0, 5.0), (2.0, 5.0)]);
         assert_eq!(flat.results()[1], None, "no spread in y: no r");
         assert_eq!(of(&[(1.0, 1.0)]).results(), [None; 4]);
-        assert_eq!(of(&[(f64::NAN, 1.0), (1.0, f64::INFINITY)]).n.n, 0);
+        assert_eq!(of(&[(f64::NAN, 1.0), (1.0, f64::INFINITY)]).pairs(), 0);
     }
 
     proptest! {
