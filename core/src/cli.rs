@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::agg::{HistLayout, quantiles};
+use crate::agg::{Grid, HistLayout, quantiles};
 use crate::error::Error;
 use crate::spec::{self, MapSpec, Where};
 
@@ -75,6 +75,11 @@ pub struct JobArgs {
     /// once. Rows where either is missing or not finite are left out.
     #[arg(long, value_name = "X,Y")]
     pub corr: Option<String>,
+
+    /// A 2-D histogram of two columns: X's bins by Y's, exact counts, plus
+    /// the pairs outside the grid and those with a NaN.
+    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
+    pub hist2d: Option<String>,
 
     /// Relative error bound of --quantiles, rounded down to a power of two
     /// (0.01 gives 2^-7, 0.78%): finer costs more buckets per group.
@@ -150,6 +155,9 @@ impl JobArgs {
         if let Some(c) = &self.corr {
             s.corr = Some(parse_corr(c)?);
         }
+        if let Some(h) = &self.hist2d {
+            s.hist2d = Some(parse_hist2d(h)?);
+        }
         if !(0.0..=1.0).contains(&self.max_malformed) {
             return Err(flag(
                 "--max-malformed",
@@ -209,6 +217,9 @@ impl JobArgs {
         if let Some(c) = &self.corr {
             w.extend(["--corr".to_owned(), c.clone()]);
         }
+        if let Some(h) = &self.hist2d {
+            w.push(format!("--hist2d={h}"));
+        }
         if self.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
             w.extend([
                 "--quantile-error".to_owned(),
@@ -265,6 +276,34 @@ pub fn parse_corr(text: &str) -> Result<(spec::Column, spec::Column), Error> {
             why: "two columns, X,Y (the line is Y on X)".into(),
         }),
     }
+}
+
+/// Parses `--hist2d X=LO:HI:N,Y=LO:HI:M`.
+pub fn parse_hist2d(text: &str) -> Result<(spec::Column, spec::Column, Grid), Error> {
+    let bad = |why: String| Error::Flag {
+        flag: "--hist2d",
+        value: text.to_owned(),
+        why,
+    };
+    let axes: Vec<&str> = text.split(',').collect();
+    let [x, y] = axes[..] else {
+        return Err(bad(
+            "expected X=LO:HI:N,Y=LO:HI:M, e.g. precip=-3:3:60,temp=-3:3:60".into(),
+        ));
+    };
+    fn axis(a: &str) -> Option<(&str, &str)> {
+        a.rsplit_once('=').filter(|(c, _)| !c.trim().is_empty())
+    }
+    let ((xc, xl), (yc, yl)) = match (axis(x), axis(y)) {
+        (Some(x), Some(y)) => (x, y),
+        _ => return Err(bad("each axis is COLUMN=LO:HI:BINS".into())),
+    };
+    let grid = Grid::parse(xl, yl).map_err(bad)?;
+    Ok((
+        spec::Column(xc.trim().to_owned()),
+        spec::Column(yc.trim().to_owned()),
+        grid,
+    ))
 }
 
 /// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a

@@ -89,6 +89,27 @@ impl<'a> Obj<'a> {
         self.out.push(b']');
     }
 
+    /// An array of arrays of counts (a grid, row by row).
+    pub fn rows<'r>(&mut self, name: &str, rows: impl Iterator<Item = &'r [u64]>) {
+        self.name(name);
+        self.out.push(b'[');
+        let mut b = itoa::Buffer::new();
+        for (i, row) in rows.enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.out.push(b'[');
+            for (j, &x) in row.iter().enumerate() {
+                if j > 0 {
+                    self.out.push(b',');
+                }
+                self.out.extend_from_slice(b.format(x).as_bytes());
+            }
+            self.out.push(b']');
+        }
+        self.out.push(b']');
+    }
+
     /// A nested object.
     pub fn obj(&mut self, name: &str, fill: impl FnOnce(&mut Obj<'_>)) {
         self.name(name);

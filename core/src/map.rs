@@ -216,28 +216,17 @@ impl<W: Write> Mapper<W> {
                 }
             }
         };
-        // The --corr pair: both numbers, or no pair when one is missing.
-        let mut pair = None;
-        if let Some((a, b)) = plan.corr {
-            let mut xy = [0.0; 2];
-            let mut both = true;
-            for (slot, col) in xy.iter_mut().zip([a, b]) {
-                let f = self.splitter.field(l, col).unwrap_or_default();
-                match number_or_missing(&self.spec.na, f) {
-                    Ok(Some(x)) => *slot = x,
-                    Ok(None) => both = false,
-                    Err(()) => {
-                        let why = format!(
-                            "--corr column {} is not a number ({:?})",
-                            col + 1,
-                            snippet(f)
-                        );
-                        return self.malformed(l, n, why);
-                    }
-                }
-            }
-            pair = both.then_some((xy[0], xy[1]));
-        }
+        // The --corr and --hist2d pairs: both numbers, or no pair when one
+        // is missing.
+        let (corr, grid) = (plan.corr, plan.hist2d);
+        let pair = match corr.map(|c| self.pair(l, c, "--corr")) {
+            Some(Err(why)) => return self.malformed(l, n, why),
+            p => p.and_then(Result::ok).flatten(),
+        };
+        let grid_pair = match grid.map(|c| self.pair(l, c, "--hist2d")) {
+            Some(Err(why)) => return self.malformed(l, n, why),
+            p => p.and_then(Result::ok).flatten(),
+        };
         if !pass {
             self.stats.counters.filtered += 1;
             return Ok(());
@@ -246,6 +235,9 @@ impl<W: Write> Mapper<W> {
         let pass_on = self.passthrough;
         if let Some((x, y)) = pair {
             self.groups[g].add_pair(x, y);
+        }
+        if let Some((x, y)) = grid_pair {
+            self.groups[g].add_grid_pair(x, y);
         }
         if let Some(plan) = &self.plan {
             for (i, &col) in plan.distinct.iter().enumerate() {
@@ -280,6 +272,33 @@ impl<W: Write> Mapper<W> {
             self.groups[0].clone_from(&self.proto);
         }
         Ok(())
+    }
+
+    /// Two numeric columns of a line: both numbers, `None` when one is
+    /// missing, or why the line is malformed.
+    fn pair(
+        &self,
+        l: &[u8],
+        (a, b): (usize, usize),
+        flag: &str,
+    ) -> Result<Option<(f64, f64)>, String> {
+        let mut xy = [0.0; 2];
+        let mut both = true;
+        for (slot, col) in xy.iter_mut().zip([a, b]) {
+            let f = self.splitter.field(l, col).unwrap_or_default();
+            match number_or_missing(&self.spec.na, f) {
+                Ok(Some(x)) => *slot = x,
+                Ok(None) => both = false,
+                Err(()) => {
+                    return Err(format!(
+                        "{flag} column {} is not a number ({:?})",
+                        col + 1,
+                        snippet(f)
+                    ));
+                }
+            }
+        }
+        Ok(both.then_some((xy[0], xy[1])))
     }
 
     /// The first non-blank line of a task without `--schema`: the header

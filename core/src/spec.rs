@@ -254,6 +254,8 @@ pub struct MapSpec {
     pub distinct: Vec<Column>,
     /// Two columns whose covariance, correlation and line are computed.
     pub corr: Option<(Column, Column)>,
+    /// Two columns and the grid of their 2-D histogram.
+    pub hist2d: Option<(Column, Column, crate::agg::Grid)>,
     pub max_malformed: f64,
     pub max_groups: usize,
     /// Bytes the groups may hold before the least-hit are written out.
@@ -275,6 +277,7 @@ impl MapSpec {
             quantile_bits: None,
             distinct: Vec::new(),
             corr: None,
+            hist2d: None,
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
@@ -288,6 +291,7 @@ impl MapSpec {
             quantile_bits: self.quantile_bits,
             distinct: self.distinct.len(),
             corr: self.corr.is_some(),
+            hist2d: self.hist2d.as_ref().map(|h| h.2),
         }
     }
 
@@ -304,6 +308,7 @@ impl MapSpec {
             .chain(self.wheres.iter().map(|w| &w.column))
             .chain(&self.distinct)
             .chain(self.corr.iter().flat_map(|(x, y)| [x, y]))
+            .chain(self.hist2d.iter().flat_map(|(x, y, _)| [x, y]))
             .filter(|c| c.is_name())
             .map(|c| c.0.as_str())
             .collect()
@@ -349,6 +354,7 @@ pub struct Plan {
     pub wheres: Vec<(usize, Test)>,
     pub distinct: Vec<usize>,
     pub corr: Option<(usize, usize)>,
+    pub hist2d: Option<(usize, usize)>,
     /// Fields a line must have (the schema's width), when known.
     pub width: Option<usize>,
     /// The highest field index the plan reads.
@@ -385,12 +391,18 @@ impl Plan {
             .map(|(x, y)| Ok::<_, Error>((x.resolve(schema)?, y.resolve(schema)?)))
             .transpose()?;
         let max_field = corr.map_or(max_field, |(x, y)| max_field.max(x).max(y));
+        let hist2d = spec
+            .hist2d
+            .as_ref()
+            .map(|(x, y, _)| Ok::<_, Error>((x.resolve(schema)?, y.resolve(schema)?)))
+            .transpose()?;
+        let max_field = hist2d.map_or(max_field, |(x, y)| max_field.max(x).max(y));
         let width = schema.map(<[_]>::len);
         if let Some(w) = width
             && max_field >= w
         {
             return Err(Error::Flag {
-                flag: "--value/--key/--where/--distinct/--corr",
+                flag: "--value/--key/--where/--distinct/--corr/--hist2d",
                 value: format!("column {}", max_field + 1),
                 why: format!("the schema has only {w} columns"),
             });
@@ -401,6 +413,7 @@ impl Plan {
             wheres,
             distinct,
             corr,
+            hist2d,
             width,
             max_field,
         })

@@ -173,6 +173,7 @@ fn decode_one(payload: &[u8]) -> Result<Aggregates, DecodeError> {
             quantile_bits,
             distinct: 0,
             corr: false,
+            hist2d: None,
         },
         x,
     ))
@@ -200,6 +201,7 @@ mod tests {
                 quantile_bits: Some(3),
                 distinct: 2,
                 corr: true,
+                hist2d: Some(crate::agg::Grid::parse("0:1:2", "0:1:3").expect("valid")),
             }),
             counters: Counters::default(),
         };
@@ -299,7 +301,7 @@ mod tests {
                                       bits in proptest::option::of(1u8..=20)) {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
-            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0, corr: false };
+            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0, corr: false, hist2d: None };
             let p = Partials { aggs: Aggregates::of_one(shape, x), counters: Counters::default() };
             let mut v = Vec::new();
             p.encode(&mut v);

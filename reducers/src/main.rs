@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mapfold_core::agg::Report;
-use mapfold_core::cli::{exit, parse_corr, parse_quantiles};
+use mapfold_core::cli::{exit, parse_corr, parse_hist2d, parse_quantiles};
 use mapfold_core::fold::{Mode, fold};
 
 /// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
@@ -31,6 +31,10 @@ struct Args {
     /// Names of the mapper's --corr columns, for the JSON.
     #[arg(long, value_name = "X,Y")]
     corr: Option<String>,
+
+    /// The mapper's --hist2d, for the column names in the JSON.
+    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
+    hist2d: Option<String>,
 }
 
 fn run() -> anyhow::Result<()> {
@@ -44,6 +48,12 @@ fn run() -> anyhow::Result<()> {
             .map(parse_corr)
             .transpose()?
             .map(|(x, y)| (x.0, y.0)),
+        hist2d: args
+            .hist2d
+            .as_deref()
+            .map(parse_hist2d)
+            .transpose()?
+            .map(|(x, y, _)| (x.0, y.0)),
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;

@@ -6,6 +6,7 @@ mod distinct;
 mod emr;
 mod fuzz;
 mod generate;
+mod hist2d;
 mod oracle;
 mod pipe;
 mod plot;

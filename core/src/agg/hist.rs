@@ -55,6 +55,56 @@ fn dyadic(x: f64) -> (i64, i32) {
     (if neg { -m } else { m }, (pos + tz) as i32 - 1074)
 }
 
+/// Where a value falls in a layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    Bin(usize),
+    Under,
+    Over,
+    Nan,
+}
+
+/// The place of `x` in `l`, with `scale = bins / (hi - lo)` and the fast
+/// path's `margin` (see [`Hist::new`]).
+#[inline(always)]
+pub(crate) fn place(l: &HistLayout, scale: f64, margin: f64, x: f64) -> Place {
+    // The in-range case first: one test pair for most values.
+    if x >= l.lo && x <= l.hi {
+        // In range, so the product is in [0, bins] (give or take its
+        // rounding) and bins fit a u32 (a cheaper conversion than to
+        // usize); `as` saturates. Three roundings put `t` within
+        // bins * 2^-50.6 of the exact position, so its bin is certain
+        // unless it lies within `margin` of an edge; then the exact
+        // rational computation decides, and a value on an edge is
+        // binned by the documented rule, not by a rounding.
+        let t = (x - l.lo) * scale;
+        let i = t as u32;
+        let frac = t - f64::from(i);
+        let i = if frac > margin && frac < 1.0 - margin {
+            i as usize
+        } else {
+            exact_bin(l, x)
+        };
+        Place::Bin(i.min(l.bins as usize - 1))
+    } else if x < l.lo {
+        Place::Under
+    } else if x > l.hi {
+        Place::Over
+    } else {
+        Place::Nan
+    }
+}
+
+impl HistLayout {
+    /// `bins / (hi - lo)` and the fast path's margin, for [`place`].
+    pub(crate) fn scale_margin(&self) -> (f64, f64) {
+        (
+            f64::from(self.bins) / (self.hi - self.lo),
+            f64::from(self.bins) * MARGIN,
+        )
+    }
+}
+
 /// The largest `BINS` accepted: a million bins is already 8 MB per group.
 pub const MAX_BINS: u32 = 1_000_000;
 
@@ -118,8 +168,8 @@ impl Hist {
     pub fn new(layout: HistLayout) -> Self {
         Self {
             layout: Some(layout),
-            scale: f64::from(layout.bins) / (layout.hi - layout.lo),
-            margin: f64::from(layout.bins) * MARGIN,
+            scale: layout.scale_margin().0,
+            margin: layout.scale_margin().1,
             counts: vec![0; layout.bins as usize],
             ..Self::default()
         }
@@ -136,31 +186,11 @@ impl Partial for Hist {
     #[inline]
     fn update(&mut self, x: f64) {
         let Some(l) = &self.layout else { return };
-        // The in-range case first: one test pair for most values.
-        if x >= l.lo && x <= l.hi {
-            // In range, so the product is in [0, bins] (give or take its
-            // rounding) and bins fit a u32 (a cheaper conversion than to
-            // usize); `as` saturates. Three roundings put `t` within
-            // bins * 2^-50.6 of the exact position, so its bin is certain
-            // unless it lies within `margin` of an edge; then the exact
-            // rational computation decides, and a value on an edge is
-            // binned by the documented rule, not by a rounding.
-            let t = (x - l.lo) * self.scale;
-            let i = t as u32;
-            let frac = t - f64::from(i);
-            let i = if frac > self.margin && frac < 1.0 - self.margin {
-                i as usize
-            } else {
-                exact_bin(l, x)
-            };
-            let last = self.counts.len() - 1;
-            self.counts[i.min(last)] += 1;
-        } else if x < l.lo {
-            self.underflow += 1;
-        } else if x > l.hi {
-            self.overflow += 1;
-        } else {
-            self.nan += 1;
+        match place(l, self.scale, self.margin, x) {
+            Place::Bin(i) => self.counts[i] += 1,
+            Place::Under => self.underflow += 1,
+            Place::Over => self.overflow += 1,
+            Place::Nan => self.nan += 1,
         }
     }
 

@@ -69,6 +69,7 @@ mod corr;
 mod count;
 pub mod distinct;
 mod hist;
+pub mod hist2d;
 mod minmax;
 mod missing;
 mod nonfinite;
@@ -81,6 +82,7 @@ pub use corr::Corr;
 pub use count::Count;
 pub use distinct::DistinctSet;
 pub use hist::{Hist, HistLayout};
+pub use hist2d::{Grid, Hist2d};
 pub use minmax::MinMax;
 pub use missing::Missing;
 pub use nonfinite::NonFinite;
@@ -206,12 +208,15 @@ macro_rules! registry {
                     self.rows.finish(out);
                 } else {
                     $(
-                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG, Corr::TAG].contains(&<$ty>::TAG) {
+                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG, Corr::TAG, Hist2d::TAG]
+                            .contains(&<$ty>::TAG)
+                        {
                             self.$field.finish(out);
                         }
                     )*
                     self.quantiles.finish_with(out, &report.quantiles);
                     self.corr.finish_with(out, report.corr.as_ref());
+                    self.hist2d.finish_with(out, report.hist2d.as_ref());
                 }
                 self.distinct.finish_with(out, &report.distinct);
             }
@@ -253,6 +258,7 @@ registry! {
     quantiles: Quantiles,
     distinct: DistinctSet,
     corr: Corr,
+    hist2d: Hist2d,
 }
 
 /// What the reducer is asked to report besides the state (which quantiles).
@@ -263,6 +269,8 @@ pub struct Report {
     pub distinct: Vec<String>,
     /// Names of the `--corr` columns.
     pub corr: Option<(String, String)>,
+    /// Names of the `--hist2d` columns.
+    pub hist2d: Option<(String, String)>,
 }
 
 impl Default for Report {
@@ -271,6 +279,7 @@ impl Default for Report {
             quantiles: quantiles::DEFAULT_QS.to_vec(),
             distinct: Vec::new(),
             corr: None,
+            hist2d: None,
         }
     }
 }
@@ -286,6 +295,8 @@ pub struct Shape {
     pub distinct: usize,
     /// Two columns' co-moments are summed.
     pub corr: bool,
+    /// Two columns' 2-D histogram.
+    pub hist2d: Option<Grid>,
 }
 
 impl Aggregates {
@@ -293,6 +304,12 @@ impl Aggregates {
     #[inline]
     pub fn add_pair(&mut self, x: f64, y: f64) {
         self.corr.add_pair(x, y);
+    }
+
+    /// Counts a pair of the `--hist2d` columns.
+    #[inline]
+    pub fn add_grid_pair(&mut self, x: f64, y: f64) {
+        self.hist2d.add_pair(x, y);
     }
 
     /// Counts the text of `--distinct` column `i` (by its hash).
@@ -312,7 +329,8 @@ impl Aggregates {
             && self.missing.n == 0
             && self.rows.n == 0
             && self.distinct.is_identity()
-            && self.corr.is_identity();
+            && self.corr.is_identity()
+            && self.hist2d.is_identity();
         // Every state the mapper and merges make with one finite value is
         // exactly what folding that value in gives. Rebuilding the state to
         // compare (against corrupted input, which could claim one value
@@ -343,6 +361,7 @@ impl Aggregates {
             } else {
                 Corr::default()
             },
+            hist2d: shape.hist2d.map(Hist2d::new).unwrap_or_default(),
             ..Self::default()
         }
     }
@@ -354,6 +373,7 @@ impl Aggregates {
             quantile_bits: Some(self.quantiles.bits()).filter(|&k| k > 0),
             distinct: self.distinct.columns.len(),
             corr: !self.corr.is_identity(),
+            hist2d: self.hist2d.grid(),
         }
     }
 }

@@ -42,6 +42,7 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
             quantiles: None,
             distinct: Vec::new(),
             corr: None,
+            hist2d: None,
             quantile_error: mapfold_core::cli::DEFAULT_QUANTILE_ERROR,
             max_malformed: mapfold_core::spec::DEFAULT_MAX_MALFORMED,
             max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,

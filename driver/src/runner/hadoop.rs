@@ -268,6 +268,7 @@ mod tests {
                 quantiles: Some("0.5,0.99".into()),
                 distinct: Vec::new(),
                 corr: None,
+                hist2d: None,
                 quantile_error: 0.001,
                 max_malformed: 0.01,
                 max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,

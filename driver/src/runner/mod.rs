@@ -118,6 +118,9 @@ impl Job {
         if let Some(c) = &self.job.corr {
             w.extend(["--corr".to_owned(), c.clone()]);
         }
+        if let Some(h) = &self.job.hist2d {
+            w.push(format!("--hist2d={h}"));
+        }
         w
     }
 

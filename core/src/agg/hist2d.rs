@@ -1,0 +1,287 @@
+//! A 2-D histogram of two columns (`--hist2d X=LO:HI:N,Y=LO:HI:M`): exact
+//! integer counts on a fixed grid, plus the pairs that fell outside it and
+//! those with a NaN, so every pair is counted somewhere. Each coordinate is
+//! binned by the 1-D histogram's exact rule ([`super::hist`]), so the grid
+//! merges exactly: Datashader's aggregate-then-shade, with a mergeable
+//! aggregate.
+
+use super::hist::{HistLayout, Place, place};
+use super::{Partial, read_u64, write_u64};
+use crate::error::DecodeError;
+use crate::json::Obj;
+
+/// The grid's layout: X's bins by Y's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Grid {
+    pub x: HistLayout,
+    pub y: HistLayout,
+}
+
+impl Grid {
+    /// Parses `LO:HI:N,LO:HI:M` (the column names already taken off).
+    pub fn parse(x: &str, y: &str) -> Result<Self, String> {
+        let g = Self {
+            x: HistLayout::parse(x)?,
+            y: HistLayout::parse(y)?,
+        };
+        if u64::from(g.x.bins) * u64::from(g.y.bins) > u64::from(super::hist::MAX_BINS) {
+            return Err(format!(
+                "{} x {} cells: at most {} in all",
+                g.x.bins,
+                g.y.bins,
+                super::hist::MAX_BINS
+            ));
+        }
+        Ok(g)
+    }
+
+    fn cells(&self) -> usize {
+        self.x.bins as usize * self.y.bins as usize
+    }
+}
+
+/// Identity: no grid (the job has no `--hist2d`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hist2d(Option<Box<Counts>>);
+
+#[derive(Clone, Debug, PartialEq)]
+struct Counts {
+    grid: Grid,
+    /// Cell `(i, j)` (X bin `i`, Y bin `j`) at `i * M + j`.
+    cells: Vec<u64>,
+    outside: u64,
+    nan: u64,
+}
+
+impl Hist2d {
+    pub fn new(grid: Grid) -> Self {
+        Self(Some(Box::new(Counts {
+            grid,
+            cells: vec![0; grid.cells()],
+            outside: 0,
+            nan: 0,
+        })))
+    }
+
+    pub fn grid(&self) -> Option<Grid> {
+        self.0.as_ref().map(|c| c.grid)
+    }
+
+    /// Counts one pair.
+    pub fn add_pair(&mut self, x: f64, y: f64) {
+        let Some(c) = self.0.as_mut() else { return };
+        let (sx, mx) = c.grid.x.scale_margin();
+        let (sy, my) = c.grid.y.scale_margin();
+        match (place(&c.grid.x, sx, mx, x), place(&c.grid.y, sy, my, y)) {
+            (Place::Nan, _) | (_, Place::Nan) => c.nan += 1,
+            (Place::Bin(i), Place::Bin(j)) => c.cells[i * c.grid.y.bins as usize + j] += 1,
+            _ => c.outside += 1,
+        }
+    }
+
+    /// Writes `"hist2d":{"x":{..},"y":{..},"counts":[[..],..],"outside":..,
+    /// "nan":..}`, a row of Y counts per X bin, with the reducer's names.
+    pub fn finish_with(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+        let Some(c) = self.0.as_ref() else { return };
+        out.obj("hist2d", |o| {
+            for (axis, l, name) in [
+                ("x", c.grid.x, names.map(|n| n.0.as_str())),
+                ("y", c.grid.y, names.map(|n| n.1.as_str())),
+            ] {
+                o.obj(axis, |a| {
+                    if let Some(name) = name {
+                        a.str("column", name);
+                    }
+                    a.f64("lo", l.lo);
+                    a.f64("hi", l.hi);
+                    a.u64("bins", u64::from(l.bins));
+                });
+            }
+            o.rows("counts", c.cells.chunks(c.grid.y.bins as usize));
+            o.u64("outside", c.outside);
+            o.u64("nan", c.nan);
+        });
+    }
+}
+
+impl Partial for Hist2d {
+    const TAG: &'static str = "h2";
+
+    fn update(&mut self, _: f64) {}
+
+    fn check_merge(&self, other: &Self) -> Result<(), String> {
+        let (Some(a), Some(b)) = (&self.0, &other.0) else {
+            return Ok(());
+        };
+        if a.grid != b.grid {
+            return Err(
+                "2-D histograms with different grids: were these partials written by \
+                        different jobs?"
+                    .into(),
+            );
+        }
+        let pairs = a.cells.iter().zip(&b.cells).map(|(x, y)| (*x, *y));
+        for (x, y) in pairs.chain([(a.outside, b.outside), (a.nan, b.nan)]) {
+            super::checked_sum([x, y], "2-D histogram count")?;
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: &Self) {
+        let Some(o) = &other.0 else { return };
+        let Some(c) = self.0.as_mut() else {
+            self.0 = other.0.clone();
+            return;
+        };
+        for (a, b) in c.cells.iter_mut().zip(&o.cells) {
+            *a += b;
+        }
+        c.outside += o.outside;
+        c.nan += o.nan;
+    }
+
+    fn finish(&self, out: &mut Obj<'_>) {
+        self.finish_with(out, None);
+    }
+
+    fn is_identity(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// `XLAYOUT,YLAYOUT;I:C,I:C,...;OUTSIDE,NAN`: the non-zero cells by
+    /// increasing index (the only form, so the encoding is canonical).
+    fn encode(&self, out: &mut Vec<u8>) {
+        let Some(c) = &self.0 else { return };
+        out.extend_from_slice(format!("{},{};", c.grid.x, c.grid.y).as_bytes());
+        let mut first = true;
+        for (i, &n) in c.cells.iter().enumerate().filter(|(_, n)| **n > 0) {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_u64(out, i as u64);
+            out.push(b':');
+            write_u64(out, n);
+        }
+        out.push(b';');
+        write_u64(out, c.outside);
+        out.push(b',');
+        write_u64(out, c.nan);
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let bad = || DecodeError::new("2-D histogram", payload);
+        let parts: Vec<&[u8]> = payload.split(|&b| b == b';').collect();
+        let [grid, cells, tails] = parts[..] else {
+            return Err(bad());
+        };
+        let grid = std::str::from_utf8(grid).map_err(|_| bad())?;
+        let (x, y) = grid.split_once(',').ok_or_else(bad)?;
+        let grid = Grid::parse(x, y).map_err(|_| bad())?;
+        // The layouts must read back as written (canonical).
+        if format!("{},{}", grid.x, grid.y).as_bytes() != parts[0] {
+            return Err(bad());
+        }
+        let mut h = Self::new(grid);
+        let c = h.0.as_mut().ok_or_else(bad)?;
+        let mut next = 0usize;
+        for pair in cells.split(|&b| b == b',').filter(|p| !p.is_empty()) {
+            let colon = memchr::memchr(b':', pair).ok_or_else(bad)?;
+            let i = usize::try_from(read_u64(&pair[..colon], "2-D histogram cell")?)
+                .map_err(|_| bad())?;
+            let n = read_u64(&pair[colon + 1..], "2-D histogram count")?;
+            if i < next || i >= c.cells.len() || n == 0 {
+                return Err(bad());
+            }
+            c.cells[i] = n;
+            next = i + 1;
+        }
+        let t: Vec<&[u8]> = tails.split(|&b| b == b',').collect();
+        let [outside, nan] = t[..] else {
+            return Err(bad());
+        };
+        c.outside = read_u64(outside, "2-D histogram outside count")?;
+        c.nan = read_u64(nan, "2-D histogram nan count")?;
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::laws;
+    use proptest::prelude::*;
+
+    fn grid() -> Grid {
+        Grid::parse("-1:1:4", "0:3:3").expect("valid")
+    }
+
+    fn bytes(h: &Hist2d) -> Vec<u8> {
+        let mut v = Vec::new();
+        h.encode(&mut v);
+        v
+    }
+
+    #[test]
+    fn cells_edges_and_tails() {
+        let mut h = Hist2d::new(grid());
+        for (x, y) in [
+            (-1.0, 0.0),
+            (1.0, 3.0),
+            (0.0, 1.0),
+            (-0.5, 2.999),
+            (2.0, 1.0),
+            (0.0, -0.1),
+            (f64::NAN, 1.0),
+            (0.0, f64::INFINITY),
+        ] {
+            h.add_pair(x, y);
+        }
+        let c = h.0.as_ref().expect("grid");
+        // (-1, 0) -> (0, 0); (1, 3) -> last cell; (0, 1) -> (2, 1);
+        // (-0.5, 2.999) -> (1, 2).
+        assert_eq!(c.cells[0], 1);
+        assert_eq!(c.cells[11], 1);
+        assert_eq!(c.cells[2 * 3 + 1], 1);
+        assert_eq!(c.cells[3 + 2], 1);
+        assert_eq!((c.outside, c.nan), (3, 1));
+        assert_eq!(Hist2d::decode(&bytes(&h)), Ok(h.clone()));
+        laws::rejects(
+            Hist2d::decode,
+            &[
+                &b"-1:1:4,0:3:3;5:1,2:1;0,0"[..],
+                b"-1:1:4,0:3:3;12:1;0,0",
+                b"-1:1:4,0:3:3;0:0;0,0",
+                b"-1.0:1:4,0:3:3;;0,0",
+                b"-1:1:4,0:3:3;;0",
+                b"-1:1:1000,0:3:1001;;0,0",
+            ],
+        );
+    }
+
+    proptest! {
+        /// Any split, order and grouping of the pairs gives the same
+        /// counts, decoded between merges.
+        #[test]
+        fn merge_equals_one_pass(ps in prop::collection::vec((laws::value(), laws::value()), 0..150),
+                                 cut in any::<usize>(), rev: bool) {
+            let of = |ps: &[(f64, f64)]| {
+                let mut h = Hist2d::new(grid());
+                for &(x, y) in ps {
+                    h.add_pair(x, y);
+                }
+                h
+            };
+            let k = cut % (ps.len() + 1);
+            let (mut a, mut b) = (of(&ps[..k]), of(&ps[k..]));
+            if rev {
+                std::mem::swap(&mut a, &mut b);
+            }
+            let mut m = Hist2d::decode(&bytes(&a)).expect("decodes");
+            let b = Hist2d::decode(&bytes(&b)).expect("decodes");
+            prop_assert!(m.check_merge(&b).is_ok());
+            m.merge(&b);
+            prop_assert_eq!(bytes(&m), bytes(&of(&ps)));
+        }
+    }
+}
