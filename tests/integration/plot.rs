@@ -429,3 +429,51 @@ fn quantiles_are_drawn_and_named() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no key has a median"));
 }
+
+/// A 2-D histogram draws as a heatmap by default, in each colour scale,
+/// with what fell outside the grid stated.
+#[test]
+fn heatmaps_render_with_their_tails_stated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let grid = job(
+        dir.path(),
+        "grid",
+        "--value temp --hist2d=precip=-2:2:20,temp=-2:2:20",
+    );
+    for scale in ["linear", "log", "equalized"] {
+        let p = dir.path().join(format!("{scale}.png"));
+        let said = ok(&format!(
+            "mapfold plot {} --color-scale {scale} -o {} 2>&1",
+            grid.display(),
+            p.display()
+        ));
+        assert!(said.contains("(Heatmap)"), "{said}");
+        let (w, h, inked) = png_facts(&p);
+        assert_eq!((w, h), (1000, 600));
+        assert!(inked > 0.2, "{scale}: {inked} of the picture inked");
+    }
+    let p = dir.path().join("heat.svg");
+    ok(&format!(
+        "mapfold plot {} -o {}",
+        grid.display(),
+        p.display()
+    ));
+    let text = svg(&p).replace('\n', "");
+    for want in [
+        "outside it",
+        "colour: log count",
+        ">count<",
+        ">precip<",
+        ">temp<",
+    ] {
+        assert!(text.contains(want), "{want} in the heatmap");
+    }
+    let plain = job(dir.path(), "plain", "--value temp");
+    let o = bash(&format!(
+        "mapfold plot {} --kind heatmap -o {}/x.png",
+        plain.display(),
+        dir.path().display()
+    ));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--hist2d"));
+}

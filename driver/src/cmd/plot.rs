@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::plot::{self, Kind, Options, SortBy, Stat};
+use crate::plot::{self, ColorScale, Kind, Options, SortBy, Stat};
 
 /// Plot a job's output (every part-* file, and its manifest) as PNG or SVG.
 ///
@@ -50,6 +50,9 @@ pub struct Args {
     /// Also draw each key's min..max (series of the mean).
     #[arg(long)]
     pub range: bool,
+    /// How counts map to colour (heatmap).
+    #[arg(long, value_enum, default_value = "log")]
+    pub color_scale: ColorScale,
 }
 
 impl Args {
@@ -65,6 +68,7 @@ impl Args {
             sort: self.sort,
             top: self.top.max(1),
             range: self.range,
+            color_scale: self.color_scale,
         }
     }
 }

@@ -9,6 +9,7 @@ mod axis;
 mod bars;
 pub mod data;
 pub mod decimate;
+mod heatmap;
 mod hist;
 mod series;
 mod splits;
@@ -33,6 +34,27 @@ pub enum Kind {
     Bars,
     /// Rows per map task from the manifest: used, filtered, malformed.
     Splits,
+    /// A 2-D histogram (--hist2d) as coloured cells, keys summed.
+    Heatmap,
+}
+
+/// How counts map to colour in a heatmap.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorScale {
+    Linear,
+    Log,
+    /// By rank among the non-empty cells (histogram equalisation).
+    Equalized,
+}
+
+impl ColorScale {
+    pub fn name(self) -> &'static str {
+        match self {
+            ColorScale::Linear => "linear",
+            ColorScale::Log => "log",
+            ColorScale::Equalized => "equalised",
+        }
+    }
 }
 
 /// Which statistic a series or bar plot draws.
@@ -84,6 +106,7 @@ pub struct Options {
     pub top: usize,
     /// Draw each key's min..max (series of the mean).
     pub range: bool,
+    pub color_scale: ColorScale,
 }
 
 impl Default for Options {
@@ -99,6 +122,7 @@ impl Default for Options {
             sort: SortBy::Key,
             top: 30,
             range: false,
+            color_scale: ColorScale::Log,
         }
     }
 }
@@ -125,6 +149,8 @@ pub fn natural_kind(r: &Reduced) -> Kind {
         Kind::Splits
     } else if r.rows.len() == 1 && r.has_hist() {
         Kind::Hist
+    } else if r.rows.len() == 1 && r.rows[0].v.get("hist2d").is_some() {
+        Kind::Heatmap
     } else if r.rows.len() > 1 && r.numeric_keys() {
         Kind::Series
     } else {
@@ -234,6 +260,7 @@ fn draw<DB: DrawingBackend>(
         Kind::Series => series::draw(&root, r, o)?,
         Kind::Bars => bars::draw(&root, r, o)?,
         Kind::Splits => splits::draw(&root, r, o)?,
+        Kind::Heatmap => heatmap::draw(&root, r, o)?,
     }
     root.present().map_err(de)
 }
