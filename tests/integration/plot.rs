@@ -431,14 +431,14 @@ fn quantiles_are_drawn_and_named() {
 }
 
 /// A 2-D histogram draws as a heatmap by default, in each colour scale,
-/// with what fell outside the grid stated.
+/// with what fell outside the grid stated, and the correlation in words.
 #[test]
 fn heatmaps_render_with_their_tails_stated() {
     let dir = tempfile::tempdir().expect("tempdir");
     let grid = job(
         dir.path(),
         "grid",
-        "--value temp --hist2d=precip=-2:2:20,temp=-2:2:20",
+        "--value temp --hist2d=precip=-2:2:20,temp=-2:2:20 --corr precip,temp",
     );
     for scale in ["linear", "log", "equalized"] {
         let p = dir.path().join(format!("{scale}.png"));

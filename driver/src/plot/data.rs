@@ -9,6 +9,16 @@ use serde_json::Value;
 
 use crate::runner::manifest::Manifest;
 
+/// Four significant digits, for a note.
+pub(crate) fn short(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e6).contains(&x.abs()) {
+        format!("{x:.3e}")
+    } else {
+        let digits = (3 - x.abs().log10().floor().max(-1.0) as i32).clamp(0, 4) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
 /// One reduced key.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -164,6 +174,42 @@ impl Reduced {
             String::new()
         } else {
             format!("; input lines not in the plot: {}", parts.join(", "))
+        }
+    }
+
+    /// The `--corr` results in words, when the job computed them: r, the
+    /// line and n for one key; the range of r over several.
+    pub fn corr_note(&self) -> String {
+        let rs: Vec<(&Row, f64)> = self
+            .rows
+            .iter()
+            .filter_map(|row| Some((row, row.v.get("corr")?.get("r")?.as_f64()?)))
+            .collect();
+        let g = |row: &Row, k: &str| row.v["corr"][k].as_f64();
+        match rs.as_slice() {
+            [] => String::new(),
+            [(row, r)] => {
+                let c = &row.v["corr"];
+                let (x, y) = (
+                    c["x"].as_str().unwrap_or("x"),
+                    c["y"].as_str().unwrap_or("y"),
+                );
+                let line = match (g(row, "slope"), g(row, "intercept")) {
+                    (Some(s), Some(i)) => format!(", {y} = {} + {} {x}", short(i), short(s)),
+                    _ => String::new(),
+                };
+                let n = c["n"].as_u64().unwrap_or(0);
+                format!(
+                    "; {y} on {x}: r = {:.3}{line} (n = {})",
+                    r,
+                    super::thousands(n)
+                )
+            }
+            many => {
+                let lo = many.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+                let hi = many.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+                format!("; r from {lo:.3} to {hi:.3} over {} keys", many.len())
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::Reduced;
+use super::data::{Reduced, short};
 use super::{ACCENT, BAR, Options, de, header, legend, log_tick, thousands, y_of};
 
 struct Bins {
@@ -59,16 +59,6 @@ fn collect(r: &Reduced) -> anyhow::Result<Bins> {
         }
     }
     acc.context("this output has no histogram: run the job with --hist LO:HI:BINS")
-}
-
-/// Four significant digits, for a note.
-fn short(x: f64) -> String {
-    if x != 0.0 && !(1e-3..1e6).contains(&x.abs()) {
-        format!("{x:.3e}")
-    } else {
-        let digits = (3 - x.abs().log10().floor().max(-1.0) as i32).clamp(0, 4) as usize;
-        format!("{x:.digits$}")
-    }
 }
 
 pub fn draw<DB: DrawingBackend>(
