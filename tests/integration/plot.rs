@@ -465,6 +465,7 @@ fn heatmaps_render_with_their_tails_stated() {
         ">count<",
         ">precip<",
         ">temp<",
+        "temp on precip: r = ",
     ] {
         assert!(text.contains(want), "{want} in the heatmap");
     }
