@@ -197,12 +197,6 @@ mod tests {
         c
     }
 
-    fn bytes(c: &Corr) -> Vec<u8> {
-        let mut v = Vec::new();
-        c.encode(&mut v);
-        v
-    }
-
     #[test]
     fn a_line_is_found_exactly() {
         // y = 3 - 2x, exactly representable: r = -1, slope -2, intercept 3.
@@ -222,17 +216,7 @@ mod tests {
         #[test]
         fn merge_equals_one_pass(xs in prop::collection::vec((laws::value(), laws::value()), 0..120),
                                  cut in any::<usize>(), rev: bool) {
-            let whole = of(&xs);
-            let k = cut % (xs.len() + 1);
-            let (mut a, mut b) = (of(&xs[..k]), of(&xs[k..]));
-            if rev {
-                std::mem::swap(&mut a, &mut b);
-            }
-            let mut m = Corr::decode(&bytes(&a)).expect("decodes");
-            let b = Corr::decode(&bytes(&b)).expect("decodes");
-            prop_assert!(m.check_merge(&b).is_ok());
-            m.merge(&b);
-            prop_assert_eq!(bytes(&m), bytes(&whole));
+            let (m, whole) = laws::check_pairs(of, &xs, cut, rev);
             prop_assert_eq!(m.results().map(|v| v.map(f64::to_bits)), whole.results().map(|v| v.map(f64::to_bits)));
         }
 

@@ -272,16 +272,7 @@ mod tests {
                 }
                 h
             };
-            let k = cut % (ps.len() + 1);
-            let (mut a, mut b) = (of(&ps[..k]), of(&ps[k..]));
-            if rev {
-                std::mem::swap(&mut a, &mut b);
-            }
-            let mut m = Hist2d::decode(&bytes(&a)).expect("decodes");
-            let b = Hist2d::decode(&bytes(&b)).expect("decodes");
-            prop_assert!(m.check_merge(&b).is_ok());
-            m.merge(&b);
-            prop_assert_eq!(bytes(&m), bytes(&of(&ps)));
+            laws::check_pairs(of, &ps, cut, rev);
         }
     }
 }

@@ -441,6 +441,27 @@ pub(crate) mod laws {
         ]
     }
 
+    /// For aggregates of pairs: splits `ps` at `cut`, folds each piece
+    /// with `of`, merges the pieces (in reverse when `rev`) after a trip
+    /// over the wire, checks the state equals one pass, bit for bit, and
+    /// returns it with the one-pass state.
+    pub fn check_pairs<P: Partial>(
+        of: impl Fn(&[(f64, f64)]) -> P,
+        ps: &[(f64, f64)],
+        cut: usize,
+        rev: bool,
+    ) -> (P, P) {
+        let k = cut % (ps.len() + 1);
+        let (mut a, mut b) = (of(&ps[..k]), of(&ps[k..]));
+        if rev {
+            std::mem::swap(&mut a, &mut b);
+        }
+        let m = merged(&a, &b);
+        let whole = of(ps);
+        assert_eq!(bytes(&m), bytes(&whole));
+        (m, whole)
+    }
+
     /// Asserts that `decode` refuses every one of `bad`.
     pub fn rejects<T: std::fmt::Debug, E>(decode: impl Fn(&[u8]) -> Result<T, E>, bad: &[&[u8]]) {
         for b in bad {
