@@ -60,6 +60,8 @@ pub struct Mapper<W: Write> {
     last_key: Vec<u8>,
     last_idx: usize,
     keybuf: Vec<u8>,
+    /// The wire key of a passed-through line.
+    keyout: Vec<u8>,
     proto: Aggregates,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
@@ -113,6 +115,7 @@ impl<W: Write> Mapper<W> {
             last_key: Vec::new(),
             last_idx: usize::MAX,
             keybuf: Vec::new(),
+            keyout: Vec::new(),
             proto: Aggregates::new(spec.shape()),
             line_no: 0,
             first_malformed: None,
@@ -267,8 +270,12 @@ impl<W: Write> Mapper<W> {
             }
         }
         if pass_on {
-            let key = self.wire_key(&self.last_key);
+            // The key's buffer is kept between lines: no allocation per line.
+            let mut key = std::mem::take(&mut self.keyout);
+            key.clear();
+            self.push_wire_key(&self.last_key, &mut key);
             self.write_record(&key, Some(0), &Counters::default())?;
+            self.keyout = key;
             self.groups[0].clone_from(&self.proto);
         }
         Ok(())
@@ -514,36 +521,42 @@ impl<W: Write> Mapper<W> {
     /// The wire key of a raw group key: each field canonical (or verbatim
     /// with `--text-keys`), a missing field as [`key::MISSING`].
     fn wire_key(&self, raw: &[u8]) -> Vec<u8> {
-        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
-        let mut fields = Vec::with_capacity(nkeys);
-        match nkeys {
-            0 => return key::ALL_KEY.to_vec(),
-            1 => fields.push(raw),
-            _ => {
-                let mut rest = raw;
-                while rest.len() >= 4 {
-                    let (len, tail) = rest.split_at(4);
-                    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                    let (f, tail) = tail.split_at(len.min(tail.len()));
-                    fields.push(f);
-                    rest = tail;
-                }
-            }
-        }
         let mut out = Vec::new();
-        for (i, f) in fields.into_iter().enumerate() {
+        self.push_wire_key(raw, &mut out);
+        out
+    }
+
+    /// [`Mapper::wire_key`] appended to `out`.
+    fn push_wire_key(&self, raw: &[u8], out: &mut Vec<u8>) {
+        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        if nkeys == 0 {
+            out.extend_from_slice(key::ALL_KEY);
+            return;
+        }
+        // One field as it is, several length-prefixed (see `raw_key`).
+        let mut rest = raw;
+        let mut next = || -> Option<&[u8]> {
+            if nkeys == 1 {
+                return Some(std::mem::take(&mut rest));
+            }
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let (f, tail) = tail.split_at((u32::from_le_bytes(*len) as usize).min(tail.len()));
+            rest = tail;
+            Some(f)
+        };
+        for i in 0..nkeys {
+            let f = next().unwrap_or_default();
             if i > 0 {
                 out.push(b',');
             }
             if self.spec.na.is(f) {
                 out.extend_from_slice(key::MISSING);
             } else if self.spec.text_keys {
-                key::push_text(&mut out, f);
+                key::push_text(out, f);
             } else {
-                key::push_field(&mut out, f);
+                key::push_field(out, f);
             }
         }
-        out
     }
 
     /// Writes every held group and empties memory.

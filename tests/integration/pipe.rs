@@ -339,4 +339,14 @@ fn distinct_keys_pass_through_at_input_size() {
         f.display()
     ));
     assert_eq!(got, want);
+    // Keys of several fields (one of them missing now and then) pass
+    // through with the same wire keys.
+    let two = |bound: &str| {
+        ok(&format!(
+            "mapfold-map --value v --key id,v {bound} < {} 2>/dev/null | {PIPE}",
+            f.display()
+        ))
+    };
+    assert_eq!(two("--max-groups 100"), two(""));
+    assert!(two("").contains("\\N"), "a missing key field");
 }
