@@ -13,6 +13,7 @@
 use num_bigint::BigInt;
 use num_traits::Signed;
 
+use super::Report;
 use super::{Count, Partial, sum::UNIT_EXP};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -97,7 +98,7 @@ impl Corr {
 
     /// Writes `"corr":{"x":..,"y":..,"n":..,"covariance":..,"r":..,
     /// "slope":..,"intercept":..}` with the reducer's column names.
-    pub fn finish_with(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+    fn write(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
         if self.0.is_none() {
             return;
         }
@@ -143,8 +144,8 @@ impl Partial for Corr {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.finish_with(out, None);
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.write(out, report.corr.as_ref());
     }
 
     fn is_identity(&self) -> bool {

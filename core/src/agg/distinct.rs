@@ -15,6 +15,7 @@
 
 use std::collections::BTreeSet;
 
+use super::Report;
 use super::{Partial, read_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -209,7 +210,7 @@ impl DistinctSet {
 
     /// Writes `"distinct":{"NAME":{"count":N,"exact":true},..}` with the
     /// reducer's names for the columns (their flag text; `dN` without).
-    pub fn finish_with(&self, out: &mut Obj<'_>, names: &[String]) {
+    fn write(&self, out: &mut Obj<'_>, names: &[String]) {
         if self.columns.is_empty() {
             return;
         }
@@ -254,8 +255,8 @@ impl Partial for DistinctSet {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.finish_with(out, &[]);
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.write(out, &report.distinct);
     }
 
     fn is_identity(&self) -> bool {

@@ -1,6 +1,7 @@
 //! A fixed-edge histogram of a group's values, with underflow, overflow and
 //! NaN bins so that every value is counted somewhere.
 
+use super::Report;
 use super::{Partial, read_f64, read_u64, write_f64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -231,7 +232,7 @@ impl Partial for Hist {
         self.nan += other.nan;
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
         let Some(l) = &self.layout else { return };
         out.obj("hist", |h| {
             h.f64("lo", l.lo);

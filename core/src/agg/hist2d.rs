@@ -5,6 +5,7 @@
 //! merges exactly: Datashader's aggregate-then-shade, with a mergeable
 //! aggregate.
 
+use super::Report;
 use super::hist::{HistLayout, Place, place};
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
@@ -81,7 +82,7 @@ impl Hist2d {
 
     /// Writes `"hist2d":{"x":{..},"y":{..},"counts":[[..],..],"outside":..,
     /// "nan":..}`, a row of Y counts per X bin, with the reducer's names.
-    pub fn finish_with(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+    fn write(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
         let Some(c) = self.0.as_ref() else { return };
         out.obj("hist2d", |o| {
             for (axis, l, name) in [
@@ -140,8 +141,8 @@ impl Partial for Hist2d {
         c.nan += o.nan;
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.finish_with(out, None);
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.write(out, report.hist2d.as_ref());
     }
 
     fn is_identity(&self) -> bool {

@@ -1,5 +1,6 @@
 //! The smallest and largest finite value of a group.
 
+use super::Report;
 use super::{Partial, read_f64, write_f64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -53,7 +54,7 @@ impl Partial for MinMax {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
         let some = !self.is_empty();
         out.opt_f64("min", some.then_some(self.min));
         out.opt_f64("max", some.then_some(self.max));
@@ -97,7 +98,9 @@ mod tests {
         assert_eq!(m.min.to_bits(), (-0.0f64).to_bits());
         assert_eq!(m.max, 2.0);
         let mut out = Vec::new();
-        crate::json::Obj::write(&mut out, |o| MinMax::default().finish(o));
+        crate::json::Obj::write(&mut out, |o| {
+            MinMax::default().finish(o, &Report::default())
+        });
         assert_eq!(out, br#"{"min":null,"max":null}"#);
     }
 

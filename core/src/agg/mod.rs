@@ -47,7 +47,7 @@ macro_rules! tally {
                 self.n += other.n;
             }
 
-            fn finish(&self, out: &mut Obj<'_>) {
+            fn finish(&self, out: &mut Obj<'_>, _: &$crate::agg::Report) {
                 out.u64($json, self.n);
             }
 
@@ -112,8 +112,9 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
         Ok(())
     }
 
-    /// Writes the finished values.
-    fn finish(&self, out: &mut Obj<'_>);
+    /// Writes the finished values; `report` says what the reducer was
+    /// asked for (which quantiles, the names of other columns).
+    fn finish(&self, out: &mut Obj<'_>, report: &Report);
 
     /// Writes the payload: text without spaces, tabs or newlines, lossless.
     fn encode(&self, out: &mut Vec<u8>);
@@ -200,25 +201,20 @@ macro_rules! registry {
                 $(self.$field.merge(&other.$field);)*
             }
 
-            /// Writes every aggregate's finished values, the quantiles
-            /// `report` asks for; a row count alone when the job counted
+            /// Writes every aggregate's finished values as `report` asks;
+            /// a row count (and distinct counts) alone when the job counted
             /// rows (no value column).
             pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
                 if !self.rows.is_identity() {
-                    self.rows.finish(out);
-                } else {
-                    $(
-                        if ![Rows::TAG, Quantiles::TAG, DistinctSet::TAG, Corr::TAG, Hist2d::TAG]
-                            .contains(&<$ty>::TAG)
-                        {
-                            self.$field.finish(out);
-                        }
-                    )*
-                    self.quantiles.finish_with(out, &report.quantiles);
-                    self.corr.finish_with(out, report.corr.as_ref());
-                    self.hist2d.finish_with(out, report.hist2d.as_ref());
+                    self.rows.finish(out, report);
+                    self.distinct.finish(out, report);
+                    return;
                 }
-                self.distinct.finish_with(out, &report.distinct);
+                $(
+                    if <$ty>::TAG != Rows::TAG {
+                        self.$field.finish(out, report);
+                    }
+                )*
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.

@@ -23,6 +23,7 @@
 //! (0-based, DDSketch's definition) in sorted order, so `p50` of 4 values
 //! is the 2nd smallest.
 
+use super::Report;
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -248,7 +249,7 @@ impl Quantiles {
     }
 
     /// Writes `"quantiles":{"p50":..,..}` and the error bound for `qs`.
-    pub fn finish_with(&self, out: &mut Obj<'_>, qs: &[f64]) {
+    fn write(&self, out: &mut Obj<'_>, qs: &[f64]) {
         if self.k == 0 {
             return;
         }
@@ -323,10 +324,9 @@ impl Partial for Quantiles {
         }
     }
 
-    /// The default quantiles; the reducer picks others with
-    /// [`Quantiles::finish_with`].
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.finish_with(out, &DEFAULT_QS);
+    /// The quantiles the reducer was asked for.
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.write(out, &report.quantiles);
     }
 
     fn is_identity(&self) -> bool {

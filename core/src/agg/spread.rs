@@ -8,6 +8,7 @@
 
 use num_traits::Zero;
 
+use super::Report;
 use super::{Partial, Sum};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -85,8 +86,8 @@ impl Partial for Spread {
         self.squares.merge(&other.squares);
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.sum.finish(out);
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.sum.finish(out, report);
         out.opt_f64("stddev", self.stddev());
     }
 

@@ -3,6 +3,7 @@
 use num_bigint::BigInt;
 use num_traits::Zero;
 
+use super::Report;
 use super::{Count, Partial};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -97,8 +98,8 @@ impl Partial for Sum {
         self.acc.merge(&other.acc);
     }
 
-    fn finish(&self, out: &mut Obj<'_>) {
-        self.count.finish(out);
+    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+        self.count.finish(out, report);
         out.f64("sum", self.value());
         out.opt_f64("mean", self.mean());
     }
