@@ -33,13 +33,18 @@ impl<'a> Obj<'a> {
         o.out.push(b'}');
     }
 
-    /// Starts a field; names are plain ASCII words, so never escaped.
-    fn name(&mut self, name: &str) {
-        debug_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    /// The comma before every field but the first.
+    fn sep(&mut self) {
         if !self.empty {
             self.out.push(b',');
         }
         self.empty = false;
+    }
+
+    /// Starts a field; names are plain ASCII words, so never escaped.
+    fn name(&mut self, name: &str) {
+        debug_assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        self.sep();
         self.out.push(b'"');
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"\":");
@@ -78,34 +83,18 @@ impl<'a> Obj<'a> {
 
     pub fn u64s(&mut self, name: &str, xs: &[u64]) {
         self.name(name);
-        self.out.push(b'[');
-        let mut b = itoa::Buffer::new();
-        for (i, &x) in xs.iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
-            }
-            self.out.extend_from_slice(b.format(x).as_bytes());
-        }
-        self.out.push(b']');
+        push_u64s(self.out, xs);
     }
 
     /// An array of arrays of counts (a grid, row by row).
     pub fn rows<'r>(&mut self, name: &str, rows: impl Iterator<Item = &'r [u64]>) {
         self.name(name);
         self.out.push(b'[');
-        let mut b = itoa::Buffer::new();
         for (i, row) in rows.enumerate() {
             if i > 0 {
                 self.out.push(b',');
             }
-            self.out.push(b'[');
-            for (j, &x) in row.iter().enumerate() {
-                if j > 0 {
-                    self.out.push(b',');
-                }
-                self.out.extend_from_slice(b.format(x).as_bytes());
-            }
-            self.out.push(b']');
+            push_u64s(self.out, row);
         }
         self.out.push(b']');
     }
@@ -119,10 +108,7 @@ impl<'a> Obj<'a> {
     /// A nested object under a name from the user (a column name: any
     /// text, escaped as JSON requires).
     pub fn obj_named(&mut self, name: &str, fill: impl FnOnce(&mut Obj<'_>)) {
-        if !self.empty {
-            self.out.push(b',');
-        }
-        self.empty = false;
+        self.sep();
         // Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *self.out, name);
         self.out.push(b':');
@@ -141,6 +127,18 @@ impl<'a> Obj<'a> {
         self.out
             .extend_from_slice(if b { b"true" } else { b"false" });
     }
+}
+
+fn push_u64s(out: &mut Vec<u8>, xs: &[u64]) {
+    out.push(b'[');
+    let mut b = itoa::Buffer::new();
+    for (i, &x) in xs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b.format(x).as_bytes());
+    }
+    out.push(b']');
 }
 
 fn push_f64(out: &mut Vec<u8>, x: f64) {
@@ -187,10 +185,12 @@ mod tests {
             o.f64("z1", 0.0);
             o.f64("z2", -0.0);
             o.f64("z3", -0.0);
+            o.rows("g", [&[1u64, 2][..], &[][..], &[3][..]].into_iter());
         });
         let want = json!({"count": u64::MAX, "mean": null, "sum": "inf", "x": "-inf",
                           "y": "nan", "hist": {"bins": [0, 3], "none": []}, "e": {}, "a \"b\"\n": {"t": true},
-                          "r1": 1e-7, "r2": 1e-7, "z1": 0.0, "z2": -0.0, "z3": -0.0});
+                          "r1": 1e-7, "r2": 1e-7, "z1": 0.0, "z2": -0.0, "z3": -0.0,
+                          "g": [[1, 2], [], [3]]});
         assert_eq!(t, serde_json::to_string(&want).expect("json"));
         assert_eq!(text(|_| {}), "{}");
     }

@@ -119,8 +119,9 @@ pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
         crate::agg::write_f64(out, x);
         let shape = aggs.shape();
         if let Some(l) = shape.hist {
-            out.push(b'@');
-            out.extend_from_slice(l.to_string().as_bytes());
+            use std::io::Write;
+            // Writes to a Vec cannot fail; no String in between.
+            let _ = write!(out, "@{l}");
         }
         if let Some(k) = shape.quantile_bits {
             out.push(b'/');

@@ -97,18 +97,20 @@ impl Distinct {
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writes to a Vec cannot fail; no String per number.
         match self {
             Distinct::Exact(s) => {
                 out.push(b'e');
                 for (i, h) in s.iter().enumerate() {
                     out.push(if i == 0 { b':' } else { b',' });
-                    out.extend_from_slice(format!("{h:x}").as_bytes());
+                    let _ = write!(out, "{h:x}");
                 }
             }
             Distinct::Sketch(r) => {
                 out.extend_from_slice(b"h:");
                 for &x in r.iter() {
-                    out.extend_from_slice(format!("{x:02x}").as_bytes());
+                    let _ = write!(out, "{x:02x}");
                 }
             }
         }

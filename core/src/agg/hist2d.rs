@@ -48,6 +48,8 @@ pub struct Hist2d(Option<Box<Counts>>);
 #[derive(Clone, Debug, PartialEq)]
 struct Counts {
     grid: Grid,
+    /// Each axis's scale and margin for [`place`], from the grid.
+    fast: [(f64, f64); 2],
     /// Cell `(i, j)` (X bin `i`, Y bin `j`) at `i * M + j`.
     cells: Vec<u64>,
     outside: u64,
@@ -58,6 +60,7 @@ impl Hist2d {
     pub fn new(grid: Grid) -> Self {
         Self(Some(Box::new(Counts {
             grid,
+            fast: [grid.x.scale_margin(), grid.y.scale_margin()],
             cells: vec![0; grid.cells()],
             outside: 0,
             nan: 0,
@@ -71,8 +74,7 @@ impl Hist2d {
     /// Counts one pair.
     pub fn add_pair(&mut self, x: f64, y: f64) {
         let Some(c) = self.0.as_mut() else { return };
-        let (sx, mx) = c.grid.x.scale_margin();
-        let (sy, my) = c.grid.y.scale_margin();
+        let [(sx, mx), (sy, my)] = c.fast;
         match (place(&c.grid.x, sx, mx, x), place(&c.grid.y, sy, my, y)) {
             (Place::Nan, _) | (_, Place::Nan) => c.nan += 1,
             (Place::Bin(i), Place::Bin(j)) => c.cells[i * c.grid.y.bins as usize + j] += 1,
