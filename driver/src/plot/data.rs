@@ -177,6 +177,17 @@ impl Reduced {
         }
     }
 
+    /// The quantiles' error bound, when the job computed them (every plot
+    /// of such output says how close its quantiles are).
+    pub fn quantile_note(&self) -> String {
+        self.rows
+            .iter()
+            .find_map(|row| row.stat("quantile_error"))
+            .map_or_else(String::new, |e| {
+                format!("; quantiles within {:.2}%", e * 100.0)
+            })
+    }
+
     /// The `--corr` results in words, when the job computed them: r, the
     /// line and n for one key; the range of r over several.
     pub fn corr_note(&self) -> String {

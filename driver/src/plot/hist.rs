@@ -109,9 +109,8 @@ pub fn draw<DB: DrawingBackend>(
         && let (Some(m), Some(lo), Some(hi)) =
             (row.quantile("p50"), row.quantile("p5"), row.quantile("p95"))
     {
-        let e = row.stat("quantile_error").unwrap_or(0.0) * 100.0;
         note += &format!(
-            "    median {}, middle 90% {} .. {} (quantiles within {e:.2}%)",
+            "    median {}, middle 90% {} .. {}",
             short(m),
             short(lo),
             short(hi)

@@ -301,7 +301,12 @@ pub(crate) fn header<DB: DrawingBackend>(
     note: &str,
 ) -> anyhow::Result<DrawingArea<DB, plotters::coord::Shift>> {
     let (top, rest) = root.split_vertically(82);
-    let note = format!("{note}{}{}", r.corr_note(), r.input_note());
+    let note = format!(
+        "{note}{}{}{}",
+        r.quantile_note(),
+        r.corr_note(),
+        r.input_note()
+    );
     top.draw(&Text::new(
         title.to_owned(),
         (16, 10),

@@ -183,9 +183,6 @@ pub fn draw<DB: DrawingBackend>(
     if median {
         note +=
             "; dark band: middle half of the values (p25..p75); light band: middle 90% (p5..p95)";
-        if let Some(e) = r.rows.iter().find_map(|row| row.stat("quantile_error")) {
-            note += &format!("; quantiles within {:.2}%", e * 100.0);
-        }
     }
     if !range.is_empty() {
         note += "; outline: min..max";
