@@ -239,4 +239,21 @@ mod tests {
         assert_eq!(to_f64(&n, -1075, true), 5e-324);
         assert_eq!(to_f64(&BigInt::from(3), -1076, false), 5e-324);
     }
+
+    proptest::proptest! {
+        /// The 128-bit path rounds as the general one, on ties above all:
+        /// `m` followed by `10...0` with and without a sticky remainder,
+        /// `m` even and odd, at every width.
+        #[test]
+        fn small_path_matches_the_general_one(m in 1u64 << 52..1 << 53, d in 1u32..74,
+                                             low in proptest::prelude::any::<u64>(), tie: bool,
+                                             sticky: bool, neg: bool, exp in -1100i64..1100) {
+            let q = (u128::from(m) << d) | if tie { 1u128 << (d - 1) } else { u128::from(low) & ((1u128 << d) - 1) };
+            let q = if neg { -(q as i128) } else { q as i128 };
+            if let Some(v) = small_to_f64(q, exp, sticky) {
+                let want = to_f64(&BigInt::from(q), exp, sticky);
+                proptest::prop_assert_eq!(v.to_bits(), want.to_bits(), "q {} exp {} sticky {}", q, exp, sticky);
+            }
+        }
+    }
 }
