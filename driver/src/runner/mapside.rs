@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use super::local::Ctx;
 use mapfold_core::partition::partition;
 
-use super::shuffle::{key, lines, merge, merge_files, partition_lines, sort_join, write_run};
+use super::shuffle::{key, merge, merge_files, sort_join, write_run};
 use super::tasks;
 
 /// A map task's output on its way to the reducers, as Hadoop's map side
@@ -84,9 +84,28 @@ impl<'c, 'a> Spill<'c, 'a> {
                 self.task, self.attempt, self.spills
             ))
         };
+        let buf = &self.pending;
+        if u32::try_from(buf.len()).is_err() {
+            bail!("a map output line of over 4 GiB");
+        }
+        let mut parts = vec![Vec::new(); self.ctx.job.reducers as usize];
+        let mut at = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            let k = key(&buf[at..nl]);
+            // In range: the buffer is under 4 GiB.
+            parts[partition(k, self.ctx.job.reducers) as usize].push(Line {
+                start: at as u32,
+                klen: k.len() as u32,
+                len: (nl - at) as u32,
+            });
+            at = nl + 1;
+        }
+        self.records += parts.iter().map(|p| p.len() as u64).sum::<u64>();
         if let Some(rng) = self.rng.as_mut() {
-            self.records += lines(&self.pending).count() as u64;
-            let parts = partition_lines(&self.pending, self.ctx.job.reducers);
+            let parts = parts
+                .iter()
+                .map(|ls| ls.iter().map(|l| l.text(buf)).collect())
+                .collect();
             let parts = chaos_map_side(self.ctx, parts, rng)?;
             for (r, data) in parts.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
                 let p = name(r);
@@ -94,24 +113,7 @@ impl<'c, 'a> Spill<'c, 'a> {
                 self.runs[r].push(p);
             }
         } else {
-            let buf = &self.pending;
-            if u32::try_from(buf.len()).is_err() {
-                bail!("a map output line of over 4 GiB");
-            }
-            let mut parts = vec![Vec::new(); self.ctx.job.reducers as usize];
-            let mut at = 0;
-            for nl in memchr::memchr_iter(b'\n', buf) {
-                let k = key(&buf[at..nl]);
-                // In range: the buffer is under 4 GiB.
-                parts[partition(k, self.ctx.job.reducers) as usize].push(Line {
-                    start: at as u32,
-                    klen: k.len() as u32,
-                    len: (nl - at) as u32,
-                });
-                at = nl + 1;
-            }
             for (r, mut ls) in parts.into_iter().enumerate().filter(|(_, l)| !l.is_empty()) {
-                self.records += ls.len() as u64;
                 let p = name(r);
                 sort_combine_write(self.ctx, buf, &mut ls, &p)
                     .with_context(|| format!("writing {}", p.display()))?;
@@ -150,6 +152,11 @@ struct Line {
 impl Line {
     fn key<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
         &buf[self.start as usize..(self.start + self.klen) as usize]
+    }
+
+    /// The line without its newline.
+    fn text<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        &buf[self.start as usize..(self.start + self.len) as usize]
     }
 }
 

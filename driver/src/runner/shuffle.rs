@@ -1,5 +1,5 @@
-//! Between map and reduce: partition with Hadoop's hash, sort by key bytes,
-//! merge sorted runs, and (optionally, chaotically) combine.
+//! Between map and reduce: sort by key bytes and merge sorted runs (the
+//! map side, `mapside.rs`, partitions and combines).
 //!
 //! Map outputs wait for the reducers as sorted run files, not in memory;
 //! a reducer reads its runs through a k-way merge, a line at a time.
@@ -10,7 +10,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use mapfold_core::partition::partition;
 use mapfold_core::wire::split_line;
 
 /// The key of a streaming line: up to its first tab.
@@ -23,15 +22,6 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
     body.split(|&b| b == b'\n')
         .filter(move |_| !data.is_empty())
-}
-
-/// Splits map output into `reducers` partitions, lines in input order.
-pub fn partition_lines(data: &[u8], reducers: u32) -> Vec<Vec<&[u8]>> {
-    let mut parts = vec![Vec::new(); reducers as usize];
-    for l in lines(data) {
-        parts[partition(key(l), reducers) as usize].push(l);
-    }
-    parts
 }
 
 /// Sorts lines by key bytes (the order of equal keys is kept, as any order
@@ -113,8 +103,7 @@ mod tests {
     #[test]
     fn partitions_sort_and_merge() {
         let data = b"b\t1\na\t2\n\t3\nb\t4\n";
-        let parts = partition_lines(data, 1);
-        assert_eq!(sort_join(parts[0].clone()), b"\t3\na\t2\nb\t1\nb\t4\n");
+        assert_eq!(sort_join(lines(data).collect()), b"\t3\na\t2\nb\t1\nb\t4\n");
         assert_eq!(
             merge(&[b"a\t1\nc\t1\n".to_vec(), b"b\t1\n".to_vec(), Vec::new()]),
             b"a\t1\nb\t1\nc\t1\n"
@@ -133,9 +122,5 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(merge_files(&runs, &mut out).expect("merge"), 4);
         assert_eq!(out, b"a\t1\nb\t1\nc\t1\nc\t2\n");
-        let two = partition_lines(data, 2);
-        assert_eq!(two[0].len() + two[1].len(), 4);
-        // "" hashes to 1, so it goes to partition 1 of 2.
-        assert!(two[1].contains(&&b"\t3"[..]));
     }
 }
