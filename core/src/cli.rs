@@ -11,9 +11,11 @@ use crate::spec::{self, MapSpec, Where};
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct JobArgs {
     /// Column to aggregate: a name (from --schema or the header line) or a
-    /// 1-based index. Without it, the job counts rows per key.
-    #[arg(long, value_name = "COL")]
-    pub value: Option<String>,
+    /// 1-based index. Repeatable (or a comma list) for several columns in
+    /// one pass; the JSON then has one object per column under its name.
+    /// Without it, the job counts rows per key.
+    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
+    pub value: Vec<String>,
 
     /// Group by these columns (comma-separated names or indices). Without
     /// it, all rows form one group with key `*`.
@@ -51,9 +53,11 @@ pub struct JobArgs {
     pub wheres: Vec<String>,
 
     /// Fixed-edge histogram of the value: BINS equal bins over [LO, HI],
-    /// plus underflow, overflow and nan bins.
-    #[arg(long, value_name = "LO:HI:BINS", allow_hyphen_values = true)]
-    pub hist: Option<String>,
+    /// plus underflow, overflow and nan bins. With several value columns,
+    /// name the column: `--hist temp=-5:5:100` (repeatable, one per
+    /// column).
+    #[arg(long, value_name = "[COL=]LO:HI:BINS", allow_hyphen_values = true)]
+    pub hist: Vec<String>,
 
     /// Quantiles of the value from a mergeable sketch: alone for p1 p5 p10
     /// p25 p50 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each
@@ -111,7 +115,22 @@ impl JobArgs {
             value: value.to_owned(),
             why,
         };
-        let mut s = MapSpec::new(self.value.as_deref());
+        let values: Vec<&str> = self.value.iter().map(|v| v.trim()).collect();
+        if values.len() > crate::group::MAX_COLUMNS {
+            return Err(flag(
+                "--value",
+                &self.value.join(","),
+                format!("at most {} value columns", crate::group::MAX_COLUMNS),
+            ));
+        }
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return Err(flag("--value", v, "this column is named twice".into()));
+        }
+        let mut s = MapSpec::new(&values);
         s.text_keys = self.text_keys;
         s.na = spec::Na::parse(&self.na_values);
         s.keys = self
@@ -126,21 +145,16 @@ impl JobArgs {
             .iter()
             .map(|w| Where::parse(w))
             .collect::<Result<_, _>>()?;
-        s.hist = self
-            .hist
-            .as_deref()
-            .map(|h| HistLayout::parse(h).map_err(|why| flag("--hist", h, why)))
-            .transpose()?;
-        if s.hist.is_some() && s.value.is_none() {
-            return Err(flag(
-                "--hist",
-                self.hist.as_deref().unwrap_or_default(),
-                "a histogram needs --value".into(),
-            ));
+        for h in &self.hist {
+            let (at, layout) = hist_column(h, &values).map_err(|why| flag("--hist", h, why))?;
+            let layout = HistLayout::parse(layout).map_err(|why| flag("--hist", h, why))?;
+            if s.hists[at].replace(layout).is_some() {
+                return Err(flag("--hist", h, "a second histogram of one column".into()));
+            }
         }
         if let Some(q) = &self.quantiles {
             parse_quantiles(q)?;
-            if s.value.is_none() {
+            if s.values.is_empty() {
                 return Err(flag("--quantiles", q, "quantiles need --value".into()));
             }
             let bits = quantiles::bits_for_error(self.quantile_error)
@@ -181,8 +195,8 @@ impl JobArgs {
     /// order (so the same job always gives the same command line).
     pub fn to_words(&self) -> Vec<String> {
         let mut w = Vec::new();
-        if let Some(v) = &self.value {
-            w.extend(["--value".to_owned(), v.clone()]);
+        if !self.value.is_empty() {
+            w.extend(["--value".to_owned(), self.value.join(",")]);
         }
         if !self.key.is_empty() {
             w.extend(["--key".to_owned(), self.key.join(",")]);
@@ -203,7 +217,7 @@ impl JobArgs {
         for x in &self.wheres {
             w.extend(["--where".to_owned(), x.clone()]);
         }
-        if let Some(h) = &self.hist {
+        for h in &self.hist {
             w.push(format!("--hist={h}"));
         }
         match self.quantiles.as_deref() {
@@ -236,6 +250,23 @@ impl JobArgs {
             w.extend(["--max-memory".to_owned(), self.max_memory.to_string()]);
         }
         w
+    }
+}
+
+/// The value column a `--hist` is for (its position in `values`) and its
+/// layout: `COL=LO:HI:BINS`, or `LO:HI:BINS` when there is one column.
+fn hist_column<'a>(text: &'a str, values: &[&str]) -> Result<(usize, &'a str), String> {
+    match text.rsplit_once('=') {
+        Some((col, layout)) => values
+            .iter()
+            .position(|v| *v == col.trim())
+            .map(|at| (at, layout))
+            .ok_or_else(|| format!("{:?} is not one of the --value columns", col.trim())),
+        None => match values.len() {
+            0 => Err("a histogram needs --value".into()),
+            1 => Ok((0, text)),
+            _ => Err("which column? with several --value columns, write COL=LO:HI:BINS".into()),
+        },
     }
 }
 

@@ -14,6 +14,7 @@ pub mod counters;
 mod decimal;
 pub mod error;
 pub mod fold;
+pub mod group;
 pub mod json;
 pub mod key;
 pub mod lines;

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use hashbrown::HashMap;
 
-use crate::agg::Aggregates;
+use crate::group::Group;
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::key;
@@ -46,7 +46,7 @@ pub struct Mapper<W: Write> {
     header: Option<Vec<u8>>,
     splitter: Splitter,
     index: HashMap<Box<[u8]>, usize>,
-    groups: Vec<Aggregates>,
+    groups: Vec<Group>,
     /// Lines that reached each group since the last eviction.
     hits: Vec<u32>,
     /// Estimated bytes the groups hold, against `spec.max_bytes`.
@@ -62,7 +62,9 @@ pub struct Mapper<W: Write> {
     keybuf: Vec<u8>,
     /// The wire key of a passed-through line.
     keyout: Vec<u8>,
-    proto: Aggregates,
+    proto: Group,
+    /// The further value columns' values of the current line.
+    more: Vec<Option<f64>>,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
     mid_file: bool,
@@ -102,11 +104,12 @@ impl<W: Write> Mapper<W> {
             // their histogram bins, the exact sums' chunks, and the hash
             // table's entry and allocation around the key: measured, 500,000
             // distinct ids under the 64 MiB default peak at about 56 MB.
-            group_cost: 2 * std::mem::size_of::<Aggregates>()
-                + spec.hist.map_or(0, |h| h.bins as usize * 8)
+            group_cost: 2 * std::mem::size_of::<Group>()
+                + spec.values.len().saturating_sub(1) * std::mem::size_of::<crate::agg::Aggregates>()
+                + spec.hists.iter().flatten().map(|h| h.bins as usize * 8).sum::<usize>()
                 // A sketch's buckets grow with the spread of a group's
                 // values: a few dozen for most groups.
-                + spec.quantile_bits.map_or(0, |_| 512)
+                + spec.quantile_bits.map_or(0, |_| 512 * spec.values.len())
                 // A distinct set holds its values' hashes, up to a sketch.
                 + spec.distinct.len() * 128
                 + 200,
@@ -116,7 +119,8 @@ impl<W: Write> Mapper<W> {
             last_idx: usize::MAX,
             keybuf: Vec::new(),
             keyout: Vec::new(),
-            proto: Aggregates::new(spec.shape()),
+            proto: Group::new(&spec.shapes()),
+            more: Vec::new(),
             line_no: 0,
             first_malformed: None,
             mid_file: false,
@@ -204,9 +208,9 @@ impl<W: Write> Mapper<W> {
                 }
             }
         }
-        let value = match plan.value {
+        let value = match plan.values.first() {
             None => Value::Row,
-            Some(v) => {
+            Some(&v) => {
                 let f = self.splitter.field(l, v).unwrap_or_default();
                 match number_or_missing(&self.spec.na, f) {
                     Ok(Some(x)) => Value::Num(x),
@@ -219,6 +223,19 @@ impl<W: Write> Mapper<W> {
                 }
             }
         };
+        let mut more = std::mem::take(&mut self.more);
+        more.clear();
+        for &v in plan.values.iter().skip(1) {
+            let f = self.splitter.field(l, v).unwrap_or_default();
+            match number_or_missing(&self.spec.na, f) {
+                Ok(x) => more.push(x),
+                Err(()) => {
+                    let why = format!("value column {} is not a number ({:?})", v + 1, snippet(f));
+                    return self.malformed(l, n, why);
+                }
+            }
+        }
+        self.more = more;
         // The --corr and --hist2d pairs: both numbers, or no pair when one
         // is missing.
         let (corr, grid) = (plan.corr, plan.hist2d);
@@ -237,37 +254,54 @@ impl<W: Write> Mapper<W> {
         let g = self.group(l)?;
         let pass_on = self.passthrough;
         if let Some((x, y)) = pair {
-            self.groups[g].add_pair(x, y);
+            self.groups[g].aggs.add_pair(x, y);
         }
         if let Some((x, y)) = grid_pair {
-            self.groups[g].add_grid_pair(x, y);
+            self.groups[g].aggs.add_grid_pair(x, y);
         }
         if let Some(plan) = &self.plan {
             for (i, &col) in plan.distinct.iter().enumerate() {
                 let f = self.splitter.field(l, col).unwrap_or_default();
                 if !self.spec.na.is(f) {
-                    self.groups[g].add_distinct(i, f);
+                    self.groups[g].aggs.add_distinct(i, f);
                 }
             }
         }
-        let c = &mut self.stats.counters;
+        // The line's counter: used when some value is a finite number (or
+        // the job counts rows), else non-finite when some value is, else
+        // missing (each column's own tallies are in its aggregates).
+        let group = &mut self.groups[g];
+        let (mut finite, mut nonfinite) = (false, false);
         match value {
             Value::Num(x) => {
-                self.groups[g].update(x);
-                if x.is_finite() {
-                    c.used += 1;
-                } else {
-                    c.nonfinite += 1;
-                }
+                group.aggs.update(x);
+                finite = x.is_finite();
+                nonfinite = !finite;
             }
-            Value::Missing => {
-                self.groups[g].missing.add();
-                c.missing += 1;
-            }
+            Value::Missing => group.aggs.missing.add(),
             Value::Row => {
-                self.groups[g].rows.add();
-                c.used += 1;
+                group.aggs.rows.add();
+                finite = true;
             }
+        }
+        for (j, x) in self.more.iter().enumerate() {
+            let a = group.column(j + 1);
+            match *x {
+                Some(x) => {
+                    a.update(x);
+                    finite |= x.is_finite();
+                    nonfinite |= !x.is_finite();
+                }
+                None => a.missing.add(),
+            }
+        }
+        let c = &mut self.stats.counters;
+        if finite {
+            c.used += 1;
+        } else if nonfinite {
+            c.nonfinite += 1;
+        } else {
+            c.missing += 1;
         }
         if pass_on {
             // The key's buffer is kept between lines: no allocation per line.
@@ -330,8 +364,9 @@ impl<W: Write> Mapper<W> {
             // first line cannot be told from data: it is data, unless
             // --schema names the columns.
             && plan
-                .value
-                .is_none_or(|v| fields.get(v).is_some_and(|f| parse_number(f).is_some()))
+                .values
+                .first()
+                .is_none_or(|&v| fields.get(v).is_some_and(|f| parse_number(f).is_some()))
         {
             self.plan = Some(plan);
             self.line_no -= 1;
@@ -610,7 +645,7 @@ impl<W: Write> Mapper<W> {
         self.wbuf.push(b'\t');
         match group {
             Some(g) => wire::encode(&self.groups[g], counters, &mut self.wbuf),
-            None => wire::encode(&Aggregates::default(), counters, &mut self.wbuf),
+            None => wire::encode(&Group::default(), counters, &mut self.wbuf),
         }
         self.wbuf.push(b'\n');
         self.out.write_all(&self.wbuf)?;

@@ -236,8 +236,8 @@ impl Na {
 /// Everything a map task needs, as the user gave it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapSpec {
-    /// The column to aggregate; without one, the job counts rows per key.
-    pub value: Option<Column>,
+    /// The columns to aggregate; without one, the job counts rows per key.
+    pub values: Vec<Column>,
     pub keys: Vec<Column>,
     /// Key fields grouped and shown exactly as written (no numeric
     /// canonicalisation: `007` stays `007`).
@@ -247,7 +247,8 @@ pub struct MapSpec {
     pub schema: Option<Vec<Vec<u8>>>,
     pub delimiter: u8,
     pub wheres: Vec<Where>,
-    pub hist: Option<HistLayout>,
+    /// Each value column's histogram, if it has one (one per value column).
+    pub hists: Vec<Option<HistLayout>>,
     /// Significand bits of the quantile sketch, when quantiles are asked for.
     pub quantile_bits: Option<u8>,
     /// Columns whose distinct values are counted per group.
@@ -263,17 +264,17 @@ pub struct MapSpec {
 }
 
 impl MapSpec {
-    /// A spec with defaults for everything but the value column.
-    pub fn new(value: Option<&str>) -> Self {
+    /// A spec with defaults for everything but the value columns.
+    pub fn new(values: &[&str]) -> Self {
         Self {
-            value: value.map(|v| Column(v.to_owned())),
+            values: values.iter().map(|v| Column((*v).to_owned())).collect(),
             keys: Vec::new(),
             text_keys: false,
             na: Na::parse(DEFAULT_NA),
             schema: None,
             delimiter: b',',
             wheres: Vec::new(),
-            hist: None,
+            hists: vec![None; values.len()],
             quantile_bits: None,
             distinct: Vec::new(),
             corr: None,
@@ -284,15 +285,24 @@ impl MapSpec {
         }
     }
 
-    /// The parameters of the job's aggregates.
-    pub fn shape(&self) -> crate::agg::Shape {
-        crate::agg::Shape {
-            hist: self.hist,
+    /// The parameters of the job's aggregates: the first value column's
+    /// with the group's own (or the group's alone, counting rows), then
+    /// each further value column's.
+    pub fn shapes(&self) -> Vec<crate::agg::Shape> {
+        let column = |j: usize| crate::agg::Shape {
+            hist: self.hists.get(j).copied().flatten(),
             quantile_bits: self.quantile_bits,
+            ..crate::agg::Shape::default()
+        };
+        let first = crate::agg::Shape {
             distinct: self.distinct.len(),
             corr: self.corr.is_some(),
             hist2d: self.hist2d.as_ref().map(|h| h.2),
-        }
+            ..column(0)
+        };
+        std::iter::once(first)
+            .chain((1..self.values.len()).map(column))
+            .collect()
     }
 
     /// True when some column is referenced by name.
@@ -302,7 +312,7 @@ impl MapSpec {
 
     /// The columns referenced by name (not by index), in flag order.
     pub fn named_columns(&self) -> Vec<&str> {
-        self.value
+        self.values
             .iter()
             .chain(&self.keys)
             .chain(self.wheres.iter().map(|w| &w.column))
@@ -349,7 +359,8 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
 /// A spec bound to a schema: field indices, ready for the hot loop.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub value: Option<usize>,
+    /// The value columns' field indices, in flag order.
+    pub values: Vec<usize>,
     pub keys: Vec<usize>,
     pub wheres: Vec<(usize, Test)>,
     pub distinct: Vec<usize>,
@@ -363,7 +374,11 @@ pub struct Plan {
 
 impl Plan {
     pub fn bind(spec: &MapSpec, schema: Option<&[Vec<u8>]>) -> Result<Self, Error> {
-        let value = spec.value.as_ref().map(|v| v.resolve(schema)).transpose()?;
+        let values = spec
+            .values
+            .iter()
+            .map(|v| v.resolve(schema))
+            .collect::<Result<Vec<_>, _>>()?;
         let keys = spec
             .keys
             .iter()
@@ -382,7 +397,7 @@ impl Plan {
         let max_field = keys
             .iter()
             .chain(wheres.iter().map(|w| &w.0))
-            .chain(value.as_ref())
+            .chain(&values)
             .chain(&distinct)
             .fold(0, |m, &i| m.max(i));
         let corr = spec
@@ -408,7 +423,7 @@ impl Plan {
             });
         }
         Ok(Self {
-            value,
+            values,
             keys,
             wheres,
             distinct,

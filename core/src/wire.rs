@@ -16,6 +16,7 @@
 //! which gives the very state the mapper held.
 
 use crate::agg::{Aggregates, Report, Shape};
+use crate::group::Group;
 use crate::counters::Counters;
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -25,19 +26,19 @@ use crate::key::COUNTERS_KEY;
 pub const VERSION: &[u8] = b"mf2";
 const COUNTERS_TAG: &[u8] = b"c";
 
-/// Everything known about one key: its aggregates and, for the counters
-/// record, the line counters.
+/// Everything known about one key: its group's aggregates and, for the
+/// counters record, the line counters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Partials {
-    pub aggs: Aggregates,
+    pub group: Group,
     pub counters: Counters,
 }
 
 impl Partials {
     /// A group's aggregates, without counters.
-    pub fn of(aggs: Aggregates) -> Self {
+    pub fn of(group: Group) -> Self {
         Self {
-            aggs,
+            group,
             counters: Counters::default(),
         }
     }
@@ -45,12 +46,15 @@ impl Partials {
     /// Appends `mf2 TAG=payload...`, or a one-value group's bare value
     /// (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        encode(&self.aggs, &self.counters, out);
+        encode(&self.group, &self.counters, out);
     }
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
         if let Some(b'0'..=b'9' | b'-') = value.first() {
-            return Ok(Self::of(decode_one(value)?));
+            return Ok(Self::of(Group {
+                aggs: decode_one(value)?,
+                more: Vec::new(),
+            }));
         }
         let mut tokens = value.split(|&b| b == b' ');
         match tokens.next() {
@@ -75,7 +79,7 @@ impl Partials {
             let (tag, payload) = (&t[..eq], &t[eq + 1..]);
             if tag == COUNTERS_TAG {
                 p.counters = Counters::decode(payload)?;
-            } else if !p.aggs.decode_token(tag, payload)? {
+            } else if !p.group.decode_token(tag, payload)? {
                 return Err(DecodeError::new(
                     "a partial (unknown tag; written by a newer mapfold?)",
                     t,
@@ -87,10 +91,10 @@ impl Partials {
 
     /// Merges another partial of the same key, refusing incompatible ones.
     pub fn merge(&mut self, other: &Self) -> Result<(), String> {
-        self.aggs.check_merge(&other.aggs)?;
+        self.group.check_merge(&other.group)?;
         let mut counters = self.counters;
         counters.merge(&other.counters)?;
-        self.aggs.merge(&other.aggs);
+        self.group.merge(&other.group);
         self.counters = counters;
         Ok(())
     }
@@ -99,7 +103,7 @@ impl Partials {
     pub fn finish(&self, key: &[u8], out: &mut Vec<u8>, report: &Report) {
         Obj::write(out, |o| {
             if key != COUNTERS_KEY {
-                self.aggs.finish(o, report);
+                self.group.finish(o, report);
             }
             if key == COUNTERS_KEY || !self.counters.is_zero() {
                 o.obj("counters", |c| {
@@ -114,10 +118,10 @@ impl Partials {
 
 /// [`Partials::encode`] of borrowed parts (the mapper writes its groups in
 /// place, without moving them out of its table).
-pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
-    if let Some(x) = aggs.single_value().filter(|_| counters.is_zero()) {
+pub fn encode(group: &Group, counters: &Counters, out: &mut Vec<u8>) {
+    if let Some(x) = group.single_value().filter(|_| counters.is_zero()) {
         crate::agg::write_f64(out, x);
-        let shape = aggs.shape();
+        let shape = group.aggs.shape();
         if let Some(l) = shape.hist {
             use std::io::Write;
             // Writes to a Vec cannot fail; no String in between.
@@ -130,7 +134,7 @@ pub fn encode(aggs: &Aggregates, counters: &Counters, out: &mut Vec<u8>) {
         return;
     }
     out.extend_from_slice(VERSION);
-    aggs.encode(out);
+    group.encode(out);
     if !counters.is_zero() {
         out.push(b' ');
         out.extend_from_slice(COUNTERS_TAG);
@@ -196,7 +200,7 @@ mod tests {
 
     #[test]
     fn roundtrip_and_rejects() {
-        let mut p = Partials {
+        let mut p = Partials::of(Group {
             aggs: Aggregates::new(Shape {
                 hist: Some(HistLayout::parse("0:1:2").expect("valid")),
                 quantile_bits: Some(3),
@@ -204,10 +208,11 @@ mod tests {
                 corr: true,
                 hist2d: Some(crate::agg::Grid::parse("0:1:2", "0:1:3").expect("valid")),
             }),
-            counters: Counters::default(),
-        };
+            more: vec![Aggregates::default(); 2],
+        });
         for x in [0.25, 0.75, 3.0, f64::NAN] {
-            p.aggs.update(x);
+            p.group.aggs.update(x);
+            p.group.more[1].update(-x);
         }
         let mut v = Vec::new();
         p.encode(&mut v);
@@ -223,6 +228,10 @@ mod tests {
                 b"mf2 v=1;0",
                 b"mf2 c=1,1",
                 b"mf2 1=1",
+                b"mf2 1:r=1",
+                b"mf2 1:zz=1",
+                b"mf2 0:v=1;0;0",
+                b"mf2 99999999999:m=1,1",
                 b"nan",
                 b"-nan",
                 b"1 2",
@@ -269,6 +278,9 @@ mod tests {
             (num.clone(), num.clone(), num)
                 .prop_map(|(a, b, c)| format!("h=0:1:2;{a},{b};{c},0,0")),
             "[a-z]=[ -~]{0,20}",
+            // A further value column's token, or a near miss.
+            ("[0-9]{1,2}", "[vmxhqnar]{1,2}", "[ -~]{0,20}")
+                .prop_map(|(j, t, p)| format!("{j}:{t}={p}")),
         ]
     }
 
@@ -303,7 +315,7 @@ mod tests {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
             let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0, corr: false, hist2d: None };
-            let p = Partials { aggs: Aggregates::of_one(shape, x), counters: Counters::default() };
+            let p = Partials::of(Group { aggs: Aggregates::of_one(shape, x), more: Vec::new() });
             let mut v = Vec::new();
             p.encode(&mut v);
             let text = ryu::Buffer::new().format_finite(x).to_owned();

@@ -32,6 +32,11 @@ struct Args {
     #[arg(long, value_name = "X,Y")]
     corr: Option<String>,
 
+    /// The mapper's --value columns, when there are several: the JSON's
+    /// names of their objects (without them: v1, v2, ...).
+    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
+    value: Vec<String>,
+
     /// The mapper's --hist2d, for the column names in the JSON.
     #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
     hist2d: Option<String>,
@@ -54,6 +59,7 @@ fn run() -> anyhow::Result<()> {
             .map(parse_hist2d)
             .transpose()?
             .map(|(x, y, _)| (x.0, y.0)),
+        values: args.value,
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;

@@ -164,32 +164,33 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
 }
 
 macro_rules! registry {
-    ($($field:ident: $ty:ty),* $(,)?) => {
-        /// Every registered aggregate of one group.
+    (
+        column { $($c:ident: $cty:ty),* $(,)? }
+        group { $($g:ident: $gty:ty),* $(,)? }
+    ) => {
+        /// Every registered aggregate of one value column, and (in a
+        /// group's first column) those of the group itself: its row count,
+        /// distinct counts and column pairs.
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct Aggregates {
-            $(pub $field: $ty,)*
+            $(pub $c: $cty,)*
+            $(pub $g: $gty,)*
         }
 
         impl Aggregates {
             /// Every registered aggregate's wire tag.
-            pub const TAGS: &'static [&'static str] = &[$(<$ty>::TAG,)*];
+            pub const TAGS: &'static [&'static str] = &[$(<$cty>::TAG,)* $(<$gty>::TAG,)*];
 
             #[inline]
             pub fn update(&mut self, x: f64) {
-                $(self.$field.update(x);)*
+                $(self.$c.update(x);)*
             }
 
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {
-                $(self.$field.check_merge(&other.$field)?;)*
+                $(self.$c.check_merge(&other.$c)?;)*
+                $(self.$g.check_merge(&other.$g)?;)*
                 let counts_rows = |a: &Self| !a.rows.is_identity();
-                let has_values = |a: &Self| {
-                    !a.spread.is_identity()
-                        || !a.nonfinite.is_identity()
-                        || !a.missing.is_identity()
-                        || a.hist.layout().is_some()
-                        || !a.quantiles.is_identity()
-                };
+                let has_values = |a: &Self| $(!a.$c.is_identity())||*;
                 if (counts_rows(self) && has_values(other)) || (has_values(self) && counts_rows(other)) {
                     return Err("a row count and value statistics under one key: were these \
                                 partials written by different jobs?".into());
@@ -198,7 +199,8 @@ macro_rules! registry {
             }
 
             pub fn merge(&mut self, other: &Self) {
-                $(self.$field.merge(&other.$field);)*
+                $(self.$c.merge(&other.$c);)*
+                $(self.$g.merge(&other.$g);)*
             }
 
             /// Writes every aggregate's finished values as `report` asks;
@@ -210,31 +212,54 @@ macro_rules! registry {
                     self.distinct.finish(out, report);
                     return;
                 }
+                self.finish_column(out, report);
+                self.finish_group(out, report);
+            }
+
+            /// Writes the value column's finished values.
+            pub fn finish_column(&self, out: &mut Obj<'_>, report: &Report) {
+                $(self.$c.finish(out, report);)*
+            }
+
+            /// Writes the group's own finished values (not its row count).
+            pub fn finish_group(&self, out: &mut Obj<'_>, report: &Report) {
                 $(
-                    if <$ty>::TAG != Rows::TAG {
-                        self.$field.finish(out, report);
+                    if <$gty>::TAG != Rows::TAG {
+                        self.$g.finish(out, report);
                     }
                 )*
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.
             pub fn encode(&self, out: &mut Vec<u8>) {
-                $(
-                    if !self.$field.is_identity() {
-                        out.push(b' ');
-                        out.extend_from_slice(<$ty>::TAG.as_bytes());
-                        out.push(b'=');
-                        self.$field.encode(out);
-                    }
-                )*
+                $(encode_token(&self.$c, "", out);)*
+                $(encode_token(&self.$g, "", out);)*
+            }
+
+            /// Appends ` PREFIX:TAG=payload` for every non-identity
+            /// aggregate of the value column (a further column's).
+            pub fn encode_column(&self, prefix: &str, out: &mut Vec<u8>) {
+                $(encode_token(&self.$c, prefix, out);)*
             }
 
             /// Decodes one `TAG=payload` token; `Ok(false)` for a tag that
             /// is not an aggregate's.
             pub fn decode_token(&mut self, tag: &[u8], payload: &[u8]) -> Result<bool, DecodeError> {
                 $(
-                    if tag == <$ty>::TAG.as_bytes() {
-                        self.$field = <$ty>::decode(payload)?;
+                    if tag == <$gty>::TAG.as_bytes() {
+                        self.$g = <$gty>::decode(payload)?;
+                        return Ok(true);
+                    }
+                )*
+                self.decode_column_token(tag, payload)
+            }
+
+            /// [`Aggregates::decode_token`] for a value column's aggregates
+            /// only.
+            pub fn decode_column_token(&mut self, tag: &[u8], payload: &[u8]) -> Result<bool, DecodeError> {
+                $(
+                    if tag == <$cty>::TAG.as_bytes() {
+                        self.$c = <$cty>::decode(payload)?;
                         return Ok(true);
                     }
                 )*
@@ -244,17 +269,37 @@ macro_rules! registry {
     };
 }
 
+/// Appends ` PREFIX:TAG=payload` (` TAG=payload` without a prefix) unless
+/// `p` is the identity.
+fn encode_token<P: Partial>(p: &P, prefix: &str, out: &mut Vec<u8>) {
+    if p.is_identity() {
+        return;
+    }
+    out.push(b' ');
+    if !prefix.is_empty() {
+        out.extend_from_slice(prefix.as_bytes());
+        out.push(b':');
+    }
+    out.extend_from_slice(P::TAG.as_bytes());
+    out.push(b'=');
+    p.encode(out);
+}
+
 registry! {
-    rows: Rows,
-    spread: Spread,
-    minmax: MinMax,
-    nonfinite: NonFinite,
-    missing: Missing,
-    hist: Hist,
-    quantiles: Quantiles,
-    distinct: DistinctSet,
-    corr: Corr,
-    hist2d: Hist2d,
+    column {
+        spread: Spread,
+        minmax: MinMax,
+        nonfinite: NonFinite,
+        missing: Missing,
+        hist: Hist,
+        quantiles: Quantiles,
+    }
+    group {
+        rows: Rows,
+        distinct: DistinctSet,
+        corr: Corr,
+        hist2d: Hist2d,
+    }
 }
 
 /// What the reducer is asked to report besides the state (which quantiles).
@@ -267,6 +312,8 @@ pub struct Report {
     pub corr: Option<(String, String)>,
     /// Names of the `--hist2d` columns.
     pub hist2d: Option<(String, String)>,
+    /// Names of the value columns, when there are several.
+    pub values: Vec<String>,
 }
 
 impl Default for Report {
@@ -276,6 +323,7 @@ impl Default for Report {
             distinct: Vec::new(),
             corr: None,
             hist2d: None,
+            values: Vec::new(),
         }
     }
 }

@@ -31,14 +31,14 @@ pub struct Args {
 fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
     Job {
         job: JobArgs {
-            value: Some(value.into()),
+            value: vec![value.into()],
             text_keys: false,
             na_values: mapfold_core::spec::DEFAULT_NA.into(),
             key: key.iter().map(|k| (*k).to_owned()).collect(),
             schema: Some(generate::HEADER.into()),
             delimiter: ",".into(),
             wheres: Vec::new(),
-            hist: Some("-5:5:100".into()),
+            hist: vec!["-5:5:100".into()],
             quantiles: None,
             distinct: Vec::new(),
             corr: None,

@@ -53,6 +53,10 @@ pub struct Args {
     /// How counts map to colour (heatmap).
     #[arg(long, value_enum, default_value = "log")]
     pub color_scale: ColorScale,
+    /// The value column to draw, when the job had several --value columns
+    /// (default: the first).
+    #[arg(long, value_name = "COL")]
+    pub column: Option<String>,
 }
 
 impl Args {
@@ -69,6 +73,7 @@ impl Args {
             top: self.top.max(1),
             range: self.range,
             color_scale: self.color_scale,
+            column: self.column.clone(),
         }
     }
 }
@@ -78,7 +83,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let out = match &a.out {
         Some(p) => p.clone(),
         None => {
-            let r = plot::data::Reduced::load(&a.output_dir)?;
+            let r = plot::data::Reduced::load(&a.output_dir)?.column(o.column.as_deref())?;
             let kind = o.kind.unwrap_or_else(|| plot::natural_kind(&r));
             a.output_dir.join(format!("{kind:?}.png").to_lowercase())
         }

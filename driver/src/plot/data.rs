@@ -74,6 +74,8 @@ pub struct Reduced {
     /// Axis names from the manifest's mapper flags.
     pub value_name: String,
     pub key_name: String,
+    /// The job's other value columns, not drawn (see [`Reduced::column`]).
+    pub other_columns: Vec<String>,
 }
 
 /// A total order of keys: numbers first, numerically (`total_cmp`, ties by
@@ -144,6 +146,7 @@ impl Reduced {
             counters,
             value_name: flag("--value").unwrap_or_else(|| "value".into()),
             key_name: flag("--key").unwrap_or_else(|| "key".into()),
+            other_columns: Vec::new(),
             manifest,
         })
     }
@@ -222,6 +225,76 @@ impl Reduced {
                 format!("; r from {lo:.3} to {hi:.3} over {} keys", many.len())
             }
         }
+    }
+
+    /// The value columns of a job with several (`--value temp,precip`),
+    /// whose output nests one object per column: from the manifest, else
+    /// the fields of the first key that hold a column's statistics.
+    pub fn columns(&self) -> Vec<String> {
+        if self.manifest.is_some() {
+            let names: Vec<String> = self.value_name.split(',').map(str::to_owned).collect();
+            return if names.len() > 1 { names } else { Vec::new() };
+        }
+        let Some(Value::Object(first)) = self.rows.first().map(|r| &r.v) else {
+            return Vec::new();
+        };
+        first
+            .iter()
+            .filter(|(_, v)| v.get("count").is_some() && v.get("missing").is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The output as one column's: with several value columns, each key's
+    /// object of `column` (the first by default) with the key's own
+    /// fields (distinct counts, correlation, 2-D histogram) beside it.
+    pub fn column(mut self, column: Option<&str>) -> anyhow::Result<Self> {
+        let names = self.columns();
+        if names.is_empty() {
+            return match column {
+                Some(c) if c != self.value_name => bail!(
+                    "--column {c}: the job had one value column, {}",
+                    self.value_name
+                ),
+                _ => Ok(self),
+            };
+        }
+        let pick = column.unwrap_or(&names[0]).to_owned();
+        if !names.contains(&pick) {
+            bail!(
+                "--column {pick}: the job's value columns are {}",
+                names.join(", ")
+            );
+        }
+        for row in &mut self.rows {
+            let Value::Object(fields) = std::mem::take(&mut row.v) else {
+                continue;
+            };
+            let mut own = match fields.get(&pick) {
+                Some(Value::Object(o)) => o.clone(),
+                _ => serde_json::Map::new(),
+            };
+            for (k, v) in fields {
+                if !names.contains(&k) {
+                    own.insert(k, v);
+                }
+            }
+            row.v = Value::Object(own);
+        }
+        self.other_columns = names.into_iter().filter(|n| *n != pick).collect();
+        self.value_name = pick;
+        Ok(self)
+    }
+
+    /// The value columns not drawn, when the job had several.
+    pub fn column_note(&self) -> String {
+        if self.other_columns.is_empty() {
+            return String::new();
+        }
+        format!(
+            "; also in this output: {} (--column)",
+            self.other_columns.join(", ")
+        )
     }
 
     pub fn has_hist(&self) -> bool {

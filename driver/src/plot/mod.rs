@@ -107,6 +107,9 @@ pub struct Options {
     /// Draw each key's min..max (series of the mean).
     pub range: bool,
     pub color_scale: ColorScale,
+    /// The value column drawn, when the job had several (default: the
+    /// first).
+    pub column: Option<String>,
 }
 
 impl Default for Options {
@@ -123,6 +126,7 @@ impl Default for Options {
             top: 30,
             range: false,
             color_scale: ColorScale::Log,
+            column: None,
         }
     }
 }
@@ -214,7 +218,7 @@ pub fn check_target(out: &Path) -> anyhow::Result<()> {
 /// place, so `out` is the whole picture or untouched.
 pub fn render(dir: &Path, out: &Path, o: &Options) -> anyhow::Result<Kind> {
     check_target(out)?;
-    let r = Reduced::load(dir)?;
+    let r = Reduced::load(dir)?.column(o.column.as_deref())?;
     let kind = o.kind.unwrap_or_else(|| natural_kind(&r));
     register_font()?;
     let size = (o.width, o.height);
@@ -302,10 +306,11 @@ pub(crate) fn header<DB: DrawingBackend>(
 ) -> anyhow::Result<DrawingArea<DB, plotters::coord::Shift>> {
     let (top, rest) = root.split_vertically(82);
     let note = format!(
-        "{note}{}{}{}",
+        "{note}{}{}{}{}",
         r.quantile_note(),
         r.corr_note(),
-        r.input_note()
+        r.input_note(),
+        r.column_note()
     );
     top.draw(&Text::new(
         title.to_owned(),

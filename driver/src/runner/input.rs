@@ -210,7 +210,7 @@ pub fn schema_from_line(
     // Columns by index: the line is data when its value is a number or a
     // missing-value token; without a value column there is no telling, so
     // it is data (pass --schema to name a header).
-    let value_is_data = spec.value.as_ref().is_none_or(|v| {
+    let value_is_data = spec.values.first().is_none_or(|v| {
         v.resolve(None)
             .ok()
             .and_then(|i| names.get(i))

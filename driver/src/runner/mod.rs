@@ -121,6 +121,9 @@ impl Job {
         if let Some(h) = &self.job.hist2d {
             w.push(format!("--hist2d={h}"));
         }
+        if self.job.value.len() > 1 {
+            w.extend(["--value".to_owned(), self.job.value.join(",")]);
+        }
         w
     }
 
