@@ -178,7 +178,10 @@ mod tests {
         let text = String::from_utf8(bytes(&a)).expect("utf8");
         assert!(text.contains(" 1:v="), "{text}");
         assert!(text.contains(" 1:q="), "{text}");
-        assert!(!text.contains(" 1:d="), "the group's own stay unprefixed: {text}");
+        assert!(
+            !text.contains(" 1:d="),
+            "the group's own stay unprefixed: {text}"
+        );
         let back = decode(&bytes(&a)).expect("decodes");
         assert_eq!(back, a);
         let mut m = back.clone();

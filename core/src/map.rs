@@ -10,9 +10,9 @@ use std::io::Write;
 
 use hashbrown::HashMap;
 
-use crate::group::Group;
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
+use crate::group::Group;
 use crate::key;
 use crate::record::{Splitter, parse_number};
 use crate::spec::{MapSpec, Na, Plan, Test};

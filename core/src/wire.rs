@@ -16,9 +16,9 @@
 //! which gives the very state the mapper held.
 
 use crate::agg::{Aggregates, Report, Shape};
-use crate::group::Group;
 use crate::counters::Counters;
 use crate::error::DecodeError;
+use crate::group::Group;
 use crate::json::Obj;
 use crate::key::COUNTERS_KEY;
 

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binaries over real pipes and files.
 
 mod bad_input;
+mod columns;
 mod corr;
 mod distinct;
 mod emr;

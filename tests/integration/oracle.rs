@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::util::{Rng, bash, ok, parse_reduced};
 
-fn draw(rng: &mut Rng, earlier: &[f64]) -> f64 {
+pub(crate) fn draw(rng: &mut Rng, earlier: &[f64]) -> f64 {
     let neg = rng.below(2) == 1;
     let sign = |_: &mut Rng, x: f64| if neg { -x } else { x };
     match rng.below(10) {

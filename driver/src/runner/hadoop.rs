@@ -257,14 +257,14 @@ mod tests {
     fn args_in_hadoop_order() {
         let job = Job {
             job: JobArgs {
-                value: Some("temp".into()),
+                value: vec!["temp".into(), "precip".into()],
                 text_keys: false,
                 na_values: mapfold_core::spec::DEFAULT_NA.into(),
                 key: vec!["year".into()],
-                schema: Some("a,b,temp,year".into()),
+                schema: Some("a,precip,temp,year".into()),
                 delimiter: ",".into(),
                 wheres: vec!["temp >= 0.5".into()],
-                hist: Some("-5:5:100".into()),
+                hist: vec!["temp=-5:5:100".into()],
                 quantiles: Some("0.5,0.99".into()),
                 distinct: Vec::new(),
                 corr: None,
@@ -289,10 +289,14 @@ mod tests {
         assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
             a[7],
-            "mapfold-map --value temp --key year --schema a,b,temp,year --where \"temp >= 0.5\" --hist=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
+            "mapfold-map --value temp,precip --key year --schema a,precip,temp,year --where \"temp >= 0.5\" --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
         );
-        // The reducer reports the quantiles asked for.
-        assert_eq!(a[11], "mapfold-reduce --quantiles=0.5,0.99");
+        // The reducer reports the quantiles asked for, and names the
+        // columns.
+        assert_eq!(
+            a[11],
+            "mapfold-reduce --quantiles=0.5,0.99 --value temp,precip"
+        );
         assert_eq!(
             a[a.len() - 6..],
             ["-input", "in/", "-output", "out", "-numReduceTasks", "3"]
