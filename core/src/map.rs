@@ -223,19 +223,23 @@ impl<W: Write> Mapper<W> {
                 }
             }
         };
-        let mut more = std::mem::take(&mut self.more);
-        more.clear();
-        for &v in plan.values.iter().skip(1) {
-            let f = self.splitter.field(l, v).unwrap_or_default();
-            match number_or_missing(&self.spec.na, f) {
-                Ok(x) => more.push(x),
-                Err(()) => {
-                    let why = format!("value column {} is not a number ({:?})", v + 1, snippet(f));
-                    return self.malformed(l, n, why);
+        let several = plan.values.len() > 1;
+        if several {
+            let mut more = std::mem::take(&mut self.more);
+            more.clear();
+            for &v in &plan.values[1..] {
+                let f = self.splitter.field(l, v).unwrap_or_default();
+                match number_or_missing(&self.spec.na, f) {
+                    Ok(x) => more.push(x),
+                    Err(()) => {
+                        let why =
+                            format!("value column {} is not a number ({:?})", v + 1, snippet(f));
+                        return self.malformed(l, n, why);
+                    }
                 }
             }
+            self.more = more;
         }
-        self.more = more;
         // The --corr and --hist2d pairs: both numbers, or no pair when one
         // is missing.
         let (corr, grid) = (plan.corr, plan.hist2d);
@@ -267,26 +271,62 @@ impl<W: Write> Mapper<W> {
                 }
             }
         }
-        // The line's counter: used when some value is a finite number (or
-        // the job counts rows), else non-finite when some value is, else
-        // missing (each column's own tallies are in its aggregates).
-        let group = &mut self.groups[g];
-        let (mut finite, mut nonfinite) = (false, false);
-        match value {
-            Value::Num(x) => {
-                group.aggs.update(x);
-                finite = x.is_finite();
-                nonfinite = !finite;
-            }
-            Value::Missing => group.aggs.missing.add(),
-            Value::Row => {
-                group.aggs.rows.add();
-                finite = true;
+        if several {
+            self.update_columns(g, value);
+        } else {
+            let c = &mut self.stats.counters;
+            let group = &mut self.groups[g].aggs;
+            match value {
+                Value::Num(x) => {
+                    group.update(x);
+                    if x.is_finite() {
+                        c.used += 1;
+                    } else {
+                        c.nonfinite += 1;
+                    }
+                }
+                Value::Missing => {
+                    group.missing.add();
+                    c.missing += 1;
+                }
+                Value::Row => {
+                    group.rows.add();
+                    c.used += 1;
+                }
             }
         }
-        for (j, x) in self.more.iter().enumerate() {
-            let a = group.column(j + 1);
-            match *x {
+        if pass_on {
+            // The key's buffer is kept between lines: no allocation per line.
+            let mut key = std::mem::take(&mut self.keyout);
+            key.clear();
+            self.push_wire_key(&self.last_key, &mut key);
+            self.write_record(&key, Some(0), &Counters::default())?;
+            self.keyout = key;
+            self.groups[0].clone_from(&self.proto);
+        }
+        Ok(())
+    }
+
+    /// Folds a line's values into group `g` when the job has several value
+    /// columns (the first's `value`, the others' in `self.more`), and
+    /// counts the line: used when some value is a finite number, else
+    /// non-finite when some value is, else missing (each column's own
+    /// tallies are in its aggregates). Kept out of the one-column loop,
+    /// whose code it would otherwise grow.
+    #[inline(never)]
+    fn update_columns(&mut self, g: usize, value: Value) {
+        let group = &mut self.groups[g];
+        let (mut finite, mut nonfinite) = (false, false);
+        let first = match value {
+            Value::Num(x) => Some(x),
+            _ => None,
+        };
+        for (j, x) in std::iter::once(first)
+            .chain(self.more.iter().copied())
+            .enumerate()
+        {
+            let a = group.column(j);
+            match x {
                 Some(x) => {
                     a.update(x);
                     finite |= x.is_finite();
@@ -303,16 +343,6 @@ impl<W: Write> Mapper<W> {
         } else {
             c.missing += 1;
         }
-        if pass_on {
-            // The key's buffer is kept between lines: no allocation per line.
-            let mut key = std::mem::take(&mut self.keyout);
-            key.clear();
-            self.push_wire_key(&self.last_key, &mut key);
-            self.write_record(&key, Some(0), &Counters::default())?;
-            self.keyout = key;
-            self.groups[0].clone_from(&self.proto);
-        }
-        Ok(())
     }
 
     /// Two numeric columns of a line: both numbers, `None` when one is
