@@ -241,24 +241,22 @@ impl Superacc {
     /// Canonical text form: `FIRST:C0.C1...` in hex (the top chunk may carry a
     /// `-`), or `0`.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        use std::io::Write;
         let mut n = self.clone();
         n.normalize();
         if n.chunks.is_empty() {
             out.push(b'0');
             return;
         }
-        // Writes to a Vec cannot fail.
-        let _ = write!(out, "{:x}:", n.first);
+        push_hex(out, u64::from(n.first));
+        out.push(b':');
         for (i, c) in n.chunks.iter().enumerate() {
             if i > 0 {
                 out.push(b'.');
             }
             if *c < 0 {
-                let _ = write!(out, "-{:x}", c.unsigned_abs());
-            } else {
-                let _ = write!(out, "{c:x}");
+                out.push(b'-');
             }
+            push_hex(out, c.unsigned_abs());
         }
     }
 
@@ -341,6 +339,19 @@ pub fn split(x: f64) -> (u64, u32, bool) {
     } else {
         (frac | (1 << 52), exp - 1, neg)
     }
+}
+
+/// Appends `v` in lower-case hex without leading zeros (`format!("{v:x}")`
+/// without the formatting machinery, which was a twentieth of the mapper's
+/// instructions on page views, callgrind).
+fn push_hex(out: &mut Vec<u8>, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let len = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
+    let mut buf = [0u8; 16];
+    for (i, b) in buf[..len].iter_mut().enumerate() {
+        *b = DIGITS[(v >> (4 * (len - 1 - i)) & 15) as usize];
+    }
+    out.extend_from_slice(&buf[..len]);
 }
 
 #[cfg(test)]
@@ -465,6 +476,22 @@ mod tests {
         let a = acc_of(&xs);
         let (m, p, _) = split(f64::MAX);
         assert_eq!(a.to_bigint(), (BigInt::from(m) << p as usize) * 10_000);
+    }
+
+    #[test]
+    fn hex_is_formats_hex() {
+        for k in 0..64 {
+            for v in [
+                1u64 << k,
+                (1u64 << k) - 1,
+                u64::MAX >> k,
+                0x0123_4567_89ab_cdef >> k,
+            ] {
+                let mut out = Vec::new();
+                super::push_hex(&mut out, v);
+                assert_eq!(String::from_utf8_lossy(&out), format!("{v:x}"));
+            }
+        }
     }
 
     #[test]

@@ -128,8 +128,18 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     }
 }
 
-/// Shortest round-trip decimal of a finite `f64` (ryu).
+/// Shortest round-trip decimal of a finite `f64` (ryu's text).
+#[inline]
 pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
+    // Counts (views, bytes, clicks) are whole numbers, and ryu was 15% of
+    // the mapper's instructions on page views (callgrind); below 2^53
+    // ryu writes a whole number as its digits and `.0`, as this does.
+    // Not -0.0, whose sign the integer would lose.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 && x.to_bits() != 1 << 63 {
+        out.extend_from_slice(itoa::Buffer::new().format(x as i64).as_bytes());
+        out.extend_from_slice(b".0");
+        return;
+    }
     let mut b = ryu::Buffer::new();
     out.extend_from_slice(b.format(x).as_bytes());
 }
@@ -431,6 +441,27 @@ mod registry_tests {
         let set: std::collections::BTreeSet<_> = tags.iter().collect();
         assert_eq!(set.len(), tags.len(), "{tags:?}");
         assert!(!tags.contains(&"c"), "c is the counters' tag");
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The whole-number path writes ryu's very bytes.
+        #[test]
+        fn whole_numbers_are_written_as_ryu_does(x in super::laws::value(),
+                                                 i in any::<i64>(), k in 0u32..64) {
+            for x in [x, x.trunc(), (i >> k) as f64, -0.0, 0.0] {
+                if x.is_finite() {
+                    let mut v = Vec::new();
+                    super::write_f64(&mut v, x);
+                    let mut want = ryu::Buffer::new();
+                    prop_assert_eq!(String::from_utf8_lossy(&v), want.format(x));
+                }
+            }
+        }
     }
 }
 
