@@ -217,17 +217,20 @@ impl Superacc {
         }
     }
 
-    /// The exact value as a big integer in caller units.
     /// The value as `(v, k)`, meaning `v * 2^(32 k)`, when `v` fits an
     /// `i128` (a window of a few chunks: any one value, most small groups).
     pub fn to_i128(&self) -> Option<(i128, u32)> {
+        // Low zero chunks (a square's window starts below its digits) are
+        // left out, so only the digits themselves must fit.
+        let skip = self.chunks.iter().take_while(|&&c| c == 0).count();
         let mut v: i128 = 0;
-        for &c in self.chunks.iter().rev() {
+        for &c in self.chunks[skip..].iter().rev() {
             v = v.checked_mul(DIGIT as i128)?.checked_add(i128::from(c))?;
         }
-        Some((v, self.first))
+        Some((v, self.first + skip as u32))
     }
 
+    /// The exact value as a big integer in caller units.
     pub fn to_bigint(&self) -> BigInt {
         let mut n = self.clone();
         n.normalize();
