@@ -113,6 +113,11 @@ pub fn sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
     {
         return r;
     }
+    big_sqrt_ratio(&num, den, exp)
+}
+
+/// [`sqrt_ratio`] in big integers, for a positive `num`.
+fn big_sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
     // Scale by an even power of two so the quotient has at least 130 bits:
     // its square root then has 65, more than the 53 kept plus the rounding
     // bit, and the remainders tell whether anything was cut off.
@@ -268,18 +273,6 @@ mod tests {
         assert_eq!(to_f64(&n, -1075, false), 0.0);
         assert_eq!(to_f64(&n, -1075, true), 5e-324);
         assert_eq!(to_f64(&BigInt::from(3), -1076, false), 5e-324);
-    }
-
-    /// The general root, without the 128-bit path.
-    fn big_sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
-        let gap = num.bits() as i64 - den.bits() as i64;
-        let shift = (132 - gap).max(0) & !1;
-        let scaled = num.magnitude() << shift as usize;
-        let q = &scaled / den.magnitude();
-        let cut = !(scaled - &q * den.magnitude()).is_zero();
-        let root = q.sqrt();
-        let sticky = cut || &root * &root != q;
-        to_f64(&BigInt::from(root), (exp - shift) / 2, sticky)
     }
 
     proptest::proptest! {
