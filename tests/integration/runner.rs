@@ -548,3 +548,43 @@ fn spills_bound_memory_and_change_nothing() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// With more map slots than reducers, a large partition is reduced by
+/// several reducer processes at once, one per key range, and their outputs
+/// joined: the part file is the very bytes one reducer writes, counters
+/// record included, and the manifest says how many ran.
+#[test]
+fn a_partition_reduced_in_key_ranges_is_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().display();
+    // 400,000 distinct ids: over 8 MiB of map output, the size from which
+    // a partition is cut.
+    ok(&format!(
+        "mapfold gen distinct --out {d}/ids.csv --rows 400000"
+    ));
+    let job = format!("--input {d}/ids.csv --value value --key id --text-keys --reducers 1");
+    ok(&format!(
+        "mapfold run --quiet {job} --maps 1 --output {d}/one"
+    ));
+    ok(&format!(
+        "mapfold run --quiet {job} --maps 3 --output {d}/three"
+    ));
+    let part = |out: &str| std::fs::read(dir.path().join(out).join("part-00000")).expect("part");
+    let one = part("one");
+    assert_eq!(one, part("three"));
+    // Every id once, and the counters record first.
+    assert_eq!(
+        one.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(),
+        400_001
+    );
+    assert!(one.starts_with(b"\t{\"counters\""));
+    let ranges = |out: &str| -> u64 {
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(out).join("_mapfold.json")).expect("manifest"),
+        )
+        .expect("json");
+        m["reduces"][0]["ranges"].as_u64().expect("ranges")
+    };
+    assert_eq!(ranges("one"), 1);
+    assert_eq!(ranges("three"), 3);
+}

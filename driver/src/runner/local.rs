@@ -22,7 +22,8 @@ use mapfold_core::counters::Counters;
 use super::input::{self, InputFile};
 use super::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
 use super::mapside::{Spill, chaos_merges};
-use super::shuffle::{lines, merge_files};
+use super::ranges::{self, Span};
+use super::shuffle::{lines, merge_spans};
 use super::split::{self, Split};
 use super::staging::Staging;
 use super::tasks::{self, TaskIds, file_uri};
@@ -62,6 +63,7 @@ struct MapDone {
 
 struct ReduceDone {
     attempts: u32,
+    ranges: usize,
     seconds: f64,
     records_in: u64,
     bytes_out: u64,
@@ -321,13 +323,53 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
     };
     let name = format!("part-{r:05}");
     let path = dir.join(&name);
+    // With more cores than reducers, the partition's key ranges are reduced
+    // at once and joined in key order: the bytes one reducer would write.
+    let ways = ctx.o.maps.div_ceil((ctx.job.reducers as usize).max(1));
+    let mut ranges = ranges::cut(&runs, ways, ranges::MIN_BYTES)
+        .with_context(|| format!("cutting the input of {name} into key ranges"))?;
+    let ranges_run = ranges.len().max(1);
+    let (attempts, records_in) = if ranges.len() <= 1 {
+        reduce_range(ctx, r, &ranges.pop().unwrap_or_default(), &path)?
+    } else {
+        let pieces: Vec<PathBuf> = (0..ranges.len())
+            .map(|k| ctx.shuffle.join(format!("{name}-range{k:03}")))
+            .collect();
+        let done = pool(ranges.len(), ranges.len(), |k| {
+            reduce_range(ctx, r, &ranges[k], &pieces[k])
+        })?;
+        let mut out = std::fs::File::create(&path).with_context(|| format!("creating {name}"))?;
+        for p in &pieces {
+            let mut piece =
+                std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
+            std::io::copy(&mut piece, &mut out).with_context(|| format!("writing {name}"))?;
+            std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+        }
+        let attempts = done.iter().map(|d| d.0).max().unwrap_or(1);
+        (attempts, done.iter().map(|d| d.1).sum())
+    };
+    Ok(ReduceDone {
+        attempts,
+        ranges: ranges_run,
+        seconds: t0.elapsed().as_secs_f64(),
+        records_in,
+        bytes_out: std::fs::metadata(&path)
+            .with_context(|| format!("reading {name}"))?
+            .len(),
+    })
+}
+
+/// Reduces the merged `spans` of partition `r` into `path`, retrying a
+/// failed attempt; returns the attempts made and the records read.
+fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::Result<(u32, u64)> {
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
         let env = ctx.ids.reduce_env(r, attempt);
-        let file = std::fs::File::create(&path).with_context(|| format!("creating {name}"))?;
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let records = AtomicU64::new(0);
         let feed = tasks::Stdin::Feed(|w: &mut dyn std::io::Write| {
-            let n = merge_files(&runs, w)?;
+            let n = merge_spans(spans, w)?;
             records.store(n, Ordering::Relaxed);
             Ok(())
         });
@@ -340,14 +382,7 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
             tasks::Out::File(file),
         ) {
             Ok(f) if f.status.success() => {
-                return Ok(ReduceDone {
-                    attempts: attempt + 1,
-                    seconds: t0.elapsed().as_secs_f64(),
-                    records_in: records.load(Ordering::Relaxed),
-                    bytes_out: std::fs::metadata(&path)
-                        .with_context(|| format!("reading {name}"))?
-                        .len(),
-                });
+                return Ok((attempt + 1, records.load(Ordering::Relaxed)));
             }
             Ok(f) => last_error = format!("{}\n{}", f.status, f.stderr_tail()),
             Err(e) => last_error = format!("{e:#}"),
@@ -484,6 +519,7 @@ fn manifest(
                 seconds: d.seconds,
                 records_in: d.records_in,
                 bytes_out: d.bytes_out,
+                ranges: d.ranges,
             })
             .collect(),
         counters: counters_json(counters),

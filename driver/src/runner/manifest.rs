@@ -69,6 +69,14 @@ pub struct ReduceRun {
     pub seconds: f64,
     pub records_in: u64,
     pub bytes_out: u64,
+    /// Reducer processes that folded the partition's key ranges at once
+    /// (local runner; their outputs joined are the part file).
+    #[serde(default = "one")]
+    pub ranges: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]

@@ -7,10 +7,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use mapfold_core::wire::split_line;
+
+use super::ranges::Span;
 
 /// The key of a streaming line: up to its first tab.
 pub fn key(line: &[u8]) -> &[u8] {
@@ -51,12 +53,21 @@ pub fn write_run(path: &Path, run: &[u8]) -> io::Result<()> {
 /// run in memory; returns the lines written. Lines of equal keys come out
 /// in run order (any order is allowed).
 pub fn merge_files(runs: &[PathBuf], out: &mut dyn Write) -> io::Result<u64> {
+    let spans: Vec<Span> = runs
+        .iter()
+        .map(|p| Span::whole(p))
+        .collect::<io::Result<_>>()?;
+    merge_spans(&spans, out)
+}
+
+/// [`merge_files`] of spans of run files.
+pub fn merge_spans(runs: &[Span], out: &mut dyn Write) -> io::Result<u64> {
     // Lines go out in 64 KiB writes, not two system calls each (a pipe to
     // the reducer: that was 9 s of system time for 5M keys).
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     struct Head {
         line: Vec<u8>,
-        reader: BufReader<File>,
+        reader: BufReader<io::Take<File>>,
     }
     let next = |h: &mut Head| -> io::Result<bool> {
         h.line.clear();
@@ -68,10 +79,12 @@ pub fn merge_files(runs: &[PathBuf], out: &mut dyn Write) -> io::Result<u64> {
     };
     let mut heads = Vec::with_capacity(runs.len());
     let mut heap = BinaryHeap::new();
-    for p in runs {
+    for s in runs {
+        let mut f = File::open(&s.path)?;
+        f.seek(io::SeekFrom::Start(s.start))?;
         let mut h = Head {
             line: Vec::new(),
-            reader: BufReader::with_capacity(1 << 16, File::open(p)?),
+            reader: BufReader::with_capacity(1 << 16, f.take(s.end.saturating_sub(s.start))),
         };
         if next(&mut h)? {
             heap.push(Reverse((key(&h.line).to_vec(), heads.len())));
