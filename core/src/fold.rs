@@ -51,13 +51,17 @@ pub fn fold(
     let mut stats = FoldStats::default();
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
+    // A further record of the run's key is decoded here, a new key's first
+    // into the run itself: in place, no partial moved.
+    let mut scratch = Partials::default();
     for_each_line(input, |line| -> Result<(), Error> {
         line_no += 1;
         let (k, v) = split_line(line);
-        let p = Partials::decode(v).map_err(|why| Error::BadRecord { line: line_no, why })?;
-        stats.records_in += 1;
+        let bad = |why| Error::BadRecord { line: line_no, why };
         if run.open && k == run.key.as_slice() {
-            return run.partials.merge(&p).map_err(|why| Error::Merge {
+            scratch.decode_into(v).map_err(bad)?;
+            stats.records_in += 1;
+            return run.partials.merge(&scratch).map_err(|why| Error::Merge {
                 line: line_no,
                 key: snippet(k),
                 why,
@@ -76,7 +80,8 @@ pub fn fold(
         }
         run.key.clear();
         run.key.extend_from_slice(k);
-        run.partials = p;
+        run.partials.decode_into(v).map_err(bad)?;
+        stats.records_in += 1;
         run.open = true;
         Ok(())
     })?;

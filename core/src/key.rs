@@ -57,16 +57,29 @@ pub fn push_field(out: &mut Vec<u8>, field: &[u8]) {
     push_text(out, field);
 }
 
+/// The bytes that make a text key quoted: control bytes, `,` `"` `\`. A
+/// table, as this runs once per key written: four comparisons per byte
+/// were 8% of the mapper's instructions on page views (callgrind).
+const QUOTED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Appends a key field as text, exactly as written (`--text-keys`): `007`
 /// stays `007`. Quoted when it could be read as anything else: empty, a
 /// `,` `"` `\` or control byte, or the shape of a padded number.
 pub fn push_text(out: &mut Vec<u8>, field: &[u8]) {
     use std::io::Write;
-    let needs_quotes = field.is_empty()
-        || unpad(field).is_some()
-        || field
-            .iter()
-            .any(|&b| b < 0x20 || matches!(b, b',' | b'"' | b'\\'));
+    let needs_quotes =
+        field.is_empty() || unpad(field).is_some() || field.iter().any(|&b| QUOTED[usize::from(b)]);
     if !needs_quotes {
         out.extend_from_slice(field);
         return;

@@ -17,6 +17,7 @@ pub mod fold;
 pub mod group;
 pub mod json;
 pub mod key;
+pub mod keys;
 pub mod lines;
 pub mod map;
 pub mod partition;

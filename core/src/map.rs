@@ -8,12 +8,11 @@
 
 use std::io::Write;
 
-use hashbrown::HashMap;
-
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
 use crate::key;
+use crate::keys::Keys;
 use crate::record::{Splitter, parse_number};
 use crate::spec::{MapSpec, Na, Plan, Test};
 use crate::wire;
@@ -45,7 +44,8 @@ pub struct Mapper<W: Write> {
     schema: Option<Vec<Vec<u8>>>,
     header: Option<Vec<u8>>,
     splitter: Splitter,
-    index: HashMap<Box<[u8]>, usize>,
+    /// The key of each group.
+    keys: Keys,
     groups: Vec<Group>,
     /// Lines that reached each group since the last eviction.
     hits: Vec<u32>,
@@ -57,7 +57,10 @@ pub struct Mapper<W: Write> {
     groups_made: u64,
     /// Every line is written as its own record, not combined in memory.
     passthrough: bool,
-    last_key: Vec<u8>,
+    /// The raw key of the line passed through, or of a group being made.
+    pass_key: Vec<u8>,
+    /// The group of the last line, when it had one (most lines of sorted
+    /// or clustered input share their group with the line before).
     last_idx: usize,
     keybuf: Vec<u8>,
     /// The wire key of a passed-through line.
@@ -96,7 +99,7 @@ impl<W: Write> Mapper<W> {
             plan,
             header,
             splitter: Splitter::new(spec.delimiter),
-            index: HashMap::new(),
+            keys: Keys::default(),
             groups: Vec::new(),
             hits: Vec::new(),
             held_bytes: 0,
@@ -115,7 +118,7 @@ impl<W: Write> Mapper<W> {
                 + 200,
             groups_made: 0,
             passthrough: false,
-            last_key: Vec::new(),
+            pass_key: Vec::new(),
             last_idx: usize::MAX,
             keybuf: Vec::new(),
             keyout: Vec::new(),
@@ -304,7 +307,7 @@ impl<W: Write> Mapper<W> {
                 nkeys,
                 &self.spec.na,
                 self.spec.text_keys,
-                &self.last_key,
+                &self.pass_key,
                 &mut key,
             );
             self.write_record(&key, Some(0), &Counters::default())?;
@@ -466,61 +469,51 @@ impl<W: Write> Mapper<W> {
         let Some(plan) = &self.plan else {
             return Ok(0);
         };
+        // Field by field below: the key borrows the splitter and `keybuf`.
+        let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
         if self.passthrough {
-            let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
-            self.last_key.clear();
-            self.last_key.extend_from_slice(raw);
+            self.pass_key.clear();
+            self.pass_key.extend_from_slice(raw);
             return Ok(self.scratch());
         }
-        let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
-        if self.last_idx != usize::MAX && same_key(raw, &self.last_key) {
-            self.hits[self.last_idx] = self.hits[self.last_idx].saturating_add(1);
-            return Ok(self.last_idx);
-        }
-        let idx = match self.index.get(raw) {
-            Some(&i) => {
-                self.hits[i] = self.hits[i].saturating_add(1);
-                i
-            }
-            None => {
-                let raw: Box<[u8]> = raw.into();
-                let cost = self.group_cost + raw.len();
-                if self.groups.len() >= self.spec.max_groups
-                    || self.held_bytes + cost > self.spec.max_bytes
-                {
-                    self.evict()?;
-                    self.stats.early_flushes += 1;
-                    if self.passthrough {
-                        self.last_key.clear();
-                        self.last_key.extend_from_slice(&raw);
-                        return Ok(self.scratch());
-                    }
-                }
-                if self.groups.capacity() == 0 {
-                    // Room for as many groups as the bound allows, once:
-                    // growing by doubling moved every group each time.
-                    let fit = (self.spec.max_bytes / self.group_cost)
-                        .min(self.spec.max_groups)
-                        .min(1 << 20);
-                    self.groups.reserve(fit);
-                    self.hits.reserve(fit);
-                    self.index.reserve(fit);
-                }
-                self.groups_made += 1;
-                self.groups.push(self.proto.clone());
-                self.hits.push(1);
-                self.held_bytes += cost;
-                self.last_key.clear();
-                self.last_key.extend_from_slice(&raw);
-                self.index.insert(raw, self.groups.len() - 1);
-                self.last_idx = self.groups.len() - 1;
-                return Ok(self.last_idx);
-            }
+        let last = self.last_idx;
+        let idx = match last < self.keys.len() && same_key(raw, self.keys.get(last)) {
+            true => Some(last),
+            false => self.keys.find(raw),
         };
-        self.last_key.clear();
-        self.last_key.extend_from_slice(raw);
-        self.last_idx = idx;
-        Ok(idx)
+        if let Some(i) = idx {
+            self.hits[i] = self.hits[i].saturating_add(1);
+            self.last_idx = i;
+            return Ok(i);
+        }
+        // A new group: its key kept aside while room is made.
+        self.pass_key.clear();
+        self.pass_key.extend_from_slice(raw);
+        let cost = self.group_cost + raw.len();
+        if self.groups.len() >= self.spec.max_groups || self.held_bytes + cost > self.spec.max_bytes
+        {
+            self.evict()?;
+            self.stats.early_flushes += 1;
+            if self.passthrough {
+                return Ok(self.scratch());
+            }
+        }
+        if self.groups.capacity() == 0 {
+            // Room for as many groups as the bound allows, once: growing
+            // by doubling moved every group each time.
+            let fit = (self.spec.max_bytes / self.group_cost)
+                .min(self.spec.max_groups)
+                .min(1 << 20);
+            self.groups.reserve(fit);
+            self.hits.reserve(fit);
+            self.keys.reserve(fit);
+        }
+        self.groups_made += 1;
+        self.groups.push(self.proto.clone());
+        self.hits.push(1);
+        self.held_bytes += cost;
+        self.last_idx = self.keys.push(&self.pass_key);
+        Ok(self.last_idx)
     }
 
     /// The one group of pass-through mode, reset after each line.
@@ -562,11 +555,9 @@ impl<W: Write> Mapper<W> {
         // Write the cold groups, then compact the rest in place: no second
         // copy of the table at any point.
         self.write_groups(|i| !keep[i])?;
-        let mut new_pos = vec![usize::MAX; keep.len()];
         let mut w = 0;
         for (i, &k) in keep.iter().enumerate() {
             if k {
-                new_pos[i] = w;
                 self.groups.swap(i, w);
                 self.hits.swap(i, w);
                 self.hits[w] /= 2;
@@ -575,19 +566,15 @@ impl<W: Write> Mapper<W> {
         }
         self.groups.truncate(w);
         self.hits.truncate(w);
-        self.index.retain(|_, i| keep[*i]);
-        self.held_bytes = 0;
-        for (raw, i) in self.index.iter_mut() {
-            *i = new_pos[*i];
-            self.held_bytes += self.group_cost + raw.len();
-        }
+        self.keys.retain(&keep);
+        self.held_bytes = self.group_cost * self.keys.len() + self.keys.bytes();
         Ok(())
     }
 
     /// Writes every held group and empties memory.
     fn flush_groups(&mut self) -> Result<(), Error> {
         self.write_groups(|_| true)?;
-        self.index.clear();
+        self.keys.clear();
         self.groups.clear();
         self.hits.clear();
         self.held_bytes = 0;
@@ -605,10 +592,8 @@ impl<W: Write> Mapper<W> {
         let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
         let (na, text) = (&self.spec.na, self.spec.text_keys);
         let buf = &mut self.wbuf;
-        for (raw, &i) in &self.index {
-            if !pick(i) {
-                continue;
-            }
+        for i in (0..self.keys.len()).filter(|&i| pick(i)) {
+            let raw = self.keys.get(i);
             let key = |b: &mut Vec<u8>| push_wire_key(nkeys, na, text, raw, b);
             write_line(
                 &mut self.out,
@@ -620,7 +605,6 @@ impl<W: Write> Mapper<W> {
             self.stats.records_out += 1;
         }
         self.last_idx = usize::MAX;
-        self.last_key.clear();
         Ok(())
     }
 

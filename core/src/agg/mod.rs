@@ -403,6 +403,17 @@ impl Aggregates {
         a
     }
 
+    /// Back to the identity, in place (a decoder reusing its state).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// [`Aggregates::of_one`] in place.
+    pub fn reset_to_one(&mut self, shape: Shape, x: f64) {
+        *self = Self::new(shape);
+        self.update(x);
+    }
+
     /// The aggregates of a job: a histogram and a quantile sketch when the
     /// job asked for them.
     pub fn new(shape: Shape) -> Self {

@@ -332,14 +332,23 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
     let (attempts, records_in) = if ranges.len() <= 1 {
         reduce_range(ctx, r, &ranges.pop().unwrap_or_default(), &path)?
     } else {
+        // The first range is written in place, the others beside it and
+        // appended: copying every byte once more was a tenth of the
+        // driver's CPU on 5M keys.
         let pieces: Vec<PathBuf> = (0..ranges.len())
-            .map(|k| ctx.shuffle.join(format!("{name}-range{k:03}")))
+            .map(|k| match k {
+                0 => path.clone(),
+                _ => ctx.shuffle.join(format!("{name}-range{k:03}")),
+            })
             .collect();
         let done = pool(ranges.len(), ranges.len(), |k| {
             reduce_range(ctx, r, &ranges[k], &pieces[k])
         })?;
-        let mut out = std::fs::File::create(&path).with_context(|| format!("creating {name}"))?;
-        for p in &pieces {
+        let mut out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("appending to {name}"))?;
+        for p in &pieces[1..] {
             let mut piece =
                 std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
             std::io::copy(&mut piece, &mut out).with_context(|| format!("writing {name}"))?;
@@ -400,22 +409,19 @@ pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Cou
     let mut c = Counters::default();
     for r in 0..reducers {
         let p = dir.join(format!("part-{r:05}"));
-        // A line at a time: part files can be far larger than memory.
+        // Only the first line: the reducer folds its sorted input, in
+        // which the empty key comes first, into one line per key, and no
+        // other key is written empty (an empty text field is `""`).
+        // Reading all of a part file was 2% of the job's CPU on 5M keys.
         let mut reader = std::io::BufReader::new(
             std::fs::File::open(&p).with_context(|| format!("reading {}", p.display()))?,
         );
         let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
-                .with_context(|| format!("reading {}", p.display()))?;
-            if n == 0 {
-                break;
-            }
-            if line.first() == Some(&b'\t') {
-                c.merge(&counters_in_output(&line)?)
-                    .map_err(anyhow::Error::msg)?;
-            }
+        std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
+            .with_context(|| format!("reading {}", p.display()))?;
+        if line.first() == Some(&b'\t') {
+            c.merge(&counters_in_output(&line)?)
+                .map_err(anyhow::Error::msg)?;
         }
     }
     Ok(c)

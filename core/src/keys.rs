@@ -1,0 +1,160 @@
+//! The mapper's group keys: every key's bytes in one arena, found through a
+//! hash index of group numbers. A boxed key per group cost an allocation
+//! and a free per group, a ninth of the mapper's instructions on page
+//! views (callgrind); the arena also keeps the keys in group order, so
+//! writing the groups out reads memory in sequence.
+
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+/// Keys of groups `0..len()`, in the order they were added.
+#[derive(Debug, Default)]
+pub struct Keys {
+    arena: Vec<u8>,
+    /// Where key `i` ends in the arena (it starts where `i - 1` ends).
+    ends: Vec<usize>,
+    index: HashTable<usize>,
+    state: DefaultHashBuilder,
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes the arena holds.
+    pub fn bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Key `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        &self.arena[start..self.ends[i]]
+    }
+
+    /// Room for `n` keys without moving the index.
+    pub fn reserve(&mut self, n: usize) {
+        self.ends.reserve(n);
+        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
+        self.index
+            .reserve(n, |&i| state.hash_one(slice(arena, ends, i)));
+    }
+
+    /// The number of `key`, if held.
+    #[inline]
+    pub fn find(&self, key: &[u8]) -> Option<usize> {
+        let h = self.state.hash_one(key);
+        self.index
+            .find(h, |&i| slice(&self.arena, &self.ends, i) == key)
+            .copied()
+    }
+
+    /// Adds `key` (not held) as number `len()`; returns it.
+    pub fn push(&mut self, key: &[u8]) -> usize {
+        let i = self.ends.len();
+        self.arena.extend_from_slice(key);
+        self.ends.push(self.arena.len());
+        let h = self.state.hash_one(key);
+        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
+        self.index
+            .insert_unique(h, i, |&j| state.hash_one(slice(arena, ends, j)));
+        i
+    }
+
+    /// Keeps the keys whose `keep` is true, renumbered in order (as the
+    /// groups are compacted beside them), moved down in place.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let (mut w, mut at, mut start) = (0, 0, 0);
+        for i in 0..self.ends.len() {
+            let end = self.ends[i];
+            if keep.get(i) == Some(&true) {
+                self.arena.copy_within(start..end, at);
+                at += end - start;
+                self.ends[w] = at;
+                w += 1;
+            }
+            start = end;
+        }
+        self.arena.truncate(at);
+        self.ends.truncate(w);
+        self.index.clear();
+        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
+        for i in 0..ends.len() {
+            let h = state.hash_one(slice(arena, ends, i));
+            self.index
+                .insert_unique(h, i, |&j| state.hash_one(slice(arena, ends, j)));
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.arena.clear();
+        self.ends.clear();
+        self.index.clear();
+    }
+}
+
+/// Key `i` of `arena` split at `ends` (a free function, so the index's
+/// closures can borrow the arena while the index is borrowed mutably).
+#[inline]
+fn slice<'a>(arena: &'a [u8], ends: &[usize], i: usize) -> &'a [u8] {
+    let start = match i {
+        0 => 0,
+        _ => ends[i - 1],
+    };
+    &arena[start..ends[i]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a map from key to number: finds, pushes and retains.
+        #[test]
+        fn behaves_as_a_map(
+            keys in prop::collection::vec(prop::collection::vec(0u8..4, 0..6), 0..300),
+            keep in prop::collection::vec(any::<bool>(), 300),
+        ) {
+            let mut k = Keys::default();
+            let mut model: Vec<Vec<u8>> = Vec::new();
+            for key in &keys {
+                let want = model.iter().position(|m| m == key);
+                prop_assert_eq!(k.find(key), want);
+                if want.is_none() {
+                    prop_assert_eq!(k.push(key), model.len());
+                    model.push(key.clone());
+                }
+            }
+            let keep = &keep[..model.len()];
+            k.retain(keep);
+            let model: Vec<Vec<u8>> = model
+                .into_iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(m, _)| m)
+                .collect();
+            prop_assert_eq!(k.len(), model.len());
+            for (i, m) in model.iter().enumerate() {
+                prop_assert_eq!(k.get(i), m.as_slice());
+                prop_assert_eq!(k.find(m), Some(i));
+            }
+            for key in &keys {
+                if !model.contains(key) {
+                    prop_assert_eq!(k.find(key), None);
+                }
+            }
+            prop_assert_eq!(k.bytes(), model.iter().map(Vec::len).sum::<usize>());
+        }
+    }
+}
