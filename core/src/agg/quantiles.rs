@@ -116,9 +116,11 @@ impl Store {
             counts.push(n);
             return;
         }
-        let lo = (*first).min(idx);
-        let hi = (*first + counts.len() as i32 - 1).max(idx);
-        if (hi - lo) as usize >= MAX_DENSE {
+        // In 64 bits: at the finest precision the indices of 5e-324 and of
+        // 1.8e308 are over 2^31 apart (proptest).
+        let lo = i64::from((*first).min(idx));
+        let hi = (i64::from(*first) + counts.len() as i64 - 1).max(i64::from(idx));
+        if hi - lo >= MAX_DENSE as i64 {
             let mut m: std::collections::BTreeMap<i32, u64> = self.buckets().into_iter().collect();
             *m.entry(idx).or_insert(0) += n;
             *self = Store::Sparse(m);
