@@ -9,22 +9,33 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// Keys of groups `0..len()`, in the order they were added.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Keys {
     arena: Vec<u8>,
-    /// Where key `i` ends in the arena (it starts where `i - 1` ends).
-    ends: Vec<usize>,
+    /// Key `i` is `arena[bounds[i]..bounds[i + 1]]` (`bounds[0]` is 0).
+    bounds: Vec<usize>,
     index: HashTable<usize>,
     state: DefaultHashBuilder,
 }
 
+impl Default for Keys {
+    fn default() -> Self {
+        Self {
+            arena: Vec::new(),
+            bounds: vec![0],
+            index: HashTable::new(),
+            state: DefaultHashBuilder::default(),
+        }
+    }
+}
+
 impl Keys {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len() - 1
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// Bytes the arena holds.
@@ -35,19 +46,15 @@ impl Keys {
     /// Key `i`.
     #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1],
-        };
-        &self.arena[start..self.ends[i]]
+        slice(&self.arena, &self.bounds, i)
     }
 
     /// Room for `n` keys without moving the index.
     pub fn reserve(&mut self, n: usize) {
-        self.ends.reserve(n);
-        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
+        self.bounds.reserve(n);
+        let (arena, bounds, state) = (&self.arena, &self.bounds, &self.state);
         self.index
-            .reserve(n, |&i| state.hash_one(slice(arena, ends, i)));
+            .reserve(n, |&i| state.hash_one(slice(arena, bounds, i)));
     }
 
     /// The number of `key`, if held.
@@ -55,63 +62,60 @@ impl Keys {
     pub fn find(&self, key: &[u8]) -> Option<usize> {
         let h = self.state.hash_one(key);
         self.index
-            .find(h, |&i| slice(&self.arena, &self.ends, i) == key)
+            .find(h, |&i| slice(&self.arena, &self.bounds, i) == key)
             .copied()
     }
 
     /// Adds `key` (not held) as number `len()`; returns it.
     pub fn push(&mut self, key: &[u8]) -> usize {
-        let i = self.ends.len();
+        let i = self.len();
         self.arena.extend_from_slice(key);
-        self.ends.push(self.arena.len());
+        self.bounds.push(self.arena.len());
         let h = self.state.hash_one(key);
-        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
+        let (arena, bounds, state) = (&self.arena, &self.bounds, &self.state);
         self.index
-            .insert_unique(h, i, |&j| state.hash_one(slice(arena, ends, j)));
+            .insert_unique(h, i, |&j| state.hash_one(slice(arena, bounds, j)));
         i
     }
 
     /// Keeps the keys whose `keep` is true, renumbered in order (as the
     /// groups are compacted beside them), moved down in place.
     pub fn retain(&mut self, keep: &[bool]) {
-        let (mut w, mut at, mut start) = (0, 0, 0);
-        for i in 0..self.ends.len() {
-            let end = self.ends[i];
+        let (mut w, mut at) = (0, 0);
+        for i in 0..self.len() {
+            let (start, end) = (self.bounds[i], self.bounds[i + 1]);
             if keep.get(i) == Some(&true) {
                 self.arena.copy_within(start..end, at);
                 at += end - start;
-                self.ends[w] = at;
                 w += 1;
+                // Bound `w` is at most `i + 1`, already read for key `i`;
+                // only the kept keys' bounds before it are rewritten.
+                self.bounds[w] = at;
             }
-            start = end;
         }
         self.arena.truncate(at);
-        self.ends.truncate(w);
+        self.bounds.truncate(w + 1);
         self.index.clear();
-        let (arena, ends, state) = (&self.arena, &self.ends, &self.state);
-        for i in 0..ends.len() {
-            let h = state.hash_one(slice(arena, ends, i));
+        let (arena, bounds, state) = (&self.arena, &self.bounds, &self.state);
+        for i in 0..self.len() {
+            let h = state.hash_one(slice(arena, bounds, i));
             self.index
-                .insert_unique(h, i, |&j| state.hash_one(slice(arena, ends, j)));
+                .insert_unique(h, i, |&j| state.hash_one(slice(arena, bounds, j)));
         }
     }
 
     pub fn clear(&mut self) {
         self.arena.clear();
-        self.ends.clear();
+        self.bounds.truncate(1);
         self.index.clear();
     }
 }
 
-/// Key `i` of `arena` split at `ends` (a free function, so the index's
+/// Key `i` of `arena` split at `bounds` (a free function, so the index's
 /// closures can borrow the arena while the index is borrowed mutably).
 #[inline]
-fn slice<'a>(arena: &'a [u8], ends: &[usize], i: usize) -> &'a [u8] {
-    let start = match i {
-        0 => 0,
-        _ => ends[i - 1],
-    };
-    &arena[start..ends[i]]
+fn slice<'a>(arena: &'a [u8], bounds: &[usize], i: usize) -> &'a [u8] {
+    &arena[bounds[i]..bounds[i + 1]]
 }
 
 #[cfg(test)]

@@ -60,8 +60,11 @@ pub struct Mapper<W: Write> {
     /// The raw key of the line passed through, or of a group being made.
     pass_key: Vec<u8>,
     /// The group of the last line, when it had one (most lines of sorted
-    /// or clustered input share their group with the line before).
+    /// or clustered input share their group with the line before), and
+    /// its key: a copy, compared faster than the arena's (callgrind: 1%
+    /// of the few-keys mapper's instructions).
     last_idx: usize,
+    last_key: Vec<u8>,
     keybuf: Vec<u8>,
     /// The wire key of a passed-through line.
     keyout: Vec<u8>,
@@ -120,6 +123,7 @@ impl<W: Write> Mapper<W> {
             passthrough: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
+            last_key: Vec::new(),
             keybuf: Vec::new(),
             keyout: Vec::new(),
             proto: Group::new(&spec.shapes()),
@@ -477,13 +481,15 @@ impl<W: Write> Mapper<W> {
             return Ok(self.scratch());
         }
         let last = self.last_idx;
-        let idx = match last < self.keys.len() && same_key(raw, self.keys.get(last)) {
-            true => Some(last),
-            false => self.keys.find(raw),
-        };
-        if let Some(i) = idx {
+        if last != usize::MAX && same_key(raw, &self.last_key) {
+            self.hits[last] = self.hits[last].saturating_add(1);
+            return Ok(last);
+        }
+        if let Some(i) = self.keys.find(raw) {
             self.hits[i] = self.hits[i].saturating_add(1);
             self.last_idx = i;
+            self.last_key.clear();
+            self.last_key.extend_from_slice(raw);
             return Ok(i);
         }
         // A new group: its key kept aside while room is made.
@@ -513,6 +519,7 @@ impl<W: Write> Mapper<W> {
         self.hits.push(1);
         self.held_bytes += cost;
         self.last_idx = self.keys.push(&self.pass_key);
+        std::mem::swap(&mut self.last_key, &mut self.pass_key);
         Ok(self.last_idx)
     }
 
