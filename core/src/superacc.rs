@@ -42,11 +42,25 @@ type Chunks = SmallVec<[i64; 6]>;
 /// An exact integer `sum(chunks[i] * 2^(32 * (first + i)))`, in caller units.
 ///
 /// The identity of [`Superacc::merge`] is the default (zero, no chunks).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Superacc {
     first: u32,
     chunks: Chunks,
     pending: u32,
+}
+
+/// By hand: the derived clone copies the chunks through an iterator
+/// (`From<&[T]>`); `from_slice` copies them as one block. The mapper clones
+/// an empty group for each new key (page views: 1.02 to 1.00 billion
+/// instructions a file, callgrind).
+impl Clone for Superacc {
+    fn clone(&self) -> Self {
+        Self {
+            first: self.first,
+            chunks: Chunks::from_slice(&self.chunks),
+            pending: self.pending,
+        }
+    }
 }
 
 impl Superacc {
