@@ -59,13 +59,16 @@ pub fn fold(
         let (k, v) = split_line(line);
         let bad = |why| Error::BadRecord { line: line_no, why };
         if run.open && k == run.key.as_slice() {
-            scratch.decode_into(v).map_err(bad)?;
+            let one = scratch.decode_into(v).map_err(bad)?;
             stats.records_in += 1;
-            return run.partials.merge(&scratch).map_err(|why| Error::Merge {
-                line: line_no,
-                key: snippet(k),
-                why,
-            });
+            return run
+                .partials
+                .merge_decoded(&scratch, one)
+                .map_err(|why| Error::Merge {
+                    line: line_no,
+                    key: snippet(k),
+                    why,
+                });
         }
         if run.open {
             if k < run.key.as_slice() {
