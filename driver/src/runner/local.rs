@@ -344,9 +344,14 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
         let done = pool(ranges.len(), ranges.len(), |k| {
             reduce_range(ctx, r, &ranges[k], &pieces[k])
         })?;
+        // Written at its end, not opened to append: the kernel copies
+        // between files (copy_file_range) only into a file not in append
+        // mode.
         let mut out = std::fs::OpenOptions::new()
-            .append(true)
+            .write(true)
             .open(&path)
+            .with_context(|| format!("appending to {name}"))?;
+        std::io::Seek::seek(&mut out, std::io::SeekFrom::End(0))
             .with_context(|| format!("appending to {name}"))?;
         for p in &pieces[1..] {
             let mut piece =
