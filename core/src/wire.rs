@@ -60,8 +60,8 @@ impl Partials {
     /// the shape of what merges into it; a proptest found that) is folded
     /// in as that value, after the same checks. By the merge law that is
     /// the same state, and it spares the
-    /// exact sums' merge: a quarter of the reducer's instructions on many
-    /// keys, where most records are one value (callgrind).
+    /// exact sums' merge (1M page-view records, most of them one value:
+    /// 3.54 to 3.21 billion reducer instructions, callgrind).
     pub fn merge_decoded(&mut self, other: &Self, one: Option<f64>) -> Result<(), String> {
         match one {
             Some(x) if self.group.aggs.shape() == other.group.aggs.shape() => {

@@ -3,15 +3,15 @@
 //! their keys taken as integers, and only lines whose windows tie are
 //! sorted again by the next window (a most-significant-digit radix sort
 //! with 128-bit digits). Comparing whole keys with `memcmp` reached into
-//! the spill buffer at random at every comparison: a sixth of the driver's
-//! CPU on page views (perf), where many titles share their first words.
+//! the spill buffer at random at every comparison: a tenth of the page-view
+//! job's CPU samples (perf), as many titles share their first words.
 
 /// A line of a spill: where it lies in the buffer, the length of its key,
 /// and one 16-byte window of the key (refilled at each level of the sort).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Line {
     window: u128,
-    pub(super) start: u32,
+    start: u32,
     klen: u32,
     len: u32,
 }
