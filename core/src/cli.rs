@@ -95,8 +95,9 @@ pub struct JobArgs {
     #[arg(long, value_name = "FRACTION", default_value_t = spec::DEFAULT_MAX_MALFORMED)]
     pub max_malformed: f64,
 
-    /// Groups held in memory before the least-hit half is written out
-    /// early (default: no limit but --max-memory's).
+    /// The most groups held in memory before the least-hit are written
+    /// out early (default: no limit but --max-memory's; the table starts
+    /// at 16384 groups and doubles while that combines many more lines).
     #[arg(long, value_name = "N", default_value_t = spec::DEFAULT_MAX_GROUPS, hide_default_value = true)]
     pub max_groups: usize,
 

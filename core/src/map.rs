@@ -2,18 +2,20 @@
 //!
 //! Each line is classified into exactly one counter (see
 //! [`crate::counters`]); used and non-finite values update the partials of
-//! their group, held in memory and written at the end, or earlier when more
-//! than `max_groups` groups are held, so memory stays bounded whatever the
-//! number of keys.
+//! their group, held in memory (see [`crate::held`]) and written at the
+//! end, or earlier when the table is full (see [`crate::sizing`]) or holds
+//! `max_bytes`, so memory stays bounded whatever the number of keys.
 
 use std::io::Write;
 
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
+use crate::held::{Held, writes_bare};
 use crate::key;
 use crate::keys::Keys;
 use crate::record::{Splitter, parse_number};
+use crate::sizing::{Full, Sizing};
 use crate::spec::{MapSpec, Na, Plan, Test};
 use crate::wire;
 
@@ -46,13 +48,27 @@ pub struct Mapper<W: Write> {
     splitter: Splitter,
     /// The key of each group.
     keys: Keys,
-    groups: Vec<Group>,
+    groups: Vec<Held>,
     /// Lines that reached each group since the last eviction.
     hits: Vec<u32>,
+    /// How many groups may be held.
+    sizing: Sizing,
     /// Estimated bytes the groups hold, against `spec.max_bytes`.
     held_bytes: usize,
-    /// Estimated bytes of one group besides its key.
+    /// Estimated bytes of a group that holds its values, besides its key.
+    held_cost: usize,
+    /// Estimated bytes a group's state adds.
     group_cost: usize,
+    /// Groups with a state of their own, among those held.
+    full_groups: usize,
+    /// The job counts rows (no value column).
+    rows_job: bool,
+    /// A group of one finite value is written as that value (see
+    /// [`wire::encode`]): true unless the job's empty state is not an
+    /// identity (distinct counts, pairs of columns) or it counts rows.
+    bare_one: bool,
+    /// A held group's state, built to be written.
+    scratch: Group,
     /// Groups made since the start, against the lines that reached them.
     groups_made: u64,
     /// Every line is written as its own record, not combined in memory.
@@ -105,12 +121,16 @@ impl<W: Write> Mapper<W> {
             keys: Keys::default(),
             groups: Vec::new(),
             hits: Vec::new(),
+            sizing: Sizing::new(spec.max_groups),
             held_bytes: 0,
-            // The aggregates (and the slack of the vector holding them),
-            // their histogram bins, the exact sums' chunks, and the hash
-            // table's entry and allocation around the key: measured, 500,000
-            // distinct ids under the 64 MiB default peak at about 56 MB.
-            group_cost: 2 * std::mem::size_of::<Group>()
+            // The held values (and the slack of the vector holding them),
+            // the hit count, and the hash table's entry and the key's bounds.
+            held_cost: 2 * std::mem::size_of::<Held>() + 40,
+            // The aggregates and their allocation, their histogram bins,
+            // the exact sums' chunks: measured, a task holding 100,000
+            // keys of 30 values each under the 64 MiB default peaks at
+            // 50 MB.
+            group_cost: std::mem::size_of::<Group>()
                 + spec.values.len().saturating_sub(1) * std::mem::size_of::<crate::agg::Aggregates>()
                 + spec.hists.iter().flatten().map(|h| h.bins as usize * 8).sum::<usize>()
                 // A sketch's buckets grow with the spread of a group's
@@ -119,6 +139,10 @@ impl<W: Write> Mapper<W> {
                 // A distinct set holds its values' hashes, up to a sketch.
                 + spec.distinct.len() * 128
                 + 200,
+            full_groups: 0,
+            rows_job: spec.values.is_empty(),
+            bare_one: !spec.values.is_empty() && writes_bare(&Group::new(&spec.shapes())),
+            scratch: Group::default(),
             groups_made: 0,
             passthrough: false,
             pass_key: Vec::new(),
@@ -265,27 +289,36 @@ impl<W: Write> Mapper<W> {
         let g = self.group(l)?;
         let pass_on = self.passthrough;
         if let Some((x, y)) = pair {
-            self.groups[g].aggs.add_pair(x, y);
+            self.state(g).aggs.add_pair(x, y);
         }
         if let Some((x, y)) = grid_pair {
-            self.groups[g].aggs.add_grid_pair(x, y);
+            self.state(g).aggs.add_grid_pair(x, y);
         }
-        if let Some(plan) = &self.plan {
-            for (i, &col) in plan.distinct.iter().enumerate() {
-                let f = self.splitter.field(l, col).unwrap_or_default();
-                if !self.spec.na.is(f) {
-                    self.groups[g].aggs.add_distinct(i, f);
-                }
+        let distinct = self.plan.as_ref().map_or(0, |p| p.distinct.len());
+        if distinct > 0 {
+            // Made here: a field may borrow the splitter, and the state's
+            // fields are borrowed beside it below.
+            self.state(g);
+        }
+        for i in 0..distinct {
+            let col = self.plan.as_ref().map_or(0, |p| p.distinct[i]);
+            let f = self.splitter.field(l, col).unwrap_or_default();
+            if !self.spec.na.is(f) {
+                let group = self.groups[g].full(&self.proto, self.rows_job);
+                group.aggs.add_distinct(i, f);
             }
         }
         if several {
             self.update_columns(g, value);
         } else {
-            let c = &mut self.stats.counters;
-            let group = &mut self.groups[g].aggs;
+            // A value or a row is held while the group has room for it
+            // (see `held`); anything else goes to the group's state.
             match value {
                 Value::Num(x) => {
-                    group.update(x);
+                    if !self.groups[g].push(x) {
+                        self.state(g).aggs.update(x);
+                    }
+                    let c = &mut self.stats.counters;
                     if x.is_finite() {
                         c.used += 1;
                     } else {
@@ -293,12 +326,14 @@ impl<W: Write> Mapper<W> {
                     }
                 }
                 Value::Missing => {
-                    group.missing.add();
-                    c.missing += 1;
+                    self.state(g).aggs.missing.add();
+                    self.stats.counters.missing += 1;
                 }
                 Value::Row => {
-                    group.rows.add();
-                    c.used += 1;
+                    if !self.groups[g].push_row() {
+                        self.state(g).aggs.rows.add();
+                    }
+                    self.stats.counters.used += 1;
                 }
             }
         }
@@ -316,9 +351,20 @@ impl<W: Write> Mapper<W> {
             );
             self.write_record(&key, Some(0), &Counters::default())?;
             self.keyout = key;
-            self.groups[0].clone_from(&self.proto);
+            self.groups[0] = Held::default();
+            self.full_groups = 0;
         }
         Ok(())
+    }
+
+    /// Group `g`'s state, made from its held values if it has none yet.
+    #[inline]
+    fn state(&mut self, g: usize) -> &mut Group {
+        if !self.groups[g].is_full() {
+            self.full_groups += 1;
+            self.held_bytes += self.group_cost;
+        }
+        self.groups[g].full(&self.proto, self.rows_job)
     }
 
     /// Folds a line's values into group `g` when the job has several value
@@ -329,14 +375,15 @@ impl<W: Write> Mapper<W> {
     /// whose code it would otherwise grow.
     #[inline(never)]
     fn update_columns(&mut self, g: usize, value: Value) {
-        let group = &mut self.groups[g];
+        let more = std::mem::take(&mut self.more);
+        let group = self.state(g);
         let (mut finite, mut nonfinite) = (false, false);
         let first = match value {
             Value::Num(x) => Some(x),
             _ => None,
         };
         for (j, x) in std::iter::once(first)
-            .chain(self.more.iter().copied())
+            .chain(more.iter().copied())
             .enumerate()
         {
             let a = group.column(j);
@@ -357,6 +404,7 @@ impl<W: Write> Mapper<W> {
         } else {
             c.missing += 1;
         }
+        self.more = more;
     }
 
     /// Two numeric columns of a line: both numbers, `None` when one is
@@ -495,27 +543,25 @@ impl<W: Write> Mapper<W> {
         // A new group: its key kept aside while room is made.
         self.pass_key.clear();
         self.pass_key.extend_from_slice(raw);
-        let cost = self.group_cost + raw.len();
-        if self.groups.len() >= self.spec.max_groups || self.held_bytes + cost > self.spec.max_bytes
-        {
-            self.evict()?;
-            self.stats.early_flushes += 1;
+        let cost = self.held_cost + raw.len();
+        let room = self.held_bytes + cost <= self.spec.max_bytes;
+        if self.groups.len() >= self.sizing.cap() || !room {
+            self.evict(room)?;
             if self.passthrough {
                 return Ok(self.scratch());
             }
         }
-        if self.groups.capacity() == 0 {
-            // Room for as many groups as the bound allows, once: growing
-            // by doubling moved every group each time.
-            let fit = (self.spec.max_bytes / self.group_cost)
-                .min(self.spec.max_groups)
-                .min(1 << 20);
-            self.groups.reserve(fit);
-            self.hits.reserve(fit);
-            self.keys.reserve(fit);
+        if self.groups.capacity() < self.sizing.cap() {
+            // Room for as many groups as the limit allows, at once:
+            // growing by doubling moved every group each time.
+            let fit = (self.spec.max_bytes / self.held_cost).min(self.sizing.cap());
+            let more = fit.saturating_sub(self.groups.len());
+            self.groups.reserve_exact(more);
+            self.hits.reserve_exact(more);
+            self.keys.reserve(more);
         }
         self.groups_made += 1;
-        self.groups.push(self.proto.clone());
+        self.groups.push(Held::default());
         self.hits.push(1);
         self.held_bytes += cost;
         self.last_idx = self.keys.push(&self.pass_key);
@@ -526,15 +572,16 @@ impl<W: Write> Mapper<W> {
     /// The one group of pass-through mode, reset after each line.
     fn scratch(&mut self) -> usize {
         if self.groups.is_empty() {
-            self.groups.push(self.proto.clone());
+            self.groups.push(Held::default());
         }
         self.last_idx = usize::MAX;
         0
     }
 
-    /// Makes room when the memory or group bound is reached: writes out
-    /// the groups hit least since the last eviction (at least half of
-    /// them) and keeps the rest, so the hot keys of a skewed stream (a Zipf
+    /// Makes room when the table is full (see [`Sizing`]; `room` says
+    /// whether memory would allow more groups): raises the limit, or writes
+    /// out the groups hit least since the last eviction, keeping at most
+    /// half the limit, so the hot keys of a skewed stream (a Zipf
     /// distribution of pages or words) go on combining in memory instead of
     /// being written again and again. Kept groups' hits are halved (aging).
     ///
@@ -543,19 +590,26 @@ impl<W: Write> Mapper<W> {
     /// only costs time, so the task writes the groups and passes every
     /// further line on as its own record, as Spark skips partial
     /// aggregation; Hadoop's sort and the combiner still merge them.
-    fn evict(&mut self) -> Result<(), Error> {
+    fn evict(&mut self, room: bool) -> Result<(), Error> {
         let c = &self.stats.counters;
         let rows = c.used + c.nonfinite + c.missing;
-        if self.groups_made.saturating_mul(10) >= rows.saturating_mul(9) {
+        let keep = match self.sizing.full(rows, self.groups_made, room) {
+            Full::Grow => return Ok(()),
+            Full::Evict { keep } => keep.min(self.groups.len() / 2),
+        };
+        self.stats.early_flushes += 1;
+        // Judged at the table's settled size: a small table combines
+        // little of evenly repeated keys that a bigger one holds.
+        if self.sizing.settled() && self.groups_made.saturating_mul(10) >= rows.saturating_mul(9) {
             self.flush_groups()?;
             self.passthrough = true;
             return Ok(());
         }
         let mut sorted = self.hits.clone();
-        let mid = sorted.len() / 2;
-        let threshold = match sorted.len() {
+        let n = sorted.len();
+        let threshold = match n {
             0..8 => u32::MAX,
-            _ => *sorted.select_nth_unstable(mid).1,
+            _ => *sorted.select_nth_unstable(n - keep - 1).1,
         };
         drop(sorted);
         let keep: Vec<bool> = self.hits.iter().map(|&h| h > threshold).collect();
@@ -574,7 +628,10 @@ impl<W: Write> Mapper<W> {
         self.groups.truncate(w);
         self.hits.truncate(w);
         self.keys.retain(&keep);
-        self.held_bytes = self.group_cost * self.keys.len() + self.keys.bytes();
+        self.full_groups = self.groups.iter().filter(|g| g.is_full()).count();
+        self.held_bytes = self.held_cost * self.keys.len()
+            + self.group_cost * self.full_groups
+            + self.keys.bytes();
         Ok(())
     }
 
@@ -584,6 +641,7 @@ impl<W: Write> Mapper<W> {
         self.keys.clear();
         self.groups.clear();
         self.hits.clear();
+        self.full_groups = 0;
         self.held_bytes = 0;
         Ok(())
     }
@@ -598,17 +656,13 @@ impl<W: Write> Mapper<W> {
     fn write_groups(&mut self, pick: impl Fn(usize) -> bool) -> Result<(), Error> {
         let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
         let (na, text) = (&self.spec.na, self.spec.text_keys);
-        let buf = &mut self.wbuf;
         for i in (0..self.keys.len()).filter(|&i| pick(i)) {
             let raw = self.keys.get(i);
             let key = |b: &mut Vec<u8>| push_wire_key(nkeys, na, text, raw, b);
-            write_line(
-                &mut self.out,
-                buf,
-                key,
-                &self.groups[i],
-                &Counters::default(),
-            )?;
+            let (held, proto, scratch) = (&self.groups[i], &self.proto, &mut self.scratch);
+            let how = (self.rows_job, self.bare_one);
+            let body = |b: &mut Vec<u8>| held.encode(proto, how, scratch, b);
+            write_line(&mut self.out, &mut self.wbuf, key, body)?;
             self.stats.records_out += 1;
         }
         self.last_idx = usize::MAX;
@@ -623,10 +677,19 @@ impl<W: Write> Mapper<W> {
         group: Option<usize>,
         counters: &Counters,
     ) -> Result<(), Error> {
-        let empty = Group::default();
-        let group = group.map_or(&empty, |g| &self.groups[g]);
         let key = |b: &mut Vec<u8>| b.extend_from_slice(key);
-        write_line(&mut self.out, &mut self.wbuf, key, group, counters)?;
+        match group {
+            Some(g) => {
+                let (held, proto, scratch) = (&self.groups[g], &self.proto, &mut self.scratch);
+                let how = (self.rows_job, self.bare_one);
+                let body = |b: &mut Vec<u8>| held.encode(proto, how, scratch, b);
+                write_line(&mut self.out, &mut self.wbuf, key, body)?;
+            }
+            None => {
+                let body = |b: &mut Vec<u8>| wire::encode(&Group::default(), counters, b);
+                write_line(&mut self.out, &mut self.wbuf, key, body)?;
+            }
+        }
         self.stats.records_out += 1;
         Ok(())
     }
@@ -688,18 +751,17 @@ pub fn check_malformed(c: &Counters, max: f64, first: &str) -> Result<(), Error>
 }
 
 /// Writes one record, `KEY<TAB>PARTIAL`, built in `buf`: the key that
-/// `key` appends, then `group`'s partial with `counters`.
+/// `key` appends, then the partial that `body` appends.
 fn write_line<W: Write>(
     out: &mut W,
     buf: &mut Vec<u8>,
     key: impl FnOnce(&mut Vec<u8>),
-    group: &Group,
-    counters: &Counters,
+    body: impl FnOnce(&mut Vec<u8>),
 ) -> std::io::Result<()> {
     buf.clear();
     key(buf);
     buf.push(b'\t');
-    wire::encode(group, counters, buf);
+    body(buf);
     buf.push(b'\n');
     out.write_all(buf)
 }

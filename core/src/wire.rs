@@ -148,18 +148,7 @@ impl Partials {
 /// place, without moving them out of its table).
 pub fn encode(group: &Group, counters: &Counters, out: &mut Vec<u8>) {
     if let Some(x) = group.single_value().filter(|_| counters.is_zero()) {
-        crate::agg::write_f64(out, x);
-        let shape = group.aggs.shape();
-        if let Some(l) = shape.hist {
-            use std::io::Write;
-            // Writes to a Vec cannot fail; no String in between.
-            let _ = write!(out, "@{l}");
-        }
-        if let Some(k) = shape.quantile_bits {
-            out.push(b'/');
-            out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
-        }
-        return;
+        return encode_one(x, group.aggs.shape(), out);
     }
     out.extend_from_slice(VERSION);
     group.encode(out);
@@ -168,6 +157,21 @@ pub fn encode(group: &Group, counters: &Counters, out: &mut Vec<u8>) {
         out.extend_from_slice(COUNTERS_TAG);
         out.push(b'=');
         counters.encode(out);
+    }
+}
+
+/// The partial of a group of the one finite value `x` in a job of
+/// `shape`: `VALUE[@LO:HI:BINS][/K]` (see [`decode_one`]).
+pub fn encode_one(x: f64, shape: Shape, out: &mut Vec<u8>) {
+    crate::agg::write_f64(out, x);
+    if let Some(l) = shape.hist {
+        use std::io::Write;
+        // Writes to a Vec cannot fail; no String in between.
+        let _ = write!(out, "@{l}");
+    }
+    if let Some(k) = shape.quantile_bits {
+        out.push(b'/');
+        out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
     }
 }
 

@@ -282,6 +282,52 @@ fn hot_keys_stay_in_memory_across_evictions() {
     assert_eq!(got, want);
 }
 
+/// Keys repeated evenly, more of them than the table first holds: the
+/// table grows until they fit (each doubling combined many more lines),
+/// so the mapper writes about one record per key, not one per line; the
+/// counts and sums are the direct ones.
+#[test]
+fn evenly_repeated_keys_grow_the_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("even.csv");
+    let (keys, times) = (40_000u64, 8u64);
+    let mut rows: Vec<(u64, u64)> = (0..keys * times).map(|i| (i % keys, i)).collect();
+    let mut rng = crate::util::Rng(7);
+    for i in (1..rows.len()).rev() {
+        rows.swap(i, rng.index(i + 1));
+    }
+    let mut text = String::from("k,v\n");
+    for (k, v) in &rows {
+        text += &format!("s{k},{v}\n");
+    }
+    std::fs::write(&f, text).expect("write");
+    let mapped = ok(&format!(
+        "mapfold-map --value v --key k < {} 2>/dev/null",
+        f.display()
+    ));
+    let records = mapped.lines().count() as u64;
+    assert!(
+        records < 2 * keys,
+        "{records} records for {keys} keys of {} lines",
+        keys * times
+    );
+    let got = parse_reduced(&ok(&format!(
+        "mapfold-map --value v --key k < {} 2>/dev/null | {PIPE}",
+        f.display()
+    )));
+    let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (k, v) in &rows {
+        let e = want.entry(format!("s{k}")).or_default();
+        e.0 += 1;
+        e.1 += v;
+    }
+    assert_eq!(got.len() as u64, keys + 1, "every key and the counters");
+    for (k, (n, sum)) in want {
+        assert_eq!(got[&k]["count"], n, "{k}");
+        assert_eq!(got[&k]["sum"].as_f64(), Some(sum as f64), "{k}");
+    }
+}
+
 /// When the table combines almost nothing (all-distinct ids), the mapper
 /// stops holding it and passes each line on as its own record, the bare
 /// value: map output no larger than the input, and the same result. (A
