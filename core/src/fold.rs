@@ -12,7 +12,8 @@ use crate::agg::Report;
 use crate::error::{Error, snippet};
 use crate::key;
 use crate::lines::for_each_line;
-use crate::wire::{Partials, split_line};
+use crate::one::OneTemplate;
+use crate::wire::{Partials, plain_one, split_line};
 
 /// What to write for each key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +35,20 @@ struct Run {
     key: Vec<u8>,
     partials: Partials,
     open: bool,
+    /// The run's only record so far, a bare value of the default shape,
+    /// not yet made a state: most keys of many have just one, and their
+    /// JSON comes from a template (see [`OneTemplate`]).
+    one: Option<f64>,
+}
+
+impl Run {
+    /// The run's state, made from its bare value if it has none yet.
+    fn partials(&mut self) -> &Partials {
+        if let Some(x) = self.one.take() {
+            self.partials.set_one(x);
+        }
+        &self.partials
+    }
 }
 
 /// Folds sorted wire records from `input` into `out`.
@@ -47,6 +62,11 @@ pub fn fold(
         key: Vec::new(),
         partials: Partials::default(),
         open: false,
+        one: None,
+    };
+    let template = match mode {
+        Mode::Reduce => OneTemplate::new(report),
+        Mode::Combine => None,
     };
     let mut stats = FoldStats::default();
     let mut buf = Vec::with_capacity(4096);
@@ -61,6 +81,7 @@ pub fn fold(
         if run.open && k == run.key.as_slice() {
             let one = scratch.decode_into(v).map_err(bad)?;
             stats.records_in += 1;
+            run.partials();
             return run
                 .partials
                 .merge_decoded(&scratch, one)
@@ -78,18 +99,24 @@ pub fn fold(
                     prev: snippet(&run.key),
                 });
             }
-            emit(&run, mode, out, &mut buf, report)?;
+            emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
             stats.keys_out += 1;
         }
         run.key.clear();
         run.key.extend_from_slice(k);
-        run.partials.decode_into(v).map_err(bad)?;
+        match plain_one(v) {
+            Some(x) => run.one = Some(x.map_err(bad)?),
+            None => {
+                run.one = None;
+                run.partials.decode_into(v).map_err(bad)?;
+            }
+        }
         stats.records_in += 1;
         run.open = true;
         Ok(())
     })?;
     if run.open {
-        emit(&run, mode, out, &mut buf, report)?;
+        emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
         stats.keys_out += 1;
     }
     out.flush()?;
@@ -97,23 +124,31 @@ pub fn fold(
 }
 
 fn emit(
-    run: &Run,
+    run: &mut Run,
     mode: Mode,
     out: &mut impl Write,
     buf: &mut Vec<u8>,
     report: &Report,
+    template: Option<&OneTemplate>,
 ) -> Result<(), Error> {
     buf.clear();
     match mode {
         Mode::Combine => {
             buf.extend_from_slice(&run.key);
             buf.push(b'\t');
-            run.partials.encode(buf);
+            run.partials().encode(buf);
         }
         Mode::Reduce => {
-            buf.extend_from_slice(&key::display(&run.key));
+            key::push_display(&run.key, buf);
             buf.push(b'\t');
-            run.partials.finish(&run.key, buf, report);
+            let done = match (run.one, template) {
+                (Some(x), Some(t)) => t.write(x, buf),
+                _ => false,
+            };
+            if !done {
+                run.partials();
+                run.partials.finish(&run.key, buf, report);
+            }
         }
     }
     buf.push(b'\n');

@@ -141,9 +141,16 @@ fn push_u64s(out: &mut Vec<u8>, xs: &[u64]) {
     out.push(b']');
 }
 
-fn push_f64(out: &mut Vec<u8>, x: f64) {
+/// The text of a finite `x` as [`Obj::f64`] writes it.
+#[inline]
+pub(crate) fn finite_text(b: &mut zmij::Buffer, x: f64) -> &[u8] {
+    b.format_finite(x).as_bytes()
+}
+
+/// Appends `x` as [`Obj::f64`] writes it.
+pub(crate) fn push_f64(out: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes());
+        out.extend_from_slice(finite_text(&mut zmij::Buffer::new(), x));
     } else if x.is_nan() {
         out.extend_from_slice(b"\"nan\"");
     } else if x > 0.0 {

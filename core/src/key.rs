@@ -115,6 +115,13 @@ pub fn encode<'a>(fields: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
 /// wire.
 pub fn display(wire: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(wire.len());
+    push_display(wire, &mut out);
+    out
+}
+
+/// Appends [`display`] of `wire` to `out` (the reducer, once per key: no
+/// vector of its own).
+pub fn push_display(wire: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i <= wire.len() {
         // One field: quoted (up to its closing quote) or up to the next comma.
@@ -144,7 +151,6 @@ pub fn display(wire: &[u8]) -> Vec<u8> {
         }
         i = end + 1;
     }
-    out
 }
 
 /// A displayed key's fields as written in the data (quoting undone), for

@@ -21,6 +21,7 @@ pub mod key;
 pub mod keys;
 pub mod lines;
 pub mod map;
+pub mod one;
 pub mod partition;
 pub mod record;
 pub mod round;

@@ -73,6 +73,14 @@ impl Partials {
         }
     }
 
+    /// The partial of the one value `x` of the default shape, in place:
+    /// what [`Partials::decode_into`] makes of its bare text.
+    pub fn set_one(&mut self, x: f64) {
+        self.counters = Counters::default();
+        self.group.more.clear();
+        self.group.aggs.reset_to_one(Shape::default(), x);
+    }
+
     /// [`Partials::decode`] into `self`, in place: a partial is some 500
     /// bytes, and moving each decoded one through results and runs was a
     /// tenth of the reducer's instructions on many keys (callgrind).
@@ -172,6 +180,18 @@ pub fn encode_one(x: f64, shape: Shape, out: &mut Vec<u8>) {
     if let Some(k) = shape.quantile_bits {
         out.push(b'/');
         out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
+    }
+}
+
+/// The value of a one-value partial of the default shape (a bare `VALUE`,
+/// no histogram or sketch after it), `None` for any other partial.
+#[inline]
+pub fn plain_one(v: &[u8]) -> Option<Result<f64, DecodeError>> {
+    match v.first() {
+        Some(b'0'..=b'9' | b'-') if memchr::memchr2(b'@', b'/', v).is_none() => {
+            Some(crate::agg::read_f64(v, "a single value"))
+        }
+        _ => None,
     }
 }
 
