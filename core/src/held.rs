@@ -30,24 +30,35 @@ pub struct Held {
 }
 
 impl Held {
-    /// Holds value `x`, if there is room: false when the caller must fold
-    /// it into [`Held::full`] instead.
-    #[inline]
-    pub fn push(&mut self, x: f64) -> bool {
+    /// Folds value `x` into the state, or holds it if there is none and
+    /// there is room: false when the caller must make the state (see
+    /// [`Held::full`]) and fold it in there. The state is looked at first:
+    /// a few keys' groups all have one (the few-keys mapper: 343 against
+    /// 319 million instructions when the held values were).
+    #[inline(always)]
+    pub fn add(&mut self, x: f64) -> bool {
+        if let Some(g) = &mut self.state {
+            g.aggs.update(x);
+            return true;
+        }
         match self.xs.get_mut(self.n as usize) {
-            Some(slot) if self.state.is_none() => {
+            Some(slot) => {
                 *slot = x;
                 self.n += 1;
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
-    /// Counts a row (a job without a value column), if there is room.
-    #[inline]
-    pub fn push_row(&mut self) -> bool {
-        if self.state.is_some() || self.n == u32::MAX {
+    /// Counts a row (a job without a value column) as [`Held::add`].
+    #[inline(always)]
+    pub fn add_row(&mut self) -> bool {
+        if let Some(g) = &mut self.state {
+            g.aggs.rows.add();
+            return true;
+        }
+        if self.n == u32::MAX {
             return false;
         }
         self.n += 1;
@@ -171,7 +182,7 @@ mod tests {
                 match l {
                     Some(x) => {
                         direct.aggs.update(x);
-                        if !held.push(x) {
+                        if !held.add(x) {
                             held.full(&proto, false).aggs.update(x);
                         }
                     }
@@ -196,14 +207,14 @@ mod tests {
             let proto = Group::new(&[Shape::default()]);
             let mut held = Held::default();
             for _ in 0..n {
-                prop_assert!(held.push_row());
+                prop_assert!(held.add_row());
             }
             prop_assert_eq!(held.single_value(true), None);
             let mut scratch = Group::default();
             prop_assert_eq!(held.state(&proto, true, &mut scratch).aggs.rows.n, u64::from(n));
             held.full(&proto, true).aggs.rows.add();
-            prop_assert!(!held.push_row());
-            prop_assert_eq!(held.state(&proto, true, &mut scratch).aggs.rows.n, u64::from(n) + 1);
+            prop_assert!(held.add_row());
+            prop_assert_eq!(held.state(&proto, true, &mut scratch).aggs.rows.n, u64::from(n) + 2);
         }
     }
 }

@@ -311,11 +311,12 @@ impl<W: Write> Mapper<W> {
         if several {
             self.update_columns(g, value);
         } else {
-            // A value or a row is held while the group has room for it
-            // (see `held`); anything else goes to the group's state.
+            // A value or a row goes to the group's state, or is held
+            // while there is room (see `held`); anything else makes the
+            // state.
             match value {
                 Value::Num(x) => {
-                    if !self.groups[g].push(x) {
+                    if !self.groups[g].add(x) {
                         self.state(g).aggs.update(x);
                     }
                     let c = &mut self.stats.counters;
@@ -330,7 +331,7 @@ impl<W: Write> Mapper<W> {
                     self.stats.counters.missing += 1;
                 }
                 Value::Row => {
-                    if !self.groups[g].push_row() {
+                    if !self.groups[g].add_row() {
                         self.state(g).aggs.rows.add();
                     }
                     self.stats.counters.used += 1;
