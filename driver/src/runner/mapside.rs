@@ -167,11 +167,13 @@ fn sort_combine_write(
         w.flush()
     };
     let file = File::create(path)?;
-    let repeats = ls
-        .windows(2)
-        .filter(|w| w[0].key(buf) == w[1].key(buf))
-        .count();
-    if repeats * 3 < ls.len() * 2 {
+    // Evenly spaced neighbours, at most 4,096 pairs: comparing every
+    // line's key with the next was 2.5% of the page-view job's CPU (perf).
+    let step = (ls.len() / 4096).max(1);
+    let (pairs, repeats) = ls.windows(2).step_by(step).fold((0, 0), |(n, r), w| {
+        (n + 1, r + usize::from(w[0].key(buf) == w[1].key(buf)))
+    });
+    if pairs == 0 || repeats * 3 < pairs * 2 {
         let mut f = file;
         return Ok(write_lines(&mut f)?);
     }
