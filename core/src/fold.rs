@@ -141,8 +141,9 @@ fn emit(
         Mode::Reduce => {
             key::push_display(&run.key, buf);
             buf.push(b'\t');
+            // The counters' key is finished as counters, whatever it holds.
             let done = match (run.one, template) {
-                (Some(x), Some(t)) => t.write(x, buf),
+                (Some(x), Some(t)) if run.key != key::COUNTERS_KEY => t.write(x, buf),
                 _ => false,
             };
             if !done {
@@ -154,4 +155,50 @@ fn emit(
     buf.push(b'\n');
     out.write_all(buf)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reduce(input: &str) -> String {
+        let mut out = Vec::new();
+        fold(input.as_bytes(), &mut out, Mode::Reduce, &Report::default()).expect("folds");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    /// A key of one bare value is finished from the template, a key of two
+    /// and the counters' key (whatever it holds) the general way; each
+    /// line is what a state of those values finishes as.
+    #[test]
+    fn one_bare_value_and_the_rest() {
+        let general = |key: &[u8], xs: &[f64]| {
+            let mut p = Partials::default();
+            for (i, &x) in xs.iter().enumerate() {
+                if i == 0 {
+                    p.set_one(x);
+                } else {
+                    p.group.aggs.update(x);
+                }
+            }
+            let mut out = Vec::new();
+            p.finish(key, &mut out, &Report::default());
+            String::from_utf8(out).expect("utf-8")
+        };
+        let out = reduce("\t1.5\na\t2.5\nb\t-0.0\nc\t1.0\nc\t2.0\n");
+        let want = format!(
+            "\t{}\na\t{}\nb\t{}\nc\t{}\n",
+            general(b"", &[1.5]),
+            general(b"a", &[2.5]),
+            general(b"b", &[-0.0]),
+            general(b"c", &[1.0, 2.0])
+        );
+        assert_eq!(out, want);
+        assert!(out.starts_with("\t{\"counters\":"), "{out}");
+        assert!(out.contains("\"sum\":2.5,\"mean\":2.5"), "{out}");
+        assert!(
+            out.contains("\"sum\":0.0,\"mean\":0.0,\"stddev\":null,\"min\":-0.0"),
+            "{out}"
+        );
+    }
 }
