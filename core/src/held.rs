@@ -6,10 +6,11 @@
 //! exact sums' windows, a histogram's and a sketch's headers) while those
 //! values are 24. Holding the values and folding them into a state only
 //! when a fourth comes (or when the group is written) is the same state,
-//! as it is the same updates in the same order; it keeps a task's table in
-//! a fifth of the memory, so the hot keys of a skewed stream stay in it
-//! instead of being evicted, and it spares the copy of an empty state per
-//! new key.
+//! as it is the same updates in the same order. Such a group takes 40
+//! bytes of the table instead of some 430, more groups fit the memory
+//! bound and the cache, and no empty state is copied per new key; a group
+//! of one value is written bare without a state ever built (one page-view
+//! task: 1.00 to 0.85 billion instructions, callgrind).
 
 use crate::agg::Aggregates;
 use crate::counters::Counters;

@@ -18,10 +18,11 @@
 pub const START: usize = 16_384;
 
 /// The least fall in the share of lines that make a new group for which
-/// a doubling of the table is kept. A record written costs the sort and
-/// the reducer about 0.7 µs (1M page-view records: 0.37 s of reducer and
-/// 0.3 s of runner CPU); a doubling past the cache costs the mapper about
-/// 90 ns a line (above): it pays when it saves a record every 8 lines.
+/// a doubling of the table is kept. A record written costs the runner's
+/// sort and merge and the reducer about 0.7 µs (1M page-view records:
+/// 0.37 s of reducer CPU and some 0.3-0.4 s of the runner's, perf); a
+/// doubling past the cache costs the mapper some 80 ns a line (above): it
+/// pays when it saves a record every 8 or 9 lines.
 pub const WORTH: f64 = 0.12;
 
 /// The group limit of one map task.
