@@ -354,6 +354,7 @@ impl<W: Write> Mapper<W> {
             self.keyout = key;
             self.groups[0] = Held::default();
             self.full_groups = 0;
+            self.held_bytes = 0;
         }
         Ok(())
     }
