@@ -81,7 +81,7 @@ impl Sizing {
         let (dl, dm) = (lines - self.at.0.min(lines), made - self.at.1.min(made));
         self.at = (lines, made);
         let miss = dm as f64 / dl.max(1) as f64;
-        self.fulls += 1;
+        self.fulls = self.fulls.saturating_add(1);
         let can_grow = !self.settled && room && self.cap < self.max;
         // Whether the last doubling paid, when the table is on trial.
         match self.before.map(|before| before - miss >= WORTH) {
@@ -110,6 +110,7 @@ impl Sizing {
         Full::Grow
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
