@@ -14,6 +14,9 @@ pub(super) struct Line {
     start: u32,
     klen: u32,
     len: u32,
+    /// The key's bytes past the window's start, at most 17 (see
+    /// [`sort_lines`]): set with the window.
+    rest: u8,
 }
 
 impl Line {
@@ -25,6 +28,7 @@ impl Line {
             start,
             klen,
             len,
+            rest: 0,
         }
     }
 
@@ -51,14 +55,15 @@ pub(super) fn sort_lines(ls: &mut [Line], buf: &[u8]) {
     let mut todo = vec![(0, ls.len(), 0usize)];
     while let Some((from, to, depth)) = todo.pop() {
         let part = &mut ls[from..to];
-        for l in part.iter_mut() {
-            l.window = window(l.key(buf), depth);
-        }
         // Within equal windows, a key that ends inside the window is a
         // prefix (zero-padded) of the longer ones: shorter first. Keys
         // that go on past it (17 and more bytes left) tie and are sorted
-        // by the next window.
-        let rank = |l: &Line| (l.window, (l.klen as usize - depth).min(17));
+        // by the next window. Both set once per line, not per comparison.
+        for l in part.iter_mut() {
+            l.window = window(l.key(buf), depth);
+            l.rest = (l.klen as usize - depth).min(17) as u8;
+        }
+        let rank = |l: &Line| (l.window, l.rest);
         part.sort_unstable_by_key(rank);
         let mut i = 0;
         while i < part.len() {
