@@ -84,6 +84,7 @@ pub struct Mapper<W: Write> {
     keybuf: Vec<u8>,
     /// The wire key of a passed-through line.
     keyout: Vec<u8>,
+    /// The job's state of no values, from which every group's is made.
     proto: Group,
     /// The further value columns' values of the current line.
     more: Vec<Option<f64>>,
