@@ -11,7 +11,7 @@ use std::io::Write;
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
-use crate::held::{Held, writes_bare};
+use crate::held::{Held, HeldJob};
 use crate::key;
 use crate::keys::Keys;
 use crate::record::{Splitter, parse_number};
@@ -59,16 +59,8 @@ pub struct Mapper<W: Write> {
     held_cost: usize,
     /// Estimated bytes a group's state adds.
     group_cost: usize,
-    /// Groups with a state of their own, among those held.
-    full_groups: usize,
-    /// The job counts rows (no value column).
-    rows_job: bool,
-    /// A group of one finite value is written as that value (see
-    /// [`wire::encode`]): true unless the job's empty state is not an
-    /// identity (distinct counts, pairs of columns) or it counts rows.
-    bare_one: bool,
-    /// A held group's state, built to be written.
-    scratch: Group,
+    /// What the groups are made of and written as.
+    job: HeldJob,
     /// Groups made since the start, against the lines that reached them.
     groups_made: u64,
     /// Every line is written as its own record, not combined in memory.
@@ -84,8 +76,6 @@ pub struct Mapper<W: Write> {
     keybuf: Vec<u8>,
     /// The wire key of a passed-through line.
     keyout: Vec<u8>,
-    /// The job's state of no values, from which every group's is made.
-    proto: Group,
     /// The further value columns' values of the current line.
     more: Vec<Option<f64>>,
     line_no: u64,
@@ -140,10 +130,7 @@ impl<W: Write> Mapper<W> {
                 // A distinct set holds its values' hashes, up to a sketch.
                 + spec.distinct.len() * 128
                 + 200,
-            full_groups: 0,
-            rows_job: spec.values.is_empty(),
-            bare_one: !spec.values.is_empty() && writes_bare(&Group::new(&spec.shapes())),
-            scratch: Group::default(),
+            job: HeldJob::new(Group::new(&spec.shapes()), spec.values.is_empty()),
             groups_made: 0,
             passthrough: false,
             pass_key: Vec::new(),
@@ -151,7 +138,6 @@ impl<W: Write> Mapper<W> {
             last_key: Vec::new(),
             keybuf: Vec::new(),
             keyout: Vec::new(),
-            proto: Group::new(&spec.shapes()),
             more: Vec::new(),
             line_no: 0,
             first_malformed: None,
@@ -295,18 +281,17 @@ impl<W: Write> Mapper<W> {
         if let Some((x, y)) = grid_pair {
             self.state(g).aggs.add_grid_pair(x, y);
         }
-        let distinct = self.plan.as_ref().map_or(0, |p| p.distinct.len());
-        if distinct > 0 {
-            // Made here: a field may borrow the splitter, and the state's
-            // fields are borrowed beside it below.
+        if self.plan.as_ref().is_some_and(|p| !p.distinct.is_empty()) {
+            // Made and counted first: below, the fields borrow the
+            // splitter beside the state.
             self.state(g);
         }
-        for i in 0..distinct {
-            let col = self.plan.as_ref().map_or(0, |p| p.distinct[i]);
-            let f = self.splitter.field(l, col).unwrap_or_default();
-            if !self.spec.na.is(f) {
-                let group = self.groups[g].full(&self.proto, self.rows_job);
-                group.aggs.add_distinct(i, f);
+        if let Some(plan) = &self.plan {
+            for (i, &col) in plan.distinct.iter().enumerate() {
+                let f = self.splitter.field(l, col).unwrap_or_default();
+                if !self.spec.na.is(f) {
+                    self.job.full(&mut self.groups[g]).aggs.add_distinct(i, f);
+                }
             }
         }
         if several {
@@ -354,7 +339,6 @@ impl<W: Write> Mapper<W> {
             self.write_record(&key, Some(0), &Counters::default())?;
             self.keyout = key;
             self.groups[0] = Held::default();
-            self.full_groups = 0;
             self.held_bytes = 0;
         }
         Ok(())
@@ -364,10 +348,9 @@ impl<W: Write> Mapper<W> {
     #[inline]
     fn state(&mut self, g: usize) -> &mut Group {
         if !self.groups[g].is_full() {
-            self.full_groups += 1;
             self.held_bytes += self.group_cost;
         }
-        self.groups[g].full(&self.proto, self.rows_job)
+        self.job.full(&mut self.groups[g])
     }
 
     /// Folds a line's values into group `g` when the job has several value
@@ -631,10 +614,9 @@ impl<W: Write> Mapper<W> {
         self.groups.truncate(w);
         self.hits.truncate(w);
         self.keys.retain(&keep);
-        self.full_groups = self.groups.iter().filter(|g| g.is_full()).count();
-        self.held_bytes = self.held_cost * self.keys.len()
-            + self.group_cost * self.full_groups
-            + self.keys.bytes();
+        let full = self.groups.iter().filter(|g| g.is_full()).count();
+        self.held_bytes =
+            self.held_cost * self.keys.len() + self.group_cost * full + self.keys.bytes();
         Ok(())
     }
 
@@ -644,7 +626,6 @@ impl<W: Write> Mapper<W> {
         self.keys.clear();
         self.groups.clear();
         self.hits.clear();
-        self.full_groups = 0;
         self.held_bytes = 0;
         Ok(())
     }
@@ -662,9 +643,8 @@ impl<W: Write> Mapper<W> {
         for i in (0..self.keys.len()).filter(|&i| pick(i)) {
             let raw = self.keys.get(i);
             let key = |b: &mut Vec<u8>| push_wire_key(nkeys, na, text, raw, b);
-            let (held, proto, scratch) = (&self.groups[i], &self.proto, &mut self.scratch);
-            let how = (self.rows_job, self.bare_one);
-            let body = |b: &mut Vec<u8>| held.encode(proto, how, scratch, b);
+            let (held, job) = (&self.groups[i], &mut self.job);
+            let body = |b: &mut Vec<u8>| job.encode(held, b);
             write_line(&mut self.out, &mut self.wbuf, key, body)?;
             self.stats.records_out += 1;
         }
@@ -683,9 +663,8 @@ impl<W: Write> Mapper<W> {
         let key = |b: &mut Vec<u8>| b.extend_from_slice(key);
         match group {
             Some(g) => {
-                let (held, proto, scratch) = (&self.groups[g], &self.proto, &mut self.scratch);
-                let how = (self.rows_job, self.bare_one);
-                let body = |b: &mut Vec<u8>| held.encode(proto, how, scratch, b);
+                let (held, job) = (&self.groups[g], &mut self.job);
+                let body = |b: &mut Vec<u8>| job.encode(held, b);
                 write_line(&mut self.out, &mut self.wbuf, key, body)?;
             }
             None => {

@@ -11,7 +11,7 @@
 //! per key. A proptest compares it with the general finish over every
 //! kind of `f64`.
 
-use crate::agg::{Report, Shape};
+use crate::agg::Report;
 use crate::json::{finite_text, push_f64};
 use crate::wire::Partials;
 
@@ -32,7 +32,7 @@ impl OneTemplate {
     pub fn new(report: &Report) -> Option<Self> {
         let render = |x: f64| {
             let mut p = Partials::default();
-            p.group.aggs.reset_to_one(Shape::default(), x);
+            p.set_one(x);
             let mut out = Vec::new();
             p.finish(b"k", &mut out, report);
             out
@@ -92,7 +92,7 @@ mod tests {
 
     fn general(x: f64, report: &Report) -> Vec<u8> {
         let mut p = Partials::default();
-        p.group.aggs.reset_to_one(Shape::default(), x);
+        p.set_one(x);
         let mut out = Vec::new();
         p.finish(b"k", &mut out, report);
         out
