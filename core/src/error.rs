@@ -92,6 +92,12 @@ pub enum Error {
         schema: String,
     },
 
+    #[error(
+        "a record of {bytes} bytes, over the {max}-byte limit of a line: the input is not \
+         mapfold's map or combine output, or is corrupted"
+    )]
+    LongRecord { bytes: u64, max: usize },
+
     #[error("line {line} of the input: {why}")]
     BadRecord { line: u64, why: DecodeError },
 

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use crate::agg::Report;
 use crate::error::{Error, snippet};
 use crate::key;
-use crate::lines::for_each_line;
+use crate::lines::{MAX_LINE, for_each_line};
 use crate::one::OneTemplate;
 use crate::wire::{Partials, plain_one, split_line};
 
@@ -74,47 +74,58 @@ pub fn fold(
     // A further record of the run's key is decoded here, a new key's first
     // into the run itself: in place, no partial moved.
     let mut scratch = Partials::default();
-    for_each_line(input, |line| -> Result<(), Error> {
-        line_no += 1;
-        let (k, v) = split_line(line);
-        let bad = |why| Error::BadRecord { line: line_no, why };
-        if run.open && k == run.key.as_slice() {
-            let one = scratch.decode_into(v).map_err(bad)?;
+    let long = |bytes| {
+        Err(Error::LongRecord {
+            bytes,
+            max: MAX_LINE,
+        })
+    };
+    for_each_line(
+        input,
+        MAX_LINE,
+        |line| -> Result<(), Error> {
+            line_no += 1;
+            let (k, v) = split_line(line);
+            let bad = |why| Error::BadRecord { line: line_no, why };
+            if run.open && k == run.key.as_slice() {
+                let one = scratch.decode_into(v).map_err(bad)?;
+                stats.records_in += 1;
+                run.partials();
+                return run
+                    .partials
+                    .merge_decoded(&scratch, one)
+                    .map_err(|why| Error::Merge {
+                        line: line_no,
+                        key: snippet(k),
+                        why,
+                    });
+            }
+            if run.open {
+                if k < run.key.as_slice() {
+                    return Err(Error::Unsorted {
+                        line: line_no,
+                        key: snippet(k),
+                        prev: snippet(&run.key),
+                    });
+                }
+                emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
+                stats.keys_out += 1;
+            }
+            run.key.clear();
+            run.key.extend_from_slice(k);
+            match plain_one(v) {
+                Some(x) => run.one = Some(x.map_err(bad)?),
+                None => {
+                    run.one = None;
+                    run.partials.decode_into(v).map_err(bad)?;
+                }
+            }
             stats.records_in += 1;
-            run.partials();
-            return run
-                .partials
-                .merge_decoded(&scratch, one)
-                .map_err(|why| Error::Merge {
-                    line: line_no,
-                    key: snippet(k),
-                    why,
-                });
-        }
-        if run.open {
-            if k < run.key.as_slice() {
-                return Err(Error::Unsorted {
-                    line: line_no,
-                    key: snippet(k),
-                    prev: snippet(&run.key),
-                });
-            }
-            emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
-            stats.keys_out += 1;
-        }
-        run.key.clear();
-        run.key.extend_from_slice(k);
-        match plain_one(v) {
-            Some(x) => run.one = Some(x.map_err(bad)?),
-            None => {
-                run.one = None;
-                run.partials.decode_into(v).map_err(bad)?;
-            }
-        }
-        stats.records_in += 1;
-        run.open = true;
-        Ok(())
-    })?;
+            run.open = true;
+            Ok(())
+        },
+        long,
+    )?;
     if run.open {
         emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
         stats.keys_out += 1;

@@ -157,6 +157,24 @@ impl<W: Write> Mapper<W> {
         self.mid_file = true;
     }
 
+    /// Counts a line over [`crate::lines::MAX_LINE`] bytes, which the
+    /// reader skipped: malformed.
+    pub fn too_long(&mut self, len: u64) {
+        self.line_no += 1;
+        let why = format!(
+            "a line of {len} bytes, over the {} MiB limit of a line (is the file CSV/TSV text \
+             with line breaks?)",
+            crate::lines::MAX_LINE >> 20
+        );
+        note_malformed(
+            &mut self.stats,
+            &mut self.first_malformed,
+            self.line_no,
+            b"",
+            why,
+        );
+    }
+
     /// Classifies and folds in one line (without its `\n`).
     pub fn line(&mut self, raw: &[u8]) -> Result<(), Error> {
         self.line_with(raw, None)
@@ -842,6 +860,18 @@ fn note_malformed(
     }
 }
 
+impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
+    #[inline]
+    fn record(&mut self, line: &[u8], delims: Option<u64>) -> Result<(), Error> {
+        self.line_with(line, delims)
+    }
+
+    fn too_long(&mut self, len: u64) -> Result<(), Error> {
+        Mapper::too_long(self, len);
+        Ok(())
+    }
+}
+
 /// True when Hadoop's environment says this task's split starts past byte 0
 /// of its file.
 pub fn split_starts_mid_file() -> bool {
@@ -850,6 +880,15 @@ pub fn split_starts_mid_file() -> bool {
         .find_map(|n| std::env::var(n).ok())
         .and_then(|s| s.trim().parse::<u64>().ok())
         .is_some_and(|start| start > 0)
+}
+
+/// The environment variable in which the local runner tells a task handed
+/// a file as its stdin how many bytes of it the split holds.
+pub const SPLIT_BYTES: &str = "mapfold_split_bytes";
+
+/// [`SPLIT_BYTES`] from the environment, when set.
+pub fn split_bytes_from_env() -> Option<u64> {
+    std::env::var(SPLIT_BYTES).ok()?.trim().parse().ok()
 }
 
 /// Names the input of a streaming task for messages, from the environment

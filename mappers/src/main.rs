@@ -1,16 +1,18 @@
 //! `mapfold-map`: the streaming mapper. Thin: flags in, [`Mapper`] does the work.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use mapfold_core::cli::{JobArgs, exit};
-use mapfold_core::lines::for_each_record;
-use mapfold_core::map::{Mapper, input_location_from_env, split_starts_mid_file};
+use mapfold_core::lines::{MAX_LINE, for_each_record};
+use mapfold_core::map::{
+    Mapper, input_location_from_env, split_bytes_from_env, split_starts_mid_file,
+};
 
 /// Reads CSV/TSV lines on stdin and writes one exact partial aggregate per
-/// key (KEY<TAB>mf1 ...) on stdout; line counters go to stderr as Hadoop
+/// key (KEY<TAB>mf2 ...) on stdout; line counters go to stderr as Hadoop
 /// `reporter:counter:` lines.
 ///
 /// Example:
@@ -32,10 +34,15 @@ fn run() -> anyhow::Result<()> {
     if split_starts_mid_file() {
         mapper.starts_mid_file();
     }
-    for_each_record(io::stdin().lock(), mapper.delimiter(), |line, delims| {
-        mapper.line_with(line, delims)
-    })
-    .with_context(|| format!("reading {location}"))?;
+    let delimiter = mapper.delimiter();
+    // The local runner hands a file's last split over as the file itself,
+    // with the bytes it planned (see `mapfold_core::map::SPLIT_BYTES`): a
+    // file that grows while the job runs is not read past them.
+    let stdin = io::stdin()
+        .lock()
+        .take(split_bytes_from_env().unwrap_or(u64::MAX));
+    for_each_record(stdin, delimiter, MAX_LINE, &mut mapper)
+        .with_context(|| format!("reading {location}"))?;
     let counters = mapper.counters();
     let mut err = io::stderr().lock();
     counters.report(&mut err)?;

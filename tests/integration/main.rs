@@ -14,4 +14,5 @@ mod plot;
 mod quantiles;
 mod real;
 mod runner;
+mod safety;
 mod util;

@@ -217,6 +217,24 @@ fn existing_output_is_refused_unless_overwrite() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--overwrite"));
     assert!(out.join("keep").exists());
+    // --overwrite replaces only a previous job's output, not this.
+    let o = bash(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB} --overwrite",
+        out.display()
+    ));
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not one"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.join("keep").exists());
+    std::fs::remove_dir_all(&out).expect("rm");
+    ok(&format!(
+        "mapfold run --quiet --input {WEATHER} --output {} {JOB}",
+        out.display()
+    ));
+    std::fs::write(out.join("keep"), "x").expect("write");
     ok(&format!(
         "mapfold run --quiet --input {WEATHER} --output {} {JOB} --overwrite",
         out.display()
@@ -411,6 +429,7 @@ fn a_signal_stops_the_tasks_and_leaves_the_output_untouched() {
         let out = dir.path().join("out");
         std::fs::create_dir(&out).expect("mkdir");
         std::fs::write(out.join("part-00000"), "old\n").expect("write");
+        std::fs::write(out.join("_mapfold.json"), "{}").expect("write");
         let mut child = std::process::Command::new(bin_dir().join("mapfold"))
             .args([
                 "run",
@@ -447,7 +466,7 @@ fn a_signal_stops_the_tasks_and_leaves_the_output_untouched() {
             std::fs::read_to_string(out.join("part-00000")).expect("old"),
             "old\n"
         );
-        assert_eq!(std::fs::read_dir(&out).expect("list").count(), 1);
+        assert_eq!(std::fs::read_dir(&out).expect("list").count(), 2);
         // Every task process it started ends (a zombie waiting for init
         // to reap it has ended).
         for pid in std::fs::read_to_string(&pids).expect("pids").lines() {
@@ -475,6 +494,7 @@ fn overwrite_swaps_whole_outputs() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).expect("mkdir");
     std::fs::write(out.join("stale"), "x").expect("write");
+    std::fs::write(out.join("_mapfold.json"), "{}").expect("write");
     ok(&format!(
         "mapfold run --quiet --overwrite --input fixtures/weather/0.csv --output {} {JOB}",
         out.display()

@@ -240,12 +240,8 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
                 .unwrap_or("mapfold-output"),
         )
     });
-    if local_out.exists() && !r.overwrite {
-        bail!(
-            "local output directory {} already exists; pass --overwrite or --local-output DIR",
-            local_out.display()
-        );
-    }
+    super::staging::check_target(&local_out, r.overwrite)
+        .context("the local copy of the output (--local-output DIR to choose another)")?;
     let default_logs = format!("s3://{}/mapfold-logs/", output.bucket);
     let plan = Plan {
         spec: cluster_spec(&r.cluster, Some(default_logs))?,
@@ -510,7 +506,7 @@ async fn job_on_emr(
         }
     }
 
-    let staging = Staging::new(local_out)?;
+    let staging = Staging::new(local_out, r.overwrite)?;
     let names = upload::download_dir(aws, output, &staging.dir, |n| {
         n.starts_with("part-") || n == "_SUCCESS"
     })

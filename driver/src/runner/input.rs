@@ -9,14 +9,34 @@ use anyhow::{Context, bail};
 use mapfold_core::record::{Splitter, parse_number};
 use mapfold_core::spec::MapSpec;
 
-/// An input file and its size.
+/// An input file, with its size and modification time when the job's
+/// splits were planned: the job reads exactly that (see
+/// [`check_unchanged`]).
 #[derive(Debug, Clone)]
 pub struct InputFile {
     pub path: PathBuf,
     pub size: u64,
+    pub modified: Option<std::time::SystemTime>,
 }
 
 impl InputFile {
+    /// How the file differs from when it was planned, if it does.
+    pub fn change(&self) -> Option<String> {
+        let m = match std::fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) => return Some(format!("it can no longer be read ({e})")),
+        };
+        if m.len() != self.size {
+            return Some(format!(
+                "its size went from {} to {} bytes",
+                self.size,
+                m.len()
+            ));
+        }
+        (m.modified().ok() != self.modified)
+            .then(|| "it was modified (same size, new modification time)".to_owned())
+    }
+
     pub fn is_gzip(&self) -> bool {
         self.path.extension().is_some_and(|e| e == "gz")
     }
@@ -50,6 +70,12 @@ pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
     let mut paths = Vec::new();
     for i in inputs {
         let p = Path::new(i);
+        let meta = std::fs::metadata(p);
+        if let Err(e) = &meta
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            bail!("--input {i:?}: {e}");
+        }
         if p.is_dir() {
             let mut v: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("listing {i}"))?
@@ -81,13 +107,32 @@ pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
     paths
         .into_iter()
         .map(|p| {
-            let size = std::fs::metadata(&p)
-                .with_context(|| format!("reading {}", p.display()))?
-                .len();
+            let meta = std::fs::metadata(&p).with_context(|| format!("reading {}", p.display()))?;
             let path = std::fs::canonicalize(&p).unwrap_or(p);
-            Ok(InputFile { path, size })
+            Ok(InputFile {
+                path,
+                size: meta.len(),
+                modified: meta.modified().ok(),
+            })
         })
         .collect()
+}
+
+/// Fails naming the first input that changed since the job was planned
+/// (truncated, appended to, rewritten, removed): its splits were cut for
+/// the old contents, so lines may be lost, cut or read twice.
+pub fn check_unchanged(files: &[InputFile]) -> anyhow::Result<()> {
+    for f in files {
+        if let Some(change) = f.change() {
+            bail!(
+                "the input {} changed while the job ran: {change}; nothing was committed. Run \
+                 the job again once the file is complete (copy a file that is still being \
+                 written, and read the copy)",
+                f.path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an input that is not text: a NUL byte in its first 64 KiB (after

@@ -25,7 +25,7 @@ use super::mapside::{Spill, chaos_merges};
 use super::ranges::{self, Span};
 use super::shuffle::{lines, merge_spans};
 use super::split::{self, Split};
-use super::staging::Staging;
+use super::staging::{self, Staging};
 use super::tasks::{self, TaskIds, file_uri};
 use super::{Bins, Job, interrupt};
 
@@ -90,14 +90,10 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     let t0 = Instant::now();
     let inputs = input::resolve(&job.inputs)?;
     let out = PathBuf::from(&job.output);
-    if out.exists() && !o.overwrite {
-        bail!(
-            "output directory {} already exists; pass --overwrite to replace it, or choose another --output",
-            out.display()
-        );
-    }
+    let paths: Vec<PathBuf> = inputs.iter().map(|f| f.path.clone()).collect();
+    staging::check_apart(&out, &paths, &job.inputs)?;
     interrupt::install();
-    let staging = Staging::new(&out)?;
+    let staging = Staging::new(&out, o.overwrite)?;
     let split_size = o
         .split_size
         .unwrap_or_else(|| split::default_size(&inputs, o.maps));
@@ -126,6 +122,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
 
     let maps = pool(splits.len(), o.maps, |i| map_task(&ctx, i))?;
     ctx.bar.finish_and_clear();
+    input::check_unchanged(&inputs)?;
     let t_map = t0.elapsed().as_secs_f64();
 
     let reduce_bar = bar(o.quiet, u64::from(job.reducers), "reduce");
@@ -158,6 +155,9 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     job.check_malformed(&counters, first)
         .context("output not committed")?;
 
+    commit_gate();
+    input::check_unchanged(&inputs)?;
+
     let t_commit = Instant::now();
     std::fs::write(staging.dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
     let mut m = manifest(&ctx, &maps, &reduces, &counters)?;
@@ -171,6 +171,22 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
         summary(&m, &out);
     }
     Ok(m)
+}
+
+/// For tests of what happens between the job and its commit: with
+/// `MAPFOLD_TEST_COMMIT_GATE=PATH`, writes `PATH.reached` and waits (up to
+/// two minutes) until `PATH` exists.
+fn commit_gate() {
+    let Some(gate) = std::env::var_os("MAPFOLD_TEST_COMMIT_GATE").map(PathBuf::from) else {
+        return;
+    };
+    let mut reached = gate.clone().into_os_string();
+    reached.push(".reached");
+    let _ = std::fs::write(&reached, b"");
+    let t = Instant::now();
+    while !gate.exists() && t.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
@@ -240,9 +256,12 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
     let uri = file_uri(&input.path);
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
-        let env = ctx.ids.map_env(i, attempt, &uri, split.start, split.length);
+        let mut env = ctx.ids.map_env(i, attempt, &uri, split.start, split.length);
         let stdin = match split::direct(input, &split) {
-            Ok(Some(file)) => tasks::Stdin::File(file),
+            Ok(Some((file, bytes))) => {
+                env.push((mapfold_core::map::SPLIT_BYTES.to_owned(), bytes.to_string()));
+                tasks::Stdin::File(file)
+            }
             Ok(None) => tasks::Stdin::Feed(|w: &mut dyn std::io::Write| {
                 split::feed(input, &split, w, |_| {})
             }),

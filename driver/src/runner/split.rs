@@ -107,8 +107,10 @@ pub fn feed(
 /// When `split` runs to the end of an uncompressed file, the file itself,
 /// positioned at the split's first line, can be the task's stdin: the same
 /// lines with no copy through a pipe (which cost more system time than the
-/// mappers' own work). `None` when the split must be fed.
-pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<File>> {
+/// mappers' own work). Also returns the bytes from there to the planned
+/// end, which the mapper reads no further than (a file that grows while the
+/// job runs). `None` when the split must be fed.
+pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<(File, u64)>> {
     if input.is_gzip() || split.start + split.length != input.size {
         return Ok(None);
     }
@@ -119,7 +121,7 @@ pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<File>> {
         pos += skip_line(&mut BufReader::new(&mut f))?;
     }
     f.seek(SeekFrom::Start(pos))?;
-    Ok(Some(f))
+    Ok(Some((f, input.size.saturating_sub(pos))))
 }
 
 /// Consumes through the next newline; returns the bytes consumed.
@@ -198,6 +200,7 @@ mod tests {
             InputFile {
                 path: p,
                 size: data.len() as u64,
+                modified: None,
             },
         )
     }
@@ -207,6 +210,7 @@ mod tests {
         let f = |size: u64| InputFile {
             path: "x".into(),
             size,
+            modified: None,
         };
         // One 100 MB file on 2 slots: two splits of 50 MB.
         assert_eq!(default_size(&[f(100_000_000)], 2), 50_000_000);
@@ -264,7 +268,8 @@ mod tests {
         assert_eq!(b, b"ef\n");
         // Read directly, the last split gives the same bytes.
         let mut d = Vec::new();
-        let mut file = direct(&f, &s[1]).expect("io").expect("runs to EOF");
+        let (mut file, n) = direct(&f, &s[1]).expect("io").expect("runs to EOF");
+        assert_eq!(n, 3);
         std::io::Read::read_to_end(&mut file, &mut d).expect("read");
         assert_eq!(d, b);
         assert!(direct(&f, &s[0]).expect("io").is_none());

@@ -1,0 +1,255 @@
+//! Nothing lost: the commit never replaces what it did not create, inputs
+//! cannot change under a job, and no input makes a process read
+//! unboundedly or in quadratic time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{bash, bin_dir, ok, root};
+
+const JOB: &[&str] = &["--value", "temp", "--key", "year"];
+
+/// `mapfold run` in the background over `input` into `out`, held before its
+/// commit at `gate` (see the runner's `MAPFOLD_TEST_COMMIT_GATE`).
+fn gated(input: &Path, out: &Path, gate: &Path, extra: &[&str]) -> Child {
+    Command::new(bin_dir().join("mapfold"))
+        .args(["run", "--quiet", "--input"])
+        .arg(input)
+        .arg("--output")
+        .arg(out)
+        .args(JOB)
+        .args(extra)
+        .env("MAPFOLD_TEST_COMMIT_GATE", gate)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mapfold runs")
+}
+
+/// Waits until the run held at `gate` reached it.
+fn reached(gate: &Path) {
+    let mut r = gate.as_os_str().to_owned();
+    r.push(".reached");
+    let t = Instant::now();
+    while !Path::new(&r).exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the run never reached its commit"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Opens the gate and returns the run's exit and stderr.
+fn release(gate: &Path, child: Child) -> (bool, String) {
+    std::fs::write(gate, b"").expect("open the gate");
+    let o = child.wait_with_output().expect("mapfold exits");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The names in `dir` that a run leaves only while it runs.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("mapfold-staging") || n.contains(".old-") || n.contains("swap-"))
+        .collect()
+}
+
+fn weather_copy(dir: &Path) -> PathBuf {
+    let input = dir.join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for f in ["0.csv", "1.csv"] {
+        std::fs::copy(crate::util::fixture(&format!("weather/{f}")), input.join(f)).expect("copy");
+    }
+    input
+}
+
+#[test]
+fn an_output_created_during_the_run_is_left_alone() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (out, gate) = (d.path().join("out"), d.path().join("gate"));
+    let run = gated(&crate::util::fixture("weather"), &out, &gate, &[]);
+    reached(&gate);
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("precious.txt"), "precious").expect("write");
+    let (success, err) = release(&gate, run);
+    assert!(!success, "must fail: {err}");
+    assert!(err.contains("appeared while the job ran"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("precious.txt")).expect("kept"),
+        "precious"
+    );
+    assert_eq!(std::fs::read_dir(&out).expect("list").count(), 1);
+    assert_eq!(leftovers(d.path()), Vec::<String>::new());
+
+    // A plain file there: kept too, and nothing hidden left beside it.
+    let (out, gate) = (d.path().join("out2"), d.path().join("gate2"));
+    let run = gated(&crate::util::fixture("weather"), &out, &gate, &[]);
+    reached(&gate);
+    std::fs::write(&out, "a file").expect("write");
+    let (success, err) = release(&gate, run);
+    assert!(!success, "{err}");
+    assert_eq!(std::fs::read_to_string(&out).expect("kept"), "a file");
+    assert_eq!(leftovers(d.path()), Vec::<String>::new());
+}
+
+#[test]
+fn of_two_runs_to_one_output_one_wins_and_the_other_fails() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let out = d.path().join("out");
+    let (ga, gb) = (d.path().join("a"), d.path().join("b"));
+    let input = crate::util::fixture("weather");
+    let a = gated(&input, &out, &ga, &["--hist=-5:5:10"]);
+    let b = gated(&input, &out, &gb, &["--hist=-5:5:20"]);
+    reached(&ga);
+    reached(&gb);
+    let (ok_a, err_a) = release(&ga, a);
+    assert!(ok_a, "{err_a}");
+    let first = std::fs::read_to_string(out.join("part-00000")).expect("a's output");
+    let (ok_b, err_b) = release(&gb, b);
+    assert!(!ok_b, "the second run must not replace the first: {err_b}");
+    assert!(err_b.contains("appeared while the job ran"), "{err_b}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("part-00000")).expect("kept"),
+        first
+    );
+    assert!(first.contains("\"bins\":[") && first.matches(',').count() > 10);
+    assert_eq!(leftovers(d.path()), Vec::<String>::new());
+}
+
+#[test]
+fn overwrite_never_touches_the_inputs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let input = weather_copy(d.path());
+    std::fs::write(input.join(".hidden"), "h").expect("write");
+    let before = std::fs::read_dir(&input).expect("list").count();
+    let job = JOB.join(" ");
+    for (inp, out) in [
+        (input.join("0.csv"), input.clone()),
+        (input.clone(), input.clone()),
+        (input.clone(), input.join("out")),
+        (input.join("0.csv"), d.path().to_path_buf()),
+        (input.clone(), input.join("0.csv")),
+    ] {
+        let o = bash(&format!(
+            "mapfold run --quiet --overwrite --input {} --output {} {job}",
+            inp.display(),
+            out.display()
+        ));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success(),
+            "{} -> {}",
+            inp.display(),
+            out.display()
+        );
+        assert!(err.contains("input"), "{err}");
+        assert_eq!(
+            std::fs::read_dir(&input).expect("list").count(),
+            before,
+            "{err}"
+        );
+    }
+    assert!(input.join("0.csv").is_file() && input.join(".hidden").is_file());
+}
+
+#[test]
+fn an_input_that_changes_during_the_run_fails_the_job() {
+    for change in ["truncate", "append", "rewrite"] {
+        let d = tempfile::tempdir().expect("tempdir");
+        let input = weather_copy(d.path());
+        let (out, gate) = (d.path().join("out"), d.path().join("gate"));
+        let run = gated(&input, &out, &gate, &["--split-size", "4096"]);
+        reached(&gate);
+        let f = input.join("1.csv");
+        let text = std::fs::read(&f).expect("read");
+        match change {
+            "truncate" => std::fs::write(&f, &text[..text.len() / 2]),
+            "append" => std::fs::write(&f, [&text[..], b"1,1,2020,1,0.5,0.5\n"].concat()),
+            _ => {
+                // Same size, other bytes, a later time.
+                std::thread::sleep(Duration::from_millis(20));
+                std::fs::write(&f, text.to_ascii_uppercase())
+            }
+        }
+        .expect("change");
+        let (success, err) = release(&gate, run);
+        assert!(!success, "{change}: {err}");
+        assert!(
+            err.contains("changed while the job ran") && err.contains("1.csv"),
+            "{err}"
+        );
+        assert!(!out.exists(), "{change}: nothing committed");
+        assert_eq!(leftovers(d.path()), Vec::<String>::new());
+    }
+}
+
+/// A task handed its file as stdin reads no further than the split the
+/// runner planned, though the file grew since.
+#[test]
+fn a_split_handed_over_as_a_file_ends_where_it_was_planned() {
+    let o = ok(
+        "printf 'v\\n1\\n2\\n3\\n' | mapfold_split_bytes=4 mapfold-map --value v 2>&1 >/dev/null \
+                | grep -E 'used|header'",
+    );
+    assert!(o.contains("header,1") && o.contains("used,1\n"), "{o}");
+}
+
+#[test]
+fn a_dead_runs_staging_is_removed_by_the_next_run() {
+    let d = tempfile::tempdir().expect("tempdir");
+    // No pid is above the kernel's limit (4,194,304): never alive.
+    let dead = d.path().join(".out.mapfold-staging-99999999");
+    std::fs::create_dir(&dead).expect("mkdir");
+    std::fs::write(dead.join("part-00000"), "x").expect("write");
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {}",
+        d.path().join("out").display(),
+        JOB.join(" ")
+    ));
+    assert!(!dead.exists());
+    assert_eq!(leftovers(d.path()), Vec::<String>::new());
+}
+
+/// A 200 MB line through a pipe is skipped and counted as malformed, in
+/// time linear in its length and memory far below it, in the mapper; the
+/// combiner and reducer refuse such a record by its size.
+#[test]
+fn a_200_mb_line_through_a_pipe_is_bounded() {
+    let script = "{ echo v; head -c 200000000 /dev/zero | tr '\\0' 7; echo; echo 1; } \
+                  | /usr/bin/time -f 'rss_kb=%M' mapfold-map --value v --max-malformed 1 \
+                  2>&1 >/dev/null | grep -E 'malformed|used|rss_kb'";
+    let t = Instant::now();
+    let o = ok(script);
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+    assert!(o.contains("malformed,1\n") && o.contains("used,1\n"), "{o}");
+    let rss: u64 = o
+        .lines()
+        .find_map(|l| l.strip_prefix("rss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rss");
+    assert!(rss < 256 * 1024, "peak RSS {rss} KiB");
+    for bin in ["mapfold-combine", "mapfold-reduce"] {
+        let o = bash(&format!(
+            "{{ printf 'k\\t'; head -c 100000000 /dev/zero | tr '\\0' 7; echo; }} \
+             | /usr/bin/time -f 'rss_kb=%M' {bin}"
+        ));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("bytes, over the"),
+            "{bin}: {err}"
+        );
+        let rss: u64 = err
+            .lines()
+            .find_map(|l| l.strip_prefix("rss_kb="))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("rss");
+        assert!(rss < 256 * 1024, "{bin}: peak RSS {rss} KiB");
+    }
+}
