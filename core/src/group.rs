@@ -46,6 +46,13 @@ impl Group {
         }
     }
 
+    /// Bytes this group holds on the heap.
+    pub fn heap_size(&self) -> usize {
+        self.aggs.heap_size()
+            + self.more.capacity() * std::mem::size_of::<Aggregates>()
+            + self.more.iter().map(Aggregates::heap_size).sum::<usize>()
+    }
+
     /// Why `other` cannot be merged into `self`.
     pub fn check_merge(&self, other: &Self) -> Result<(), String> {
         if self.more.len() != other.more.len() {

@@ -67,6 +67,11 @@ impl Held {
         true
     }
 
+    /// The group's state, when it has one.
+    pub fn state(&self) -> Option<&Group> {
+        self.state.as_deref()
+    }
+
     /// True when the group has a state of its own.
     pub fn is_full(&self) -> bool {
         self.state.is_some()

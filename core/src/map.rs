@@ -57,8 +57,14 @@ pub struct Mapper<W: Write> {
     held_bytes: usize,
     /// Estimated bytes of a group that holds its values, besides its key.
     held_cost: usize,
-    /// Estimated bytes a group's state adds.
+    /// Bytes a group's state adds when made: the box, the state and what
+    /// the job's empty state holds on the heap (histogram bins).
     group_cost: usize,
+    /// What the job's empty state holds on the heap.
+    proto_heap: usize,
+    /// The job's states can grow as values come (quantile sketches,
+    /// distinct sets, 2-D grids): each line's growth is measured.
+    grows: bool,
     /// What the groups are made of and written as.
     job: HeldJob,
     /// Groups made since the start, against the lines that reached them.
@@ -104,6 +110,26 @@ impl<W: Write> Mapper<W> {
                 (None, None)
             }
         };
+        let shapes = spec.shapes();
+        let proto = Group::new(&shapes);
+        let proto_heap = proto.heap_size();
+        // The allocator's own bytes per block, and slack.
+        let group_cost = std::mem::size_of::<Group>() + proto_heap + 64;
+        let grows = shapes
+            .iter()
+            .any(|s| s.quantile_bits.is_some() || s.distinct > 0 || s.hist2d.is_some());
+        let held_cost = 2 * std::mem::size_of::<Held>() + 40;
+        if group_cost + held_cost > spec.max_bytes {
+            return Err(Error::Flag {
+                flag: "--max-memory",
+                value: format!("{} MiB", spec.max_bytes >> 20),
+                why: format!(
+                    "one group of this job holds {} bytes (its histogram bins), more than the \
+                     bound: raise --max-memory, or ask for fewer bins",
+                    group_cost + held_cost
+                ),
+            });
+        }
         Ok(Self {
             schema: spec.schema.clone(),
             plan,
@@ -116,21 +142,11 @@ impl<W: Write> Mapper<W> {
             held_bytes: 0,
             // The held values (and the slack of the vector holding them),
             // the hit count, and the hash table's entry and the key's bounds.
-            held_cost: 2 * std::mem::size_of::<Held>() + 40,
-            // The aggregates and their allocation, their histogram bins,
-            // the exact sums' chunks: measured, a task holding 100,000
-            // keys of 30 values each under the 64 MiB default peaks at
-            // 50 MB.
-            group_cost: std::mem::size_of::<Group>()
-                + spec.values.len().saturating_sub(1) * std::mem::size_of::<crate::agg::Aggregates>()
-                + spec.hists.iter().flatten().map(|h| h.bins as usize * 8).sum::<usize>()
-                // A sketch's buckets grow with the spread of a group's
-                // values: a few dozen for most groups.
-                + spec.quantile_bits.map_or(0, |_| 512 * spec.values.len())
-                // A distinct set holds its values' hashes, up to a sketch.
-                + spec.distinct.len() * 128
-                + 200,
-            job: HeldJob::new(Group::new(&spec.shapes()), spec.values.is_empty()),
+            held_cost,
+            group_cost,
+            proto_heap,
+            grows,
+            job: HeldJob::new(proto, spec.values.is_empty()),
             groups_made: 0,
             passthrough: false,
             pass_key: Vec::new(),
@@ -293,6 +309,7 @@ impl<W: Write> Mapper<W> {
         }
         let g = self.group(l)?;
         let pass_on = self.passthrough;
+        let before = if self.grows { self.heap_of(g) } else { 0 };
         if let Some((x, y)) = pair {
             self.state(g).aggs.add_pair(x, y);
         }
@@ -342,6 +359,15 @@ impl<W: Write> Mapper<W> {
                 }
             }
         }
+        if self.grows && !pass_on {
+            // A state that grew is counted; past the bound, groups are
+            // written out, as when a new group finds no room.
+            let after = self.heap_of(g);
+            self.held_bytes = (self.held_bytes + after).saturating_sub(before);
+            if self.held_bytes > self.spec.max_bytes {
+                self.evict(false)?;
+            }
+        }
         if pass_on {
             // The key's buffer is kept between lines: no allocation per line.
             let mut key = std::mem::take(&mut self.keyout);
@@ -360,6 +386,14 @@ impl<W: Write> Mapper<W> {
             self.held_bytes = 0;
         }
         Ok(())
+    }
+
+    /// What group `g`'s state holds on the heap, the empty state's share
+    /// included (that much while it has no state).
+    fn heap_of(&self, g: usize) -> usize {
+        self.groups[g]
+            .state()
+            .map_or(self.proto_heap, Group::heap_size)
     }
 
     /// Group `g`'s state, made from its held values if it has none yet.
@@ -632,9 +666,13 @@ impl<W: Write> Mapper<W> {
         self.groups.truncate(w);
         self.hits.truncate(w);
         self.keys.retain(&keep);
-        let full = self.groups.iter().filter(|g| g.is_full()).count();
-        self.held_bytes =
-            self.held_cost * self.keys.len() + self.group_cost * full + self.keys.bytes();
+        let states: usize = self
+            .groups
+            .iter()
+            .filter_map(Held::state)
+            .map(|g| self.group_cost + g.heap_size() - self.proto_heap.min(g.heap_size()))
+            .sum();
+        self.held_bytes = self.held_cost * self.keys.len() + states + self.keys.bytes();
         Ok(())
     }
 

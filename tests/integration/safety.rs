@@ -253,3 +253,121 @@ fn a_200_mb_line_through_a_pipe_is_bounded() {
         assert!(rss < 256 * 1024, "{bin}: peak RSS {rss} KiB");
     }
 }
+
+/// Peak RSS in KiB of `mapfold-map FLAGS` over `input`, and its stdout.
+fn mapper_rss(input: &Path, flags: &str) -> (u64, String) {
+    let o = bash(&format!(
+        "/usr/bin/time -f 'rss_kb=%M' -o {0}.rss mapfold-map {flags} < {0} 2>/dev/null \
+         | LC_ALL=C sort | mapfold-combine | mapfold-reduce; cat {0}.rss >&2",
+        input.display()
+    ));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{flags}: {err}");
+    let rss = err
+        .lines()
+        .find_map(|l| l.strip_prefix("rss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rss");
+    (rss, String::from_utf8(o.stdout).expect("utf-8"))
+}
+
+/// Layouts whose groups grow with their values (2-D grids, sketches over
+/// every exponent, distinct sets, many columns) stay within
+/// `--max-memory` plus a constant, and the answers are whole: every key,
+/// every row counted.
+#[test]
+fn every_aggregates_memory_is_counted() {
+    use std::fmt::Write as _;
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut rng = crate::util::Rng(5);
+    let file = |name: &str, header: &str, rows: &mut dyn FnMut(&mut String)| {
+        let p = d.path().join(name);
+        let mut s = format!("{header}\n");
+        rows(&mut s);
+        std::fs::write(&p, s).expect("write");
+        p
+    };
+    // 20,000 keys of 4 pairs on a 1000 x 1000 grid (8 MB a group dense).
+    let grid = file("grid.csv", "k,x,y", &mut |s| {
+        for k in 0..20_000 {
+            for _ in 0..4 {
+                let (x, y) = (
+                    rng.below(1000) as f64 / 1000.0,
+                    rng.below(1000) as f64 / 1000.0,
+                );
+                let _ = writeln!(s, "{k},{x},{y}");
+            }
+        }
+    });
+    // 20,000 keys of 8 values 2^127 apart (a sketch's widest window).
+    let sketch = file("sketch.csv", "k,v", &mut |s| {
+        for k in 0..20_000 {
+            for e in [-500, -373, -246, -119, 8, 135, 262, 389] {
+                let _ = writeln!(s, "{k},{:e}", 2f64.powi(e));
+            }
+        }
+    });
+    // 2,000 keys of 1,000 distinct values, keys interleaved.
+    let distinct = file("distinct.csv", "k,v", &mut |s| {
+        for i in 0..1000 {
+            for k in 0..2000 {
+                let _ = writeln!(s, "{k},{i}");
+            }
+        }
+    });
+    // 64 value columns of values over every exponent.
+    let names: Vec<String> = (0..64).map(|i| format!("c{i}")).collect();
+    let wide = file("wide.csv", &format!("k,{}", names.join(",")), &mut |s| {
+        for k in 0..3000 {
+            let _ = write!(s, "{k}");
+            for _ in 0..64 {
+                let _ = write!(s, ",{:e}", f64::from_bits(rng.next() >> 2));
+            }
+            s.push('\n');
+        }
+    });
+    let cols = names.join(",");
+    for (input, flags, keys, rows) in [
+        (
+            &grid,
+            "--key k --hist2d x=0:1:1000,y=0:1:1000 --max-memory 8",
+            20_000,
+            80_000,
+        ),
+        (
+            &sketch,
+            "--key k --value v --quantiles --max-memory 8",
+            20_000,
+            160_000,
+        ),
+        (
+            &distinct,
+            "--key k --distinct v --max-memory 8",
+            2000,
+            2_000_000,
+        ),
+        (
+            &wide,
+            &format!("--key k --value {cols} --max-memory 8"),
+            3000,
+            3000,
+        ),
+    ] {
+        let (rss, out) = mapper_rss(input, flags);
+        assert!(
+            rss < (8 + 24) * 1024,
+            "{flags}: peak RSS {rss} KiB over 8 MiB + 24 MiB"
+        );
+        let c = crate::util::counters(&out);
+        assert_eq!(
+            (c[0], c[7]),
+            (rows + 1, rows),
+            "{flags}: every line counted"
+        );
+        assert_eq!(out.lines().count(), keys + 1, "{flags}: every key answered");
+    }
+    // A layout whose one group cannot fit is refused before any line.
+    let o = bash("echo 1 | mapfold-map --value 1 --hist 0:1:1000000 --max-memory 1");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("one group of this job holds"));
+}

@@ -118,6 +118,15 @@ impl Corr {
 }
 
 impl Partial for Corr {
+    fn heap_size(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| {
+            std::mem::size_of::<Sums>()
+                + [&s.sx, &s.sy, &s.sxx, &s.syy, &s.sxy]
+                    .iter()
+                    .map(|a| a.heap_size())
+                    .sum::<usize>()
+        })
+    }
     const TAG: &'static str = "xy";
 
     fn update(&mut self, _: f64) {}

@@ -182,6 +182,9 @@ impl Hist {
 }
 
 impl Partial for Hist {
+    fn heap_size(&self) -> usize {
+        self.counts.capacity() * 8
+    }
     const TAG: &'static str = "h";
 
     #[inline]

@@ -41,6 +41,110 @@ impl Grid {
     }
 }
 
+/// Grids of up to this many cells are dense from the start (8 KiB).
+const SMALL: usize = 1024;
+
+/// The counts of a grid's cells: a map of the cells reached while few are
+/// (a 1000 x 1000 grid over a few rows per key is mostly empty: dense, it
+/// would cost 8 MB a group), an array once a quarter of them are.
+#[derive(Clone, Debug)]
+enum Cells {
+    Sparse(hashbrown::HashMap<u32, u64>),
+    Dense(Vec<u64>),
+}
+
+impl Cells {
+    fn new(cells: usize) -> Self {
+        if cells <= SMALL {
+            Cells::Dense(vec![0; cells])
+        } else {
+            Cells::Sparse(hashbrown::HashMap::new())
+        }
+    }
+
+    #[cfg(test)]
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Cells::Dense(v) => v[i],
+            Cells::Sparse(m) => m.get(&(i as u32)).copied().unwrap_or(0),
+        }
+    }
+
+    /// Adds `n` to cell `i` (below the grid's cell count); the caller
+    /// checked that no count overflows.
+    #[inline]
+    fn add(&mut self, i: usize, n: u64, cells: usize) {
+        match self {
+            Cells::Dense(v) => v[i] += n,
+            Cells::Sparse(m) => {
+                *m.entry(i as u32).or_insert(0) += n;
+                if m.len() > cells / 4 {
+                    let mut v = vec![0; cells];
+                    for (&i, &n) in m.iter() {
+                        v[i as usize] = n;
+                    }
+                    *self = Cells::Dense(v);
+                }
+            }
+        }
+    }
+
+    /// The non-zero cells, lowest index first.
+    fn nonzero(&self) -> Vec<(usize, u64)> {
+        match self {
+            Cells::Dense(v) => v
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, &n)| (i, n))
+                .collect(),
+            Cells::Sparse(m) => {
+                let mut v: Vec<(usize, u64)> = m.iter().map(|(&i, &n)| (i as usize, n)).collect();
+                v.sort_unstable();
+                v
+            }
+        }
+    }
+
+    /// The count of cell `i` for every cell.
+    fn dense(&self, cells: usize) -> std::borrow::Cow<'_, [u64]> {
+        match self {
+            Cells::Dense(v) => std::borrow::Cow::Borrowed(v),
+            Cells::Sparse(m) => {
+                let mut v = vec![0; cells];
+                for (&i, &n) in m.iter() {
+                    v[i as usize] = n;
+                }
+                std::borrow::Cow::Owned(v)
+            }
+        }
+    }
+
+    fn total(&self) -> Option<u64> {
+        let mut t = 0u64;
+        for (_, n) in self.nonzero() {
+            t = t.checked_add(n)?;
+        }
+        Some(t)
+    }
+
+    /// Bytes held on the heap.
+    fn heap_size(&self) -> usize {
+        match self {
+            Cells::Dense(v) => v.capacity() * 8,
+            // hashbrown: a (key, value) slot and a control byte per bucket.
+            Cells::Sparse(m) => m.capacity() * (16 + 1),
+        }
+    }
+}
+
+/// Equal when the counts are: sparse or dense is how, not what.
+impl PartialEq for Cells {
+    fn eq(&self, other: &Self) -> bool {
+        self.nonzero() == other.nonzero()
+    }
+}
+
 /// Identity: no grid (the job has no `--hist2d`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hist2d(Option<Box<Counts>>);
@@ -51,7 +155,7 @@ struct Counts {
     /// Each axis's scale and margin for [`place`], from the grid.
     fast: [(f64, f64); 2],
     /// Cell `(i, j)` (X bin `i`, Y bin `j`) at `i * M + j`.
-    cells: Vec<u64>,
+    cells: Cells,
     outside: u64,
     nan: u64,
 }
@@ -61,7 +165,7 @@ impl Hist2d {
         Self(Some(Box::new(Counts {
             grid,
             fast: [grid.x.scale_margin(), grid.y.scale_margin()],
-            cells: vec![0; grid.cells()],
+            cells: Cells::new(grid.cells()),
             outside: 0,
             nan: 0,
         })))
@@ -71,13 +175,29 @@ impl Hist2d {
         self.0.as_ref().map(|c| c.grid)
     }
 
+    /// Bytes held on the heap.
+    pub fn heap_size(&self) -> usize {
+        self.0
+            .as_ref()
+            .map_or(0, |c| std::mem::size_of::<Counts>() + c.cells.heap_size())
+    }
+
+    /// Pairs counted: in the cells, outside the grid, with a NaN.
+    pub fn total(&self) -> Option<u64> {
+        let c = self.0.as_ref()?;
+        c.cells.total()?.checked_add(c.outside)?.checked_add(c.nan)
+    }
+
     /// Counts one pair.
     pub fn add_pair(&mut self, x: f64, y: f64) {
         let Some(c) = self.0.as_mut() else { return };
         let [(sx, mx), (sy, my)] = c.fast;
         match (place(&c.grid.x, sx, mx, x), place(&c.grid.y, sy, my, y)) {
             (Place::Nan, _) | (_, Place::Nan) => c.nan += 1,
-            (Place::Bin(i), Place::Bin(j)) => c.cells[i * c.grid.y.bins as usize + j] += 1,
+            (Place::Bin(i), Place::Bin(j)) => {
+                let cells = c.grid.cells();
+                c.cells.add(i * c.grid.y.bins as usize + j, 1, cells);
+            }
             _ => c.outside += 1,
         }
     }
@@ -100,7 +220,10 @@ impl Hist2d {
                     a.u64("bins", u64::from(l.bins));
                 });
             }
-            o.rows("counts", c.cells.chunks(c.grid.y.bins as usize));
+            o.rows(
+                "counts",
+                c.cells.dense(c.grid.cells()).chunks(c.grid.y.bins as usize),
+            );
             o.u64("outside", c.outside);
             o.u64("nan", c.nan);
         });
@@ -108,6 +231,9 @@ impl Hist2d {
 }
 
 impl Partial for Hist2d {
+    fn heap_size(&self) -> usize {
+        Hist2d::heap_size(self)
+    }
     const TAG: &'static str = "h2";
 
     fn update(&mut self, _: f64) {}
@@ -123,7 +249,8 @@ impl Partial for Hist2d {
                     .into(),
             );
         }
-        let pairs = a.cells.iter().zip(&b.cells).map(|(x, y)| (*x, *y));
+        let dense = a.cells.dense(a.grid.cells());
+        let pairs = b.cells.nonzero().into_iter().map(|(i, n)| (dense[i], n));
         for (x, y) in pairs.chain([(a.outside, b.outside), (a.nan, b.nan)]) {
             super::checked_sum([x, y], "2-D histogram count")?;
         }
@@ -136,8 +263,9 @@ impl Partial for Hist2d {
             self.0 = other.0.clone();
             return;
         };
-        for (a, b) in c.cells.iter_mut().zip(&o.cells) {
-            *a += b;
+        let cells = c.grid.cells();
+        for (i, n) in o.cells.nonzero() {
+            c.cells.add(i, n, cells);
         }
         c.outside += o.outside;
         c.nan += o.nan;
@@ -157,7 +285,7 @@ impl Partial for Hist2d {
         let Some(c) = &self.0 else { return };
         out.extend_from_slice(format!("{},{};", c.grid.x, c.grid.y).as_bytes());
         let mut first = true;
-        for (i, &n) in c.cells.iter().enumerate().filter(|(_, n)| **n > 0) {
+        for (i, n) in c.cells.nonzero() {
             if !first {
                 out.push(b',');
             }
@@ -193,10 +321,10 @@ impl Partial for Hist2d {
             let i = usize::try_from(read_u64(&pair[..colon], "2-D histogram cell")?)
                 .map_err(|_| bad())?;
             let n = read_u64(&pair[colon + 1..], "2-D histogram count")?;
-            if i < next || i >= c.cells.len() || n == 0 {
+            if i < next || i >= grid.cells() || n == 0 {
                 return Err(bad());
             }
-            c.cells[i] = n;
+            c.cells.add(i, n, grid.cells());
             next = i + 1;
         }
         let t: Vec<&[u8]> = tails.split(|&b| b == b',').collect();
@@ -243,10 +371,10 @@ mod tests {
         let c = h.0.as_ref().expect("grid");
         // (-1, 0) -> (0, 0); (1, 3) -> last cell; (0, 1) -> (2, 1);
         // (-0.5, 2.999) -> (1, 2).
-        assert_eq!(c.cells[0], 1);
-        assert_eq!(c.cells[11], 1);
-        assert_eq!(c.cells[2 * 3 + 1], 1);
-        assert_eq!(c.cells[3 + 2], 1);
+        assert_eq!(c.cells.get(0), 1);
+        assert_eq!(c.cells.get(11), 1);
+        assert_eq!(c.cells.get(2 * 3 + 1), 1);
+        assert_eq!(c.cells.get(3 + 2), 1);
         assert_eq!((c.outside, c.nan), (3, 1));
         assert_eq!(Hist2d::decode(&bytes(&h)), Ok(h.clone()));
         laws::rejects(
@@ -262,20 +390,51 @@ mod tests {
         );
     }
 
+    /// A large grid holds only the cells reached, until a quarter of them
+    /// are; its counts, wire bytes and JSON do not depend on which.
+    #[test]
+    fn a_large_grid_is_sparse_until_it_fills() {
+        let g = Grid::parse("0:1:100", "0:1:100").expect("valid");
+        let mut h = Hist2d::new(g);
+        let mut dense = Hist2d::new(g);
+        if let Some(c) = dense.0.as_mut() {
+            c.cells = Cells::Dense(vec![0; 10_000]);
+        }
+        h.add_pair(0.5, 0.5);
+        assert!(h.heap_size() < 1000, "{}", h.heap_size());
+        dense.add_pair(0.5, 0.5);
+        assert_eq!(bytes(&h), bytes(&dense));
+        assert_eq!(h, dense);
+        for k in 0..3000 {
+            let (x, y) = ((k % 97) as f64 / 97.0, (k / 97) as f64 / 97.0);
+            h.add_pair(x, y);
+            dense.add_pair(x, y);
+        }
+        assert!(matches!(
+            h.0.as_ref().map(|c| &c.cells),
+            Some(Cells::Dense(_))
+        ));
+        assert_eq!(bytes(&h), bytes(&dense));
+        assert_eq!(h.total(), Some(3001));
+    }
+
     proptest! {
         /// Any split, order and grouping of the pairs gives the same
         /// counts, decoded between merges.
         #[test]
         fn merge_equals_one_pass(ps in prop::collection::vec((laws::value(), laws::value()), 0..150),
                                  cut in any::<usize>(), rev: bool) {
-            let of = |ps: &[(f64, f64)]| {
-                let mut h = Hist2d::new(grid());
-                for &(x, y) in ps {
-                    h.add_pair(x, y);
-                }
-                h
-            };
-            laws::check_pairs(of, &ps, cut, rev);
+            // A small grid (dense) and a large one (sparse, then dense).
+            for g in [grid(), Grid::parse("-10:10:40", "-10:10:40").expect("valid")] {
+                let of = |ps: &[(f64, f64)]| {
+                    let mut h = Hist2d::new(g);
+                    for &(x, y) in ps {
+                        h.add_pair(x, y);
+                    }
+                    h
+                };
+                laws::check_pairs(of, &ps, cut, rev);
+            }
         }
     }
 }

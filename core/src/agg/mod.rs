@@ -122,6 +122,13 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     /// Parses [`Partial::encode`]'s payload.
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
 
+    /// Bytes this state holds on the heap, beyond its own size (as
+    /// DataFusion's `Accumulator::size`): the mapper's memory bound counts
+    /// them.
+    fn heap_size(&self) -> usize {
+        0
+    }
+
     /// True for the identity, which is left off the wire.
     fn is_identity(&self) -> bool {
         *self == Self::default()
@@ -218,6 +225,11 @@ macro_rules! registry {
             #[inline]
             pub fn update(&mut self, x: f64) {
                 $(self.$c.update(x);)*
+            }
+
+            /// Bytes every aggregate holds on the heap.
+            pub fn heap_size(&self) -> usize {
+                0 $(+ self.$c.heap_size())* $(+ self.$g.heap_size())*
             }
 
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {

@@ -137,6 +137,15 @@ impl Store {
         counts[i] += n;
     }
 
+    /// Bytes on the heap.
+    fn heap_size(&self) -> usize {
+        match self {
+            Store::Dense { counts, .. } => counts.capacity() * 8,
+            // A B-tree of (i32, u64): some 32 bytes an entry with its nodes.
+            Store::Sparse(m) => m.len() * 32,
+        }
+    }
+
     fn total(&self) -> u64 {
         match self {
             Store::Dense { counts, .. } => counts.iter().sum(),
@@ -279,6 +288,9 @@ fn pow2(e: i32) -> f64 {
 }
 
 impl Partial for Quantiles {
+    fn heap_size(&self) -> usize {
+        self.neg.heap_size() + self.pos.heap_size()
+    }
     const TAG: &'static str = "q";
 
     #[inline]

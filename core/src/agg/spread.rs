@@ -99,6 +99,9 @@ fn shl(v: i128, k: i64) -> Option<i128> {
 }
 
 impl Partial for Spread {
+    fn heap_size(&self) -> usize {
+        self.sum.acc.heap_size() + self.squares.heap_size()
+    }
     const TAG: &'static str = "v";
 
     #[inline]
