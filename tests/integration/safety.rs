@@ -229,11 +229,7 @@ fn a_200_mb_line_through_a_pipe_is_bounded() {
     let o = ok(script);
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert!(o.contains("malformed,1\n") && o.contains("used,1\n"), "{o}");
-    let rss: u64 = o
-        .lines()
-        .find_map(|l| l.strip_prefix("rss_kb="))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("rss");
+    let rss = rss_kb(&o);
     assert!(rss < 256 * 1024, "peak RSS {rss} KiB");
     for bin in ["mapfold-combine", "mapfold-reduce"] {
         let o = bash(&format!(
@@ -245,13 +241,17 @@ fn a_200_mb_line_through_a_pipe_is_bounded() {
             !o.status.success() && err.contains("bytes, over the"),
             "{bin}: {err}"
         );
-        let rss: u64 = err
-            .lines()
-            .find_map(|l| l.strip_prefix("rss_kb="))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("rss");
+        let rss = rss_kb(&err);
         assert!(rss < 256 * 1024, "{bin}: peak RSS {rss} KiB");
     }
+}
+
+/// The peak RSS `/usr/bin/time -f 'rss_kb=%M'` wrote into `text`, in KiB.
+fn rss_kb(text: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix("rss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a rss_kb= line")
 }
 
 /// Peak RSS in KiB of `mapfold-map FLAGS` over `input`, and its stdout.
@@ -263,11 +263,7 @@ fn mapper_rss(input: &Path, flags: &str) -> (u64, String) {
     ));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{flags}: {err}");
-    let rss = err
-        .lines()
-        .find_map(|l| l.strip_prefix("rss_kb="))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("rss");
+    let rss = rss_kb(&err);
     (rss, String::from_utf8(o.stdout).expect("utf-8"))
 }
 
