@@ -10,6 +10,8 @@ use std::fmt;
 pub struct DecodeError {
     what: &'static str,
     text: String,
+    /// Why a record that decodes contradicts itself, if that is the error.
+    contradiction: Option<String>,
 }
 
 impl DecodeError {
@@ -17,13 +19,32 @@ impl DecodeError {
         Self {
             what,
             text: snippet(text),
+            contradiction: None,
+        }
+    }
+
+    /// A record that decodes but whose parts disagree, as no mapper's
+    /// output does.
+    pub(crate) fn contradiction(why: String, text: &[u8]) -> Self {
+        Self {
+            what: "",
+            text: snippet(text),
+            contradiction: Some(why),
         }
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot decode {} from {:?}", self.what, self.text)
+        match &self.contradiction {
+            Some(why) => write!(
+                f,
+                "a partial that contradicts itself ({why}) in {:?}: no mapfold stage writes \
+                 that; the data is corrupted or was not written by mapfold",
+                self.text
+            ),
+            None => write!(f, "cannot decode {} from {:?}", self.what, self.text),
+        }
     }
 }
 

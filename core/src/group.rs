@@ -70,6 +70,26 @@ impl Group {
         Ok(())
     }
 
+    /// Why this state, decoded from the wire, cannot be one the mapper
+    /// made (see [`Aggregates::check_column`]): every column also accounts
+    /// for the same rows.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        self.aggs.check_column()?;
+        self.aggs.check_group()?;
+        let rows = self.aggs.rows_seen();
+        for (j, a) in self.more.iter().enumerate() {
+            a.check_column()?;
+            if a.rows_seen() != rows {
+                return Err(format!(
+                    "value column {} of {} rows in a group of {rows}",
+                    j + 2,
+                    a.rows_seen()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Folds in `other` (after [`Group::check_merge`]).
     pub fn merge(&mut self, other: &Self) {
         self.aggs.merge(&other.aggs);
@@ -201,6 +221,138 @@ mod tests {
         assert_eq!(a.single_value(), None, "two columns never travel bare");
         for bad in ["0:v=1", "01:v=1", "64:v=1", "x:v=1", ":v=1", "1:d=1/e:1"] {
             assert!(decode(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    /// A group as the mapper folds rows into it: two value columns (the
+    /// second `None` for a missing value), the pairs of the first two
+    /// into co-moments and a 2-D grid, the first's text into a distinct
+    /// count.
+    fn fold(shapes: &[Shape], rows: &[(f64, Option<f64>)]) -> Group {
+        let mut g = Group::new(shapes);
+        for &(x, y) in rows {
+            g.column(0).update(x);
+            match y {
+                Some(y) => {
+                    g.column(1).update(y);
+                    g.aggs.add_pair(x, y);
+                    g.aggs.add_grid_pair(x, y);
+                }
+                None => g.column(1).missing.add(),
+            }
+            g.aggs.add_distinct(0, &x.to_bits().to_le_bytes());
+        }
+        g
+    }
+
+    fn rich_shapes(k: u8, hist: &str) -> Vec<Shape> {
+        let hist = HistLayout::parse(hist).ok();
+        vec![
+            Shape {
+                hist,
+                quantile_bits: Some(k),
+                distinct: 1,
+                corr: true,
+                hist2d: crate::agg::Grid::parse("-4:4:3", "-10:10:2").ok(),
+            },
+            Shape {
+                hist,
+                quantile_bits: Some(k),
+                ..Shape::default()
+            },
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the values, a group the mapper makes passes the checks,
+        /// and so does every merge of such groups: the checks refuse no
+        /// real data.
+        #[test]
+        fn real_states_and_their_merges_are_consistent(
+            rows in proptest::collection::vec(
+                (crate::agg::laws::value(), proptest::option::of(crate::agg::laws::value())), 0..60),
+            cut in 0usize..60, k in 1u8..8, hist in 0usize..3,
+        ) {
+            let layouts = ["-4:4:8", "0:1e300:3", "-1:1:1"];
+            let shapes = rich_shapes(k, layouts[hist]);
+            let cut = cut.min(rows.len());
+            let (a, b) = (fold(&shapes, &rows[..cut]), fold(&shapes, &rows[cut..]));
+            for g in [&a, &b] {
+                proptest::prop_assert_eq!(g.check_consistent(), Ok(()));
+            }
+            let mut m = a.clone();
+            m.check_merge(&b).expect("same job");
+            m.merge(&b);
+            proptest::prop_assert_eq!(m.check_consistent(), Ok(()));
+        }
+
+        /// The 128-bit path of the moment checks decides as the big
+        /// integers do, on real states and on states with the extremes
+        /// moved.
+        #[test]
+        fn moment_checks_agree_in_both_widths(
+            xs in proptest::collection::vec(crate::agg::laws::value(), 1..20),
+            lo in crate::agg::laws::value(), hi in crate::agg::laws::value(), moved: bool,
+        ) {
+            let g = fold(&rich_shapes(3, "-4:4:8"), &xs.iter().map(|&x| (x, None)).collect::<Vec<_>>());
+            let s = &g.aggs.spread;
+            let n = s.sum.count.n;
+            if let Some((min, max)) = g.aggs.minmax.range() {
+                let (min, max) = if moved && lo.is_finite() && hi.is_finite() {
+                    (lo.min(hi), lo.max(hi))
+                } else {
+                    (min, max)
+                };
+                let big = s.big_within(n, min, max);
+                if let Some(small) = s.small_within(n, min, max) {
+                    proptest::prop_assert_eq!(small, big);
+                }
+                proptest::prop_assert!(moved || big);
+            }
+        }
+    }
+
+    /// Partials that decode but contradict themselves, each refused with
+    /// why: the example (mean 1 with min 5), and one of each kind.
+    #[test]
+    fn contradictions_are_refused() {
+        let shapes = rich_shapes(3, "0:4:4");
+        let rows: Vec<(f64, Option<f64>)> = [1.0, 2.0, 3.0, f64::NAN]
+            .iter()
+            .map(|&x| (x, Some(x / 2.0)))
+            .collect();
+        let good = fold(&shapes, &rows);
+        assert_eq!(good.check_consistent(), Ok(()));
+        let text = String::from_utf8(bytes(&good)).expect("utf8");
+        let cases: Vec<(String, &str)> = vec![
+            (" v=4;21:100000;43:40 m=5,6".into(), "sums that no 4 values"),
+            (
+                text.replace("m=1.0,3.0", "m=1.5,3.0"),
+                "sums that no 3 values",
+            ),
+            (text.replace(",12:1 ", ",13:1 "), "extreme buckets"),
+            (
+                text.replace(";0,0,1 ", ";0,0,2 "),
+                "a histogram of 5 values",
+            ),
+            (
+                text.replace(" x=1 ", " x=2 "),
+                "a histogram of 4 values in a column of 5",
+            ),
+            (
+                text.replace("q=3;0;", "q=3;1;"),
+                "a quantile sketch of 4 values",
+            ),
+            (text.replace(" v=3;", " v=2;"), ""),
+            (format!("{text} r=1"), "a row count and value statistics"),
+        ];
+        for (t, why) in cases {
+            let err = decode(t.trim().as_bytes()).map(|g| g.check_consistent());
+            match err {
+                Ok(Err(e)) => assert!(e.contains(why), "{t}: {e}"),
+                Err(_) => {}
+                Ok(Ok(())) => panic!("accepted {t}"),
+            }
         }
     }
 }

@@ -271,13 +271,21 @@ impl Superacc {
 
     /// The exact value as a big integer in caller units.
     pub fn to_bigint(&self) -> BigInt {
+        let (v, k) = self.to_scaled_bigint();
+        v << (32 * k as usize)
+    }
+
+    /// The exact value as `(v, k)`, meaning `v * 2^(32 k)`: the digits
+    /// without the zeros below them, a few limbs where [`Superacc::to_bigint`]
+    /// of a sum in units of 2^-1074 takes some twenty.
+    pub fn to_scaled_bigint(&self) -> (BigInt, u32) {
         let mut n = self.clone();
         n.normalize();
         let mut v = BigInt::from(0);
         for &c in n.chunks.iter().rev() {
             v = (v << 32u32) + c;
         }
-        v << (32 * n.first as usize)
+        (v, n.first)
     }
 
     /// Canonical text form: `FIRST:C0.C1...` in hex (the top chunk may carry a

@@ -122,6 +122,9 @@ impl Partials {
                 ));
             }
         }
+        self.group
+            .check_consistent()
+            .map_err(|why| DecodeError::contradiction(why, value))?;
         Ok(None)
     }
 
@@ -266,6 +269,7 @@ mod tests {
         });
         for x in [0.25, 0.75, 3.0, f64::NAN] {
             p.group.aggs.update(x);
+            p.group.more[0].missing.add();
             p.group.more[1].update(-x);
         }
         let mut v = Vec::new();

@@ -210,3 +210,178 @@ fn any_lines_into_the_mapper_land_in_exactly_one_counter() {
         assert_eq!(code, Some(0), "{err}");
     }
 }
+
+/// Records of every aggregate, several values a key, to mutate: quantile
+/// sketches, histograms with values past both edges, co-moments, a 2-D
+/// grid and distinct counts, in a one-column and a two-column job.
+fn rich_seeds() -> Vec<Vec<u8>> {
+    let mut data = String::from("k,x,y,d\n");
+    let mut rng = Rng(11);
+    for i in 0..60 {
+        let x = match i % 7 {
+            0 => "nan".to_owned(),
+            1 => "-inf".to_owned(),
+            2 => format!("{}", (rng.index(2000) as f64 - 1000.0) / 8.0),
+            3 => "NA".to_owned(),
+            _ => format!("{}", (rng.index(200) as f64 - 100.0) / 16.0),
+        };
+        let y = (rng.index(100) as f64) / 10.0;
+        data.push_str(&format!("k{},{x},{y},{}\n", i % 4, i % 9));
+    }
+    let jobs: [&[&str]; 3] = [
+        &["--value", "x", "--key", "k", "--hist=-5:5:4", "--quantiles"],
+        &[
+            "--value",
+            "x",
+            "--key",
+            "k",
+            "--corr",
+            "x,y",
+            "--hist2d",
+            "x=-5:5:3,y=0:10:2",
+            "--distinct",
+            "d",
+        ],
+        &["--value", "x", "--value", "y", "--key", "k", "--quantiles"],
+    ];
+    jobs.iter()
+        .map(|args| {
+            let mut args = args.to_vec();
+            args.extend(["--max-malformed", "1"]);
+            let (code, out, err) = run("mapfold-map", &args, data.as_bytes());
+            assert_eq!(code, Some(0), "{err}");
+            let mut lines: Vec<&str> = out.lines().collect();
+            lines.sort_unstable();
+            lines.join("\n").into_bytes()
+        })
+        .collect()
+}
+
+/// What any state of real values finishes to: a mean within the
+/// extremes, a standard deviation no larger than the extremes allow
+/// (Bhatia–Davis, for the sample), quantiles within the extremes, a
+/// histogram that counts every value once and an r within ±1. Returns
+/// why not.
+fn contradiction(v: &serde_json::Value) -> Option<String> {
+    let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+    if let Some(n) = v.get("count").and_then(serde_json::Value::as_u64) {
+        let nonfinite = v.get("nonfinite").and_then(serde_json::Value::as_u64)?;
+        if let Some(h) = v.get("hist") {
+            let bins: u64 = h["bins"]
+                .as_array()?
+                .iter()
+                .filter_map(|b| b.as_u64())
+                .sum();
+            let tails = ["underflow", "overflow", "nan"].map(|t| h[t].as_u64().unwrap_or(0));
+            if u128::from(bins) + tails.iter().map(|&t| u128::from(t)).sum::<u128>()
+                != u128::from(n) + u128::from(nonfinite)
+            {
+                return Some(format!("histogram total against count {n}"));
+            }
+        }
+        if n == 0 {
+            return None;
+        }
+        let (Some(min), Some(max), Some(mean)) = (f("min"), f("max"), f("mean")) else {
+            return Some("no min, max or mean".into());
+        };
+        if !(min <= mean && mean <= max) {
+            return Some(format!("mean {mean} outside [{min}, {max}]"));
+        }
+        if n >= 2 {
+            let Some(sd) = f("stddev") else {
+                return Some(format!("stddev {:?}", v.get("stddev")));
+            };
+            let nf = n as f64;
+            let bound = ((max - mean) * (mean - min) * nf / (nf - 1.0)).sqrt();
+            if sd.is_nan() || sd < 0.0 || sd > bound * (1.0 + 1e-9) + f64::MIN_POSITIVE {
+                return Some(format!("stddev {sd} past {bound}"));
+            }
+        }
+        for (name, q) in v
+            .get("quantiles")
+            .and_then(|q| q.as_object())
+            .into_iter()
+            .flatten()
+        {
+            let q = q.as_f64()?;
+            if !(min <= q && q <= max) {
+                return Some(format!("{name} {q} outside [{min}, {max}]"));
+            }
+        }
+    }
+    let r = v
+        .get("corr")
+        .and_then(|c| c.get("r"))
+        .and_then(|r| r.as_f64());
+    r.filter(|r| !(-1.0..=1.0).contains(r))
+        .map(|r| format!("r {r}"))
+}
+
+/// Every partial the combiner or the reducer accepts, however mutated,
+/// finishes to numbers consistent with its count, min and max, and
+/// whatever the combiner writes, the reducer accepts.
+#[test]
+fn accepted_partials_finish_to_consistent_numbers() {
+    let mut rng = Rng(23);
+    let (mut accepted, mut refused_as_contradiction) = (0, 0);
+    for seed in rich_seeds() {
+        let records: Vec<&[u8]> = seed.split(|&b| b == b'\n').collect();
+        for case in 0..150 {
+            // One record, mutated: mostly a digit or two changed, which
+            // keeps it decodable and makes its parts disagree.
+            let mut input = records[rng.index(records.len())].to_vec();
+            if case % 3 == 0 {
+                input = mutate(&mut rng, &input);
+            } else {
+                for _ in 0..1 + rng.index(2) {
+                    let digits: Vec<usize> = (0..input.len())
+                        .filter(|&i| input[i].is_ascii_digit())
+                        .collect();
+                    if let Some(&i) = digits.get(rng.index(digits.len().max(1))) {
+                        input[i] = b'0' + rng.index(10) as u8;
+                    }
+                }
+            }
+            input.push(b'\n');
+            let (code, out, err) = run("mapfold-reduce", &["--quantiles"], &input);
+            assert_clean("mapfold-reduce", &input, code, &err);
+            refused_as_contradiction += usize::from(err.contains("contradicts itself"));
+            if code == Some(0) {
+                accepted += 1;
+                for line in out.lines() {
+                    let (key, json) = line.split_once('\t').expect("KEY<TAB>JSON");
+                    let v: serde_json::Value = serde_json::from_str(json).expect("JSON");
+                    for c in std::iter::once(&v)
+                        .chain(v.as_object().into_iter().flat_map(|o| o.values()))
+                    {
+                        if let Some(why) = contradiction(c) {
+                            panic!(
+                                "{why} for key {key:?} of {:?}:\n{line}",
+                                String::from_utf8_lossy(&input)
+                            );
+                        }
+                    }
+                }
+            }
+            let (code, combined, err) = run("mapfold-combine", &[], &input);
+            assert_clean("mapfold-combine", &input, code, &err);
+            if code == Some(0) {
+                let (code, _, err) = run("mapfold-reduce", &[], combined.as_bytes());
+                assert_eq!(
+                    code,
+                    Some(0),
+                    "the reducer refuses what the combiner wrote: {err}"
+                );
+            }
+        }
+    }
+    assert!(
+        accepted > 50,
+        "only {accepted} accepted: the cases are too wild"
+    );
+    assert!(
+        refused_as_contradiction > 10,
+        "only {refused_as_contradiction} contradictions refused: the cases are too tame"
+    );
+}

@@ -13,7 +13,7 @@
 use num_bigint::BigInt;
 use num_traits::Signed;
 
-use super::Report;
+use super::Finish;
 use super::{Count, Partial, sum::UNIT_EXP};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -71,6 +71,29 @@ impl Corr {
         if mx != 0 && my != 0 {
             s.sxy.add_product(mx, my, px + py, nx != ny);
         }
+    }
+
+    /// Why these sums cannot be of any pairs: with `C(a,b) = n Σab - Σa Σb`,
+    /// `C(x,x)` and `C(y,y)` are not negative and `C(x,y)^2 <= C(x,x)
+    /// C(y,y)` (Cauchy–Schwarz; a merge adds a positive semidefinite
+    /// matrix to their sum, so merged checked states pass too): else r
+    /// would print past ±1 or NaN.
+    pub(crate) fn check_sums(&self) -> Result<(), String> {
+        let Some(s) = self.0.as_ref().filter(|s| s.n.n >= 1) else {
+            return Ok(());
+        };
+        let n = s.n.n;
+        let (sx, sy) = (s.sx.to_bigint(), s.sy.to_bigint());
+        let c = |sab: &Superacc, sa: &BigInt, sb: &BigInt| sab.to_bigint() * n - sa * sb;
+        let (cxy, cxx, cyy) = (
+            c(&s.sxy, &sx, &sy),
+            c(&s.sxx, &sx, &sx),
+            c(&s.syy, &sy, &sy),
+        );
+        if cxx.is_negative() || cyy.is_negative() || &cxy * &cxy > &cxx * &cyy {
+            return Err(format!("co-moments that no {n} pairs have"));
+        }
+        Ok(())
     }
 
     /// `(covariance, r, slope, intercept)`, each `None` where undefined
@@ -153,7 +176,7 @@ impl Partial for Corr {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
         self.write(out, report.corr.as_ref());
     }
 

@@ -1,6 +1,6 @@
 //! The number of finite values of a group.
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -28,7 +28,7 @@ impl Partial for Count {
         self.n += other.n;
     }
 
-    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Finish<'_>) {
         out.u64("count", self.n);
     }
 

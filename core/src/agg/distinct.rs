@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -270,7 +270,7 @@ impl Partial for DistinctSet {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
         self.write(out, &report.distinct);
     }
 

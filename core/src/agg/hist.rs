@@ -1,7 +1,7 @@
 //! A fixed-edge histogram of a group's values, with underflow, overflow and
 //! NaN bins so that every value is counted somewhere.
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_f64, read_u64, write_f64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -181,6 +181,81 @@ impl Hist {
     }
 }
 
+impl Hist {
+    /// Why this histogram cannot be of a column of `n` finite values, whose
+    /// extremes are `range`, and `nonfinite` others: it must count every
+    /// value once, NaNs at most the non-finite ones, and finite values only
+    /// from the min's place to the max's (places are monotone in the
+    /// value), with the min's and the max's places holding one at least.
+    pub(crate) fn check_against(
+        &self,
+        n: u64,
+        nonfinite: u64,
+        range: Option<(f64, f64)>,
+    ) -> Result<(), String> {
+        let Some(l) = &self.layout else {
+            return Ok(());
+        };
+        let wide = u128::from;
+        let binned: u128 = self.counts.iter().map(|&c| wide(c)).sum();
+        let total = binned + wide(self.underflow) + wide(self.overflow) + wide(self.nan);
+        if total != wide(n) + wide(nonfinite) {
+            return Err(format!(
+                "a histogram of {total} values in a column of {} values",
+                wide(n) + wide(nonfinite)
+            ));
+        }
+        if self.nan > nonfinite {
+            return Err(format!(
+                "a histogram of {} NaNs in a column of {nonfinite} non-finite values",
+                self.nan
+            ));
+        }
+        // Places in order: underflow 0, bin i at i + 1, overflow last.
+        let last = l.bins as usize + 1;
+        let ord = |p: Place| match p {
+            Place::Bin(i) => i + 1,
+            Place::Over => last,
+            // A finite value is never NaN's.
+            Place::Under | Place::Nan => 0,
+        };
+        let (lo, hi) = match range {
+            Some((min, max)) => (
+                ord(place(l, self.scale, self.margin, min)),
+                ord(place(l, self.scale, self.margin, max)),
+            ),
+            None if binned == 0 => return Ok(()),
+            None => return Err("a histogram of finite values in a column of none".into()),
+        };
+        let count_at = |o: usize| match o {
+            0 => self.underflow,
+            o if o == last => self.overflow,
+            o => self.counts[o - 1],
+        };
+        let stray = self
+            .counts
+            .iter()
+            .enumerate()
+            .any(|(i, &c)| c > 0 && !(lo..=hi).contains(&(i + 1)));
+        // Finite values past the edges: only where the min or the max is.
+        let tails = (if lo == 0 { self.underflow } else { 0 }) as u128
+            + (if hi == last { self.overflow } else { 0 }) as u128;
+        if stray
+            || count_at(lo) == 0
+            || count_at(hi) == 0
+            || binned > wide(n)
+            || wide(n) - binned > tails
+        {
+            return Err(format!(
+                "a histogram whose bins do not hold the column's values from {} to {}",
+                range.map_or(0.0, |r| r.0),
+                range.map_or(0.0, |r| r.1)
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Partial for Hist {
     fn heap_size(&self) -> usize {
         self.counts.capacity() * 8
@@ -235,7 +310,7 @@ impl Partial for Hist {
         self.nan += other.nan;
     }
 
-    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Finish<'_>) {
         let Some(l) = &self.layout else { return };
         out.obj("hist", |h| {
             h.f64("lo", l.lo);

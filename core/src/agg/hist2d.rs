@@ -5,7 +5,7 @@
 //! merges exactly: Datashader's aggregate-then-shade, with a mergeable
 //! aggregate.
 
-use super::Report;
+use super::Finish;
 use super::hist::{HistLayout, Place, place};
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
@@ -173,6 +173,15 @@ impl Hist2d {
             .map_or(0, |c| std::mem::size_of::<Counts>() + c.cells.heap_size())
     }
 
+    /// Pairs counted: in cells, outside the grid and NaN (wide: counts
+    /// decoded from the wire may add past 2^64).
+    pub fn pairs(&self) -> u128 {
+        self.0.as_ref().map_or(0, |c| {
+            let cells: u128 = c.cells.nonzero().iter().map(|&(_, n)| u128::from(n)).sum();
+            cells + u128::from(c.outside) + u128::from(c.nan)
+        })
+    }
+
     /// Counts one pair.
     pub fn add_pair(&mut self, x: f64, y: f64) {
         let Some(c) = self.0.as_mut() else { return };
@@ -259,7 +268,7 @@ impl Partial for Hist2d {
         c.nan += o.nan;
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
         self.write(out, report.hist2d.as_ref());
     }
 

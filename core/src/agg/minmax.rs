@@ -1,6 +1,6 @@
 //! The smallest and largest finite value of a group.
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_f64, write_f64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -25,6 +25,11 @@ impl Default for MinMax {
 impl MinMax {
     fn is_empty(&self) -> bool {
         self.min > self.max
+    }
+
+    /// `(min, max)`, `None` without finite values.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        (!self.is_empty()).then_some((self.min, self.max))
     }
 }
 
@@ -54,7 +59,7 @@ impl Partial for MinMax {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Finish<'_>) {
         let some = !self.is_empty();
         out.opt_f64("min", some.then_some(self.min));
         out.opt_f64("max", some.then_some(self.max));
@@ -99,7 +104,13 @@ mod tests {
         assert_eq!(m.max, 2.0);
         let mut out = Vec::new();
         crate::json::Obj::write(&mut out, |o| {
-            MinMax::default().finish(o, &Report::default())
+            MinMax::default().finish(
+                o,
+                &crate::agg::Finish {
+                    report: &crate::agg::Report::default(),
+                    range: None,
+                },
+            )
         });
         assert_eq!(out, br#"{"min":null,"max":null}"#);
     }

@@ -47,7 +47,7 @@ macro_rules! tally {
                 self.n += other.n;
             }
 
-            fn finish(&self, out: &mut Obj<'_>, _: &$crate::agg::Report) {
+            fn finish(&self, out: &mut Obj<'_>, _: &$crate::agg::Finish<'_>) {
                 out.u64($json, self.n);
             }
 
@@ -114,7 +114,7 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
 
     /// Writes the finished values; `report` says what the reducer was
     /// asked for (which quantiles, the names of other columns).
-    fn finish(&self, out: &mut Obj<'_>, report: &Report);
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>);
 
     /// Writes the payload: text without spaces, tabs or newlines, lossless.
     fn encode(&self, out: &mut Vec<u8>);
@@ -232,12 +232,16 @@ macro_rules! registry {
                 0 $(+ self.$c.heap_size())* $(+ self.$g.heap_size())*
             }
 
+            /// True when some value statistic is not the identity.
+            pub fn has_values(&self) -> bool {
+                $(!self.$c.is_identity())||*
+            }
+
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {
                 $(self.$c.check_merge(&other.$c)?;)*
                 $(self.$g.check_merge(&other.$g)?;)*
                 let counts_rows = |a: &Self| !a.rows.is_identity();
-                let has_values = |a: &Self| $(!a.$c.is_identity())||*;
-                if (counts_rows(self) && has_values(other)) || (has_values(self) && counts_rows(other)) {
+                if (counts_rows(self) && other.has_values()) || (self.has_values() && counts_rows(other)) {
                     return Err("a row count and value statistics under one key: were these \
                                 partials written by different jobs?".into());
                 }
@@ -254,8 +258,9 @@ macro_rules! registry {
             /// rows (no value column).
             pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
                 if !self.rows.is_identity() {
-                    self.rows.finish(out, report);
-                    self.distinct.finish(out, report);
+                    let f = Finish { report, range: None };
+                    self.rows.finish(out, &f);
+                    self.distinct.finish(out, &f);
                     return;
                 }
                 self.finish_column(out, report);
@@ -264,14 +269,16 @@ macro_rules! registry {
 
             /// Writes the value column's finished values.
             pub fn finish_column(&self, out: &mut Obj<'_>, report: &Report) {
-                $(self.$c.finish(out, report);)*
+                let f = Finish { report, range: self.minmax.range() };
+                $(self.$c.finish(out, &f);)*
             }
 
             /// Writes the group's own finished values (not its row count).
             pub fn finish_group(&self, out: &mut Obj<'_>, report: &Report) {
+                let f = Finish { report, range: None };
                 $(
                     if <$gty>::TAG != Rows::TAG {
-                        self.$g.finish(out, report);
+                        self.$g.finish(out, &f);
                     }
                 )*
             }
@@ -374,6 +381,27 @@ impl Default for Report {
     }
 }
 
+/// What [`Partial::finish`] is given: the job's [`Report`] (it derefs to
+/// it) and the range of the column's finite values, which estimates (the
+/// quantile sketch's) are clamped to: an estimate outside the values'
+/// range is never closer to the truth, and a p50 above the max would
+/// contradict the line it is printed on.
+#[derive(Clone, Copy, Debug)]
+pub struct Finish<'a> {
+    pub report: &'a Report,
+    /// The column's finite `(min, max)`, `None` without finite values or
+    /// for the group's own aggregates.
+    pub range: Option<(f64, f64)>,
+}
+
+impl std::ops::Deref for Finish<'_> {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        self.report
+    }
+}
+
 /// The parameters a job gives its aggregates: a group's state starts from
 /// them, and a one-value group's bare form names them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -408,6 +436,59 @@ impl Aggregates {
         if let Some(d) = self.distinct.columns.get_mut(i) {
             d.add(distinct::hash(text));
         }
+    }
+
+    /// The rows this column's tallies account for: each row of a group
+    /// lands in exactly one of them (wide: decoded counts may add past
+    /// 2^64).
+    pub fn rows_seen(&self) -> u128 {
+        [
+            self.rows.n,
+            self.spread.sum.count.n,
+            self.nonfinite.n,
+            self.missing.n,
+        ]
+        .iter()
+        .map(|&n| u128::from(n))
+        .sum()
+    }
+
+    /// Why this column's state, decoded from the wire, cannot be one the
+    /// mapper made: its count, extremes, sums, histogram and sketch must
+    /// agree. Each check holds for every union of states that pass it, so
+    /// whatever a combiner merges from checked partials passes again.
+    pub fn check_column(&self) -> Result<(), String> {
+        let n = self.spread.sum.count.n;
+        let range = self.minmax.range();
+        self.spread.check_within(range)?;
+        self.hist.check_against(n, self.nonfinite.n, range)?;
+        self.quantiles.check_against(n, range)
+    }
+
+    /// [`Aggregates::check_column`] for the group's own aggregates: none
+    /// counts more rows than the group has.
+    pub fn check_group(&self) -> Result<(), String> {
+        if !self.rows.is_identity() && self.has_values() {
+            return Err("a row count and value statistics in one partial".into());
+        }
+        let rows = self.rows_seen();
+        self.corr.check_sums()?;
+        let distinct = self.distinct.columns.iter().map(|d| match d.count() {
+            (n, true) => u128::from(n),
+            // An estimate may exceed the rows.
+            (_, false) => 0,
+        });
+        let counted = [
+            ("pairs of --corr", u128::from(self.corr.pairs())),
+            ("pairs of --hist2d", self.hist2d.pairs()),
+            ("distinct values", distinct.max().unwrap_or(0)),
+        ];
+        for (what, n) in counted {
+            if n > rows {
+                return Err(format!("{n} {what} in a group of {rows} rows"));
+            }
+        }
+        Ok(())
     }
 
     /// The one value of a group that holds exactly one finite value and

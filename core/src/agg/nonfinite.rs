@@ -1,6 +1,6 @@
 //! How many of a group's values were NaN or infinite.
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -29,7 +29,7 @@ impl Partial for NonFinite {
         self.n += other.n;
     }
 
-    fn finish(&self, out: &mut Obj<'_>, _: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, _: &Finish<'_>) {
         out.u64("nonfinite", self.n);
     }
 

@@ -23,7 +23,7 @@
 //! (0-based, DDSketch's definition) in sorted order, so `p50` of 4 values
 //! is the 2nd smallest.
 
-use super::Report;
+use super::Finish;
 use super::{Partial, read_u64, write_u64};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -105,6 +105,17 @@ impl Store {
         }
     }
 
+    /// Widens a dense window to reach `idx` (or turns sparse), adding
+    /// nothing.
+    fn widen(&mut self, idx: i32) {
+        if let Store::Dense { first, counts } = self
+            && !counts.is_empty()
+            && (idx < *first || i64::from(idx) - i64::from(*first) >= counts.len() as i64)
+        {
+            self.grow(idx, 0);
+        }
+    }
+
     /// Adds outside the dense window: widens it, or turns sparse.
     #[cold]
     fn grow(&mut self, idx: i32, n: u64) {
@@ -122,7 +133,9 @@ impl Store {
         let hi = (i64::from(*first) + counts.len() as i64 - 1).max(i64::from(idx));
         if hi - lo >= MAX_DENSE as i64 {
             let mut m: std::collections::BTreeMap<i32, u64> = self.buckets().into_iter().collect();
-            *m.entry(idx).or_insert(0) += n;
+            if n > 0 {
+                *m.entry(idx).or_insert(0) += n;
+            }
             *self = Store::Sparse(m);
             return;
         }
@@ -137,6 +150,44 @@ impl Store {
         counts[i] += n;
     }
 
+    /// A store of `buckets`, indices increasing: dense when their span
+    /// allows, built at once (adding them one by one regrew the window).
+    fn from_sorted(buckets: &[(i32, u64)]) -> Self {
+        let (Some(&(lo, _)), Some(&(hi, _))) = (buckets.first(), buckets.last()) else {
+            return Self::default();
+        };
+        if i64::from(hi) - i64::from(lo) >= MAX_DENSE as i64 {
+            return Store::Sparse(buckets.iter().copied().collect());
+        }
+        let mut counts = vec![0; (hi - lo) as usize + 1];
+        for &(i, c) in buckets {
+            counts[(i - lo) as usize] = c;
+        }
+        Store::Dense { first: lo, counts }
+    }
+
+    /// Adds every count of `other` (the caller checked the totals fit):
+    /// the window widened once to cover it, no list of buckets made.
+    fn merge(&mut self, other: &Store) {
+        let Some((lo, hi)) = other.ends() else {
+            return;
+        };
+        self.widen(lo);
+        self.widen(hi);
+        match other {
+            Store::Dense { first, counts } => {
+                for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                    self.add(first + i as i32, c);
+                }
+            }
+            Store::Sparse(m) => {
+                for (&i, &c) in m {
+                    self.add(i, c);
+                }
+            }
+        }
+    }
+
     /// Bytes on the heap.
     fn heap_size(&self) -> usize {
         match self {
@@ -146,10 +197,15 @@ impl Store {
         }
     }
 
-    fn total(&self) -> u64 {
+    /// The lowest and the highest index holding a count.
+    fn ends(&self) -> Option<(i32, i32)> {
         match self {
-            Store::Dense { counts, .. } => counts.iter().sum(),
-            Store::Sparse(m) => m.values().sum(),
+            Store::Dense { first, counts } => {
+                let lo = counts.iter().position(|&c| c > 0)?;
+                let hi = counts.iter().rposition(|&c| c > 0)?;
+                Some((first + lo as i32, first + hi as i32))
+            }
+            Store::Sparse(m) => Some((*m.keys().next()?, *m.keys().next_back()?)),
         }
     }
 
@@ -172,6 +228,9 @@ impl Store {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Quantiles {
     k: u8,
+    /// Values in the sketch (the sum of the counts, kept: checks read it
+    /// for every decoded partial).
+    n: u64,
     zeros: u64,
     /// Negative values, by magnitude.
     neg: Store,
@@ -193,7 +252,64 @@ impl Quantiles {
 
     /// Values in the sketch.
     pub fn count(&self) -> u64 {
-        self.zeros + self.neg.total() + self.pos.total()
+        self.n
+    }
+
+    /// Where value `x` sorts among the buckets: negative values by
+    /// decreasing magnitude, then zero, then positive ones.
+    fn rank_key(&self, x: f64) -> (i8, i64) {
+        if x == 0.0 {
+            (0, 0)
+        } else if x < 0.0 {
+            (-1, -i64::from(self.index(-x)))
+        } else {
+            (1, i64::from(self.index(x)))
+        }
+    }
+
+    /// The keys ([`Quantiles::rank_key`]) of the lowest and the highest
+    /// bucket holding a value.
+    fn ends(&self) -> Option<((i8, i64), (i8, i64))> {
+        let neg = self
+            .neg
+            .ends()
+            .map(|(lo, hi)| ((-1, -i64::from(hi)), (-1, -i64::from(lo))));
+        let zero = (self.zeros > 0).then_some(((0, 0), (0, 0)));
+        let pos = self
+            .pos
+            .ends()
+            .map(|(lo, hi)| ((1, i64::from(lo)), (1, i64::from(hi))));
+        let parts = [neg, zero, pos];
+        let lo = parts.iter().flatten().next()?.0;
+        let hi = parts.iter().flatten().next_back()?.1;
+        Some((lo, hi))
+    }
+
+    /// Why this sketch cannot be of the `n` finite values whose extremes
+    /// are `range`: it must hold `n` values, the lowest in the bucket of
+    /// the min and the highest in that of the max.
+    pub(crate) fn check_against(&self, n: u64, range: Option<(f64, f64)>) -> Result<(), String> {
+        if self.k == 0 {
+            return Ok(());
+        }
+        if self.n != n {
+            return Err(format!(
+                "a quantile sketch of {} values in a group of {n}",
+                self.n
+            ));
+        }
+        match (self.ends(), range) {
+            (None, None) => Ok(()),
+            (Some((lo, hi)), Some((min, max)))
+                if lo == self.rank_key(min) && hi == self.rank_key(max) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "a quantile sketch whose extreme buckets do not hold the min and the max ({})",
+                range.map_or("none".into(), |(a, b)| format!("{a} and {b}"))
+            )),
+        }
     }
 
     /// The bucket of a finite non-zero magnitude: exponent and top bits.
@@ -259,14 +375,22 @@ impl Quantiles {
         Some(self.at_rank(rank))
     }
 
-    /// Writes `"quantiles":{"p50":..,..}` and the error bound for `qs`.
-    fn write(&self, out: &mut Obj<'_>, qs: &[f64]) {
+    /// Writes `"quantiles":{"p50":..,..}` and the error bound for `qs`,
+    /// each estimate clamped to `range`, the values' exact extremes (a
+    /// bucket's value may lie past them: p50 1.0078 of values all 1.0).
+    fn write(&self, out: &mut Obj<'_>, qs: &[f64], range: Option<(f64, f64)>) {
         if self.k == 0 {
             return;
         }
         out.obj("quantiles", |o| {
             for &q in qs {
-                o.opt_f64(&quantile_name(q), self.quantile(q));
+                let v = self.quantile(q).map(|v| match range {
+                    // Clamped in total order (a -0.0 min holds -0.0).
+                    Some((lo, _)) if v.total_cmp(&lo).is_lt() => lo,
+                    Some((_, hi)) if v.total_cmp(&hi).is_gt() => hi,
+                    _ => v,
+                });
+                o.opt_f64(&quantile_name(q), v);
             }
         });
         out.f64("quantile_error", error_bound(self.k));
@@ -298,6 +422,7 @@ impl Partial for Quantiles {
         if self.k == 0 || !x.is_finite() {
             return;
         }
+        self.n += 1;
         if x == 0.0 {
             self.zeros += 1;
         } else if x > 0.0 {
@@ -317,8 +442,7 @@ impl Partial for Quantiles {
                 self.k, other.k
             ));
         }
-        let total = [self.count(), other.count()];
-        super::checked_sum(total, "quantile count").map(|_| ())
+        super::checked_sum([self.n, other.n], "quantile count").map(|_| ())
     }
 
     fn merge(&mut self, other: &Self) {
@@ -329,18 +453,15 @@ impl Partial for Quantiles {
             *self = other.clone();
             return;
         }
+        self.n += other.n;
         self.zeros += other.zeros;
-        for (idx, c) in other.neg.buckets() {
-            self.neg.add(idx, c);
-        }
-        for (idx, c) in other.pos.buckets() {
-            self.pos.add(idx, c);
-        }
+        self.neg.merge(&other.neg);
+        self.pos.merge(&other.pos);
     }
 
     /// The quantiles the reducer was asked for.
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
-        self.write(out, &report.quantiles);
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
+        self.write(out, &report.quantiles, report.range);
     }
 
     fn is_identity(&self) -> bool {
@@ -380,10 +501,13 @@ impl Partial for Quantiles {
         q.zeros = read_u64(zeros, "quantile zero count")?;
         // The widest index range values reach: exponents -1086..=1023.
         let span = (-1086i64 << k)..(1024i64 << k);
+        let mut buckets = Vec::new();
+        let mut total = u128::from(q.zeros);
         for (text, store) in [(neg, &mut q.neg), (pos, &mut q.pos)] {
             if text.is_empty() {
                 continue;
             }
+            buckets.clear();
             let mut last = None;
             for item in text.split(|&b| b == b',') {
                 let colon = memchr::memchr(b':', item).ok_or_else(bad)?;
@@ -397,10 +521,12 @@ impl Partial for Quantiles {
                     return Err(bad());
                 }
                 last = Some(idx);
-                store.add(idx, c);
+                total += u128::from(c);
+                buckets.push((idx, c));
             }
+            *store = Store::from_sorted(&buckets);
         }
-        q.check_merge(&Self::default()).map_err(|_| bad())?;
+        q.n = u64::try_from(total).map_err(|_| bad())?;
         Ok(q)
     }
 }
@@ -436,6 +562,25 @@ mod tests {
         assert_eq!(quantile_name(1.0), "p100");
         assert_eq!(quantile_name(0.0), "p0");
         assert_eq!(quantile_name(0.9999), "p99_99");
+    }
+
+    /// Counts from the wire that add past 2^64 are refused, in one sketch
+    /// and in a merge, rather than wrapped.
+    #[test]
+    fn counts_never_wrap() {
+        let max = u64::MAX;
+        laws::rejects(
+            Quantiles::decode,
+            &[
+                format!("3;{max};;0:1").as_bytes(),
+                format!("3;0;;0:{max},1:{max}").as_bytes(),
+                format!("3;1;1:{max};").as_bytes(),
+            ],
+        );
+        let a = Quantiles::decode(format!("3;0;;0:{max}").as_bytes()).expect("fits");
+        let b = Quantiles::decode(b"3;0;;0:1").expect("fits");
+        assert!(a.check_merge(&b).is_err());
+        assert_eq!(a.count(), max);
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! `(n * sum(x^2) - sum(x)^2) / (n * (n - 1))` in integers, rounding once:
 //! no cancellation, whatever the mean.
 
-use num_traits::Zero;
+use num_traits::{Signed, Zero};
 
-use super::Report;
+use super::Finish;
 use super::{Partial, Sum};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -89,6 +89,119 @@ impl Spread {
     }
 }
 
+impl Spread {
+    /// Why these sums cannot be of the group's values, whose finite
+    /// extremes are `range`. Each condition holds for any values, and for
+    /// the union of any two states that meet it, so a merge of checked
+    /// partials passes too: with `A = n min`, `B = n max`, `S = Σx`,
+    /// `D = n Σx² - S²`, it is `A <= S <= B` (the mean is within the
+    /// extremes), `D >= 0` (the variance is not negative) and
+    /// `D <= (B - S)(S - A)` (Bhatia–Davis: no larger than with every
+    /// value at an extreme); and one value is both extremes.
+    pub(crate) fn check_within(&self, range: Option<(f64, f64)>) -> Result<(), String> {
+        let n = self.sum.count.n;
+        let (min, max) = match range {
+            None if n == 0 => return Ok(()),
+            Some(r) if n > 0 => r,
+            _ => {
+                return Err(format!(
+                    "{n} values with {} a min and max",
+                    if n == 0 { "but" } else { "but no" }
+                ));
+            }
+        };
+        if n == 1 && min.to_bits() != max.to_bits() {
+            return Err(format!("one value with min {min} and max {max}"));
+        }
+        let ok = self
+            .small_within(n, min, max)
+            .unwrap_or_else(|| self.big_within(n, min, max));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "sums that no {n} values between {min} and {max} have (mean {}, standard \
+                 deviation {})",
+                self.sum.mean().unwrap_or(f64::NAN),
+                self.stddev().unwrap_or(0.0)
+            ))
+        }
+    }
+
+    /// [`Spread::check_within`]'s conditions in big integers, every
+    /// quantity an integer times the lowest power of two among them (units
+    /// of 2^-1074 would make numbers of twenty limbs and more).
+    pub(crate) fn big_within(&self, n: u64, min: f64, max: f64) -> bool {
+        use num_bigint::BigInt;
+        // An integer and its unit's exponent (in units of 2^-1074, or of
+        // its square for the second moment); `None` for zero.
+        let odd = |v: BigInt, k: i64| match v.trailing_zeros() {
+            Some(tz) => (v >> tz, Some(k + tz as i64)),
+            None => (v, None),
+        };
+        let sc = |a: &Superacc| {
+            let (v, k) = a.to_scaled_bigint();
+            odd(v, 32 * i64::from(k))
+        };
+        let fl = |x: f64| {
+            let (m, pos, neg) = split(x);
+            let v = BigInt::from(m);
+            odd(if neg { -v } else { v }, i64::from(pos))
+        };
+        let (s, q) = (sc(&self.sum.acc), sc(&self.squares));
+        let (lo, hi) = (fl(min), fl(max));
+        let e = [s.1, lo.1, hi.1].into_iter().flatten().min().unwrap_or(0);
+        let at = |(v, k): &(BigInt, Option<i64>), e: i64| v << k.map_or(0, |k| k - e) as usize;
+        let (s, a, b) = (at(&s, e), at(&lo, e) * n, at(&hi, e) * n);
+        if !(a <= s && s <= b) {
+            return false;
+        }
+        let f = q.1.map_or(2 * e, |k| k.min(2 * e));
+        let up = (2 * e - f) as usize;
+        let d = at(&q, f) * n - ((&s * &s) << up);
+        let room = ((&b - &s) * (&s - &a)) << up;
+        !d.is_negative() && d <= room
+    }
+
+    /// [`Spread::check_within`]'s conditions in 128-bit integers, `None`
+    /// where a number does not fit: every quantity as an integer times
+    /// the lowest power of two among them.
+    pub(crate) fn small_within(&self, n: u64, min: f64, max: f64) -> Option<bool> {
+        // An integer and the exponent of its unit (in units of 2^-1074,
+        // or of its square for the second moment); `None` exponent for 0.
+        let odd = |v: i128, k: i64| {
+            let tz = v.trailing_zeros().min(127);
+            (v >> tz, (v != 0).then_some(k + i64::from(tz)))
+        };
+        let sc = |(v, k): (i128, u32)| odd(v, 32 * i64::from(k));
+        let fl = |x: f64| {
+            let (m, pos, neg) = split(x);
+            let v = i128::from(m);
+            odd(if neg { -v } else { v }, i64::from(pos))
+        };
+        let (s, q) = (sc(self.sum.acc.to_i128()?), sc(self.squares.to_i128()?));
+        let (lo, hi) = (fl(min), fl(max));
+        let e = [s.1, lo.1, hi.1].into_iter().flatten().min().unwrap_or(0);
+        let at = |(v, k): (i128, Option<i64>), e: i64| shl(v, k.map_or(0, |k| k - e));
+        let n = i128::from(n);
+        let (s, a, b) = (
+            at(s, e)?,
+            n.checked_mul(at(lo, e)?)?,
+            n.checked_mul(at(hi, e)?)?,
+        );
+        if !(a <= s && s <= b) {
+            return Some(false);
+        }
+        // The second moment's unit: the lower of the square's and Σx²'s.
+        let f = q.1.map_or(2 * e, |k| k.min(2 * e));
+        let nq = n.checked_mul(at(q, f)?)?;
+        let ss = shl(s.checked_mul(s)?, 2 * e - f)?;
+        let d = nq.checked_sub(ss)?;
+        let room = shl(b.checked_sub(s)?.checked_mul(s.checked_sub(a)?)?, 2 * e - f)?;
+        Some(d >= 0 && d <= room)
+    }
+}
+
 /// `v * 2^k`, `None` when it would not fit.
 fn shl(v: i128, k: i64) -> Option<i128> {
     if v == 0 {
@@ -126,7 +239,7 @@ impl Partial for Spread {
         self.squares.merge(&other.squares);
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
         self.sum.finish(out, report);
         out.opt_f64("stddev", self.stddev());
     }

@@ -3,7 +3,7 @@
 use num_bigint::BigInt;
 use num_traits::Zero;
 
-use super::Report;
+use super::Finish;
 use super::{Count, Partial};
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -98,7 +98,7 @@ impl Partial for Sum {
         self.acc.merge(&other.acc);
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
         self.count.finish(out, report);
         out.f64("sum", self.value());
         out.opt_f64("mean", self.mean());
