@@ -41,6 +41,11 @@ pub struct JobArgs {
     #[arg(long, value_name = "N1,N2,...")]
     pub schema: Option<String>,
 
+    /// --schema read from a file (its first line): for headers too long
+    /// for a command line, which the runners ship this way.
+    #[arg(long, value_name = "PATH", conflicts_with = "schema")]
+    pub schema_file: Option<std::path::PathBuf>,
+
     /// Field delimiter: one character, `tab` or `space`.
     #[arg(long, value_name = "C", default_value = ",")]
     pub delimiter: String,
@@ -139,7 +144,16 @@ impl JobArgs {
             .iter()
             .map(|k| spec::Column(k.trim().to_owned()))
             .collect();
-        s.schema = self.schema.as_deref().map(spec::parse_schema).transpose()?;
+        s.schema = match (&self.schema, &self.schema_file) {
+            (_, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    flag("--schema-file", &path.display().to_string(), e.to_string())
+                })?;
+                Some(spec::parse_schema(text.lines().next().unwrap_or_default())?)
+            }
+            (Some(text), None) => Some(spec::parse_schema(text)?),
+            (None, None) => None,
+        };
         s.delimiter = spec::parse_delimiter(&self.delimiter)?;
         s.wheres = self
             .wheres
@@ -211,6 +225,9 @@ impl JobArgs {
         }
         if let Some(s) = &self.schema {
             w.extend(["--schema".to_owned(), s.clone()]);
+        }
+        if let Some(p) = &self.schema_file {
+            w.extend(["--schema-file".to_owned(), p.display().to_string()]);
         }
         if self.delimiter != "," {
             w.extend(["--delimiter".to_owned(), self.delimiter.clone()]);
@@ -365,11 +382,42 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The exit code of a binary's `run()`: errors print with their causes.
+/// True when the error is a full disk or quota (ENOSPC, EDQUOT).
+pub fn is_no_space(e: &anyhow::Error) -> bool {
+    let full = |io: &std::io::Error| {
+        io.kind() == std::io::ErrorKind::StorageFull
+            || io.kind() == std::io::ErrorKind::QuotaExceeded
+    };
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(full)
+            || matches!(c.downcast_ref::<Error>(), Some(Error::Io(io)) if full(io))
+    })
+}
+
+/// Where standard output goes, when it is a file (Linux's /proc names it).
+fn stdout_path() -> Option<String> {
+    std::fs::read_link("/proc/self/fd/1")
+        .ok()
+        .map(|p| p.display().to_string())
+        .filter(|p| p.starts_with('/'))
+}
+
+/// The exit code of a binary's `run()`: errors print with their causes,
+/// a full disk with the file being written (exit
+/// [`crate::error::NO_SPACE_EXIT`]: another attempt on the same disk
+/// fails the same way).
 pub fn exit(program: &str, result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if is_no_space(&e) => {
+            let at = stdout_path().map_or(String::new(), |p| format!(" ({p})"));
+            eprintln!(
+                "{program}: error: writing standard output{at}: {e:#}: free space on that disk \
+                 (or raise the quota) and run again"
+            );
+            ExitCode::from(crate::error::NO_SPACE_EXIT)
+        }
         Err(e) => {
             eprintln!("{program}: error: {e:#}");
             let usage = e

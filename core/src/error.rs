@@ -72,6 +72,12 @@ pub enum Error {
     UnknownColumn { name: String, schema: String },
 
     #[error(
+        "column {name:?} is not in the input's header line ({header}); check the name's \
+         spelling and case, or pass a 1-based column index"
+    )]
+    NotInHeader { name: String, header: String },
+
+    #[error(
         "column {name:?} is referenced by name, but this input has no header line and no \
          --schema was given; pass --schema NAME,NAME,... (the `mapfold` driver does this for you)"
     )]
@@ -135,6 +141,7 @@ impl Error {
             Error::Flag { .. }
                 | Error::UnknownColumn { .. }
                 | Error::NoSchema { .. }
+                | Error::NotInHeader { .. }
                 | Error::OtherHeader { .. }
         )
     }
@@ -142,6 +149,10 @@ impl Error {
 
 /// The exit status of a usage error (as clap's own): runners do not retry it.
 pub const USAGE_EXIT: u8 = 2;
+
+/// The exit status of a full disk or quota while writing the output: a
+/// local runner does not retry it (the same disk); Hadoop may, elsewhere.
+pub const NO_SPACE_EXIT: u8 = 3;
 
 /// At most 120 characters of possibly non-UTF-8 bytes, for messages.
 pub fn snippet(bytes: &[u8]) -> String {

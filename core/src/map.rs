@@ -503,6 +503,18 @@ impl<W: Write> Mapper<W> {
             return self.line_with(l, None);
         }
         let plan = Plan::bind(&self.spec, Some(&fields)).map_err(|e| match e {
+            // A first line with a word in it is a header without the name
+            // (a typo); one of numbers is data, and the names need a schema.
+            Error::UnknownColumn { name, schema }
+                if fields
+                    .iter()
+                    .any(|f| !f.is_empty() && parse_number(f).is_none()) =>
+            {
+                Error::NotInHeader {
+                    name,
+                    header: schema,
+                }
+            }
             Error::UnknownColumn { name, .. } => Error::NoSchema { name },
             e => e,
         })?;

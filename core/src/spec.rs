@@ -23,6 +23,20 @@ impl Column {
         if let Some(s) = schema
             && let Some(i) = s.iter().position(|n| n == self.0.as_bytes())
         {
+            // A header may name two columns alike (spreadsheets allow it):
+            // which one was meant cannot be guessed.
+            if let Some(j) = s[i + 1..].iter().position(|n| n == self.0.as_bytes()) {
+                return Err(Error::Flag {
+                    flag: "column",
+                    value: self.0.clone(),
+                    why: format!(
+                        "two columns have this name (columns {} and {}): use the 1-based \
+                         index of the one you mean",
+                        i + 1,
+                        i + j + 2
+                    ),
+                });
+            }
             return Ok(i);
         }
         if let Ok(i) = self.0.parse::<usize>()
@@ -155,6 +169,12 @@ impl Where {
         } else {
             word.parse::<f64>().ok()
         };
+        if number.is_some_and(f64::is_nan) {
+            return Err(bad(
+                "NaN compares false with every value, so this filter would keep nothing \
+                 (or everything); NaN values are counted as nonfinite",
+            ));
+        }
         let test = match (number, op) {
             (Some(x), _) => Test::Num(op, x),
             (None, Op::Eq | Op::Ne) if !word.is_empty() || quoted => {
@@ -346,13 +366,16 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
         .split(',')
         .map(|s| s.trim().as_bytes().to_vec())
         .collect();
+    let bad = |why: String| Error::Flag {
+        flag: "--schema",
+        value: text.to_owned(),
+        why,
+    };
     if names.iter().any(Vec::is_empty) {
-        return Err(Error::Flag {
-            flag: "--schema",
-            value: text.to_owned(),
-            why: "empty column name".into(),
-        });
+        return Err(bad("empty column name".into()));
     }
+    // Two columns of one name are allowed, as in headers (spreadsheets
+    // write them): naming one of them is refused (see `Column::resolve`).
     Ok(names)
 }
 
@@ -475,6 +498,9 @@ mod tests {
             "temp=3",
             "temp==",
             "x in ,",
+            "temp<nan",
+            "temp == NaN",
+            "temp>=-nan",
         ] {
             assert!(Where::parse(bad).is_err(), "{bad}");
         }
@@ -498,6 +524,14 @@ mod tests {
             Err(Error::NoSchema { .. })
         ));
         assert!(Column("0".into()).is_name());
+        // A schema or a header may name two columns alike; only naming
+        // one of them is an error.
+        let header = parse_schema("a,t,t").expect("ok");
+        assert_eq!(Column("a".into()).resolve(Some(&header)).expect("ok"), 0);
+        let e = Column("t".into())
+            .resolve(Some(&header))
+            .expect_err("ambiguous");
+        assert!(e.to_string().contains("columns 2 and 3"), "{e}");
     }
 
     #[test]

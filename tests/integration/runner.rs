@@ -153,7 +153,7 @@ fn a_task_that_crashes_once_is_retried() {
     let bins = wrapped(
         &bins,
         &format!(
-            "if [ \"$mapreduce_task_partition\" = 1 ] && [ ! -e {m} ]; then touch {m}; echo 'simulated crash' >&2; exit 3; fi",
+            "if [ \"$mapreduce_task_partition\" = 1 ] && [ ! -e {m} ]; then touch {m}; echo 'simulated crash' >&2; exit 5; fi",
             m = marker.display()
         ),
     );

@@ -367,3 +367,159 @@ fn every_aggregates_memory_is_counted() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("one group of this job holds"));
 }
+
+/// A header of 20,000 columns (some 150 KB, past Linux's 128 KiB limit on
+/// one argument) reaches every task, on every split, in a file: the local
+/// run gives the counts and sums a direct computation gives, and the
+/// Hadoop command ships the schema with `-files` instead of carrying it.
+#[test]
+fn a_header_too_long_for_a_command_line_reaches_every_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cols = 20_000;
+    let mut text: String = (0..cols).map(|i| format!("column{i:05},")).collect();
+    text.push_str("key,value\n");
+    let filler = ",".repeat(cols);
+    let mut want = std::collections::BTreeMap::<String, (u64, i64)>::new();
+    for i in 0..300i64 {
+        let key = format!("k{}", i % 3);
+        text.push_str(&format!("{filler}{key},{i}\n"));
+        let e = want.entry(key).or_default();
+        e.0 += 1;
+        e.1 += i;
+    }
+    assert!(text.lines().next().map_or(0, str::len) > 128 * 1024);
+    let input = dir.path().join("wide.csv");
+    std::fs::write(&input, &text).expect("write");
+    let out = dir.path().join("out");
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} --value value --key key --split-size 1000000",
+        input.display(),
+        out.display()
+    ));
+    let got = crate::util::parse_reduced(&ok(&format!("cat {}/part-*", out.display())));
+    for (key, (n, sum)) in &want {
+        let v = &got[key];
+        assert_eq!(v["count"].as_u64(), Some(*n), "{key}: {v}");
+        assert_eq!(v["sum"].as_f64(), Some(*sum as f64), "{key}: {v}");
+    }
+    let line = ok(&format!(
+        "mapfold run --print-command --runner hadoop --input {} --output hdfs:///o \
+         --value value --key key",
+        input.display()
+    ));
+    assert!(line.len() < 16 * 1024, "the schema rides the command line");
+    assert!(line.contains("--schema-file mapfold-schema"), "{line}");
+    let shipped = line
+        .split([',', ' ', '\''])
+        .find_map(|w| w.strip_suffix("#mapfold-schema"))
+        .unwrap_or_else(|| panic!("no schema in -files: {line}"));
+    let header = std::fs::read_to_string(shipped).expect("the shipped schema file exists");
+    assert_eq!(Some(header.trim_end()), text.lines().next());
+}
+
+/// A full disk is reported with the file being written and exit 3
+/// (`/dev/full` stands in for the disk), and the local runner does not
+/// retry a task that exits so, nor one that refused the job (exit 2):
+/// another attempt on the same machine fails the same way. A task that
+/// fails otherwise is retried.
+#[test]
+fn deterministic_failures_are_not_retried() {
+    let o = bash("printf '*\\t1\\n' | mapfold-reduce > /dev/full");
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("(/dev/full)") && err.contains("No space left"),
+        "{err}"
+    );
+    let o = bash("printf '1\\n' | mapfold-map --value 1 > /dev/full");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "year,temp\n1990,1.5\n1991,2.5\n").expect("write");
+    for (task, code, tries) in [
+        ("reduce", 3, 1),
+        ("map", 3, 1),
+        ("reduce", 2, 1),
+        ("reduce", 1, 4),
+    ] {
+        let bins = dir.path().join(format!("bin-{task}-{code}"));
+        std::fs::create_dir(&bins).expect("mkdir");
+        for b in ["mapfold-map", "mapfold-combine", "mapfold-reduce"] {
+            std::os::unix::fs::symlink(bin_dir().join(b), bins.join(b)).expect("link");
+        }
+        let count = bins.join("count");
+        let fake = bins.join(format!("mapfold-{task}"));
+        std::fs::remove_file(&fake).expect("unlink");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\ncat >/dev/null\necho try >> {}\necho 'it failed' >&2\nexit {code}\n",
+                count.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let out = bins.join("out");
+        let o = bash(&format!(
+            "mapfold run --quiet --input {} --output {} --bin-dir {} {}",
+            input.display(),
+            out.display(),
+            bins.display(),
+            JOB.join(" ")
+        ));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{task} exit {code}: {err}");
+        assert!(!out.exists(), "{task} exit {code}: output committed");
+        let tried = std::fs::read_to_string(&count)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert_eq!(tried, tries, "{task} exit {code}: {err}");
+        if code == 3 {
+            assert!(err.contains("ran out of disk space"), "{err}");
+        }
+    }
+}
+
+/// A `--plot` target that cannot be written fails the run before any task,
+/// saying why, with no output committed: a directory that is not there or
+/// not writable (`/proc` stands in, as it refuses files even to root), a
+/// directory of the picture's name, a name that is not `.png` or `.svg`.
+#[test]
+fn plot_targets_are_checked_before_the_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "year,temp\n1990,1.5\n").expect("write");
+    std::fs::create_dir(dir.path().join("taken.png")).expect("mkdir");
+    for (target, why) in [
+        ("/proc/mapfold.png".to_owned(), "cannot write in /proc"),
+        (
+            format!("{}/taken.png", dir.path().display()),
+            "a directory of that name",
+        ),
+        (
+            format!("{}/none/x.png", dir.path().display()),
+            "does not exist",
+        ),
+        (format!("{}/x.txt", dir.path().display()), ".png or .svg"),
+    ] {
+        let out = dir.path().join("out");
+        let o = bash(&format!(
+            "mapfold run --input {} --output {} {} --plot {target}",
+            input.display(),
+            out.display(),
+            JOB.join(" ")
+        ));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(why), "{target}: {err}");
+        assert!(!err.contains("task"), "{target}: tasks ran: {err}");
+        assert!(!out.exists(), "{target}: output committed");
+    }
+}

@@ -128,8 +128,24 @@ impl HistLayout {
             .trim()
             .parse()
             .map_err(|_| format!("{bins:?} is not a whole number of bins"))?;
-        if lo >= hi || !(hi - lo).is_finite() {
-            return Err(format!("LO ({lo}) must be below HI ({hi})"));
+        // Plain digits, but 1e308 not as 309 of them.
+        let show = |x: f64| {
+            if x != 0.0 && !(1e-5..1e16).contains(&x.abs()) {
+                format!("{x:e}")
+            } else {
+                format!("{x}")
+            }
+        };
+        if lo >= hi {
+            return Err(format!("LO ({}) must be below HI ({})", show(lo), show(hi)));
+        }
+        if !(hi - lo).is_finite() {
+            return Err(format!(
+                "the width HI - LO ({} - {}) is past the largest double (1.8e308): narrow \
+                 the range",
+                show(hi),
+                show(lo)
+            ));
         }
         if !(f64::from(bins) / (hi - lo)).is_finite() {
             return Err(format!(
@@ -554,6 +570,10 @@ mod tests {
         ] {
             assert!(HistLayout::parse(bad).is_err(), "{bad}");
         }
+        let why = HistLayout::parse("-1e308:1e308:10").expect_err("too wide");
+        assert!(why.contains("width") && why.len() < 120, "{why}");
+        let why = HistLayout::parse("1e300:-1e300:10").expect_err("reversed");
+        assert!(why.contains("1e300") && why.len() < 80, "{why}");
         assert_eq!(layout().to_string(), "-5:5:10");
     }
 

@@ -36,6 +36,7 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
             na_values: mapfold_core::spec::DEFAULT_NA.into(),
             key: key.iter().map(|k| (*k).to_owned()).collect(),
             schema: Some(generate::HEADER.into()),
+            schema_file: None,
             delimiter: ",".into(),
             wheres: Vec::new(),
             hist: vec!["-5:5:100".into()],

@@ -149,7 +149,11 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     if a.print_command || a.runner == Runner::Hadoop {
         let jar = hadoop::streaming_jar(a.streaming_jar.as_deref())
             .unwrap_or_else(|_| "$HADOOP_STREAMING_JAR".to_owned());
-        let shipped = shipped_locally(a.bin_dir.as_deref())?;
+        let mut shipped = shipped_locally(a.bin_dir.as_deref())?;
+        if let Some(schema) = job.long_schema() {
+            let (path, _) = crate::runner::schema_file(schema)?;
+            shipped.schema = Some(path.display().to_string());
+        }
         let args = hadoop::streaming_args(&job, &shipped)?;
         if a.print_command {
             println!("{}", hadoop::shell_line(&jar, &args));
@@ -243,5 +247,6 @@ fn shipped_locally(bin_dir: Option<&std::path::Path>) -> anyhow::Result<Shipped>
         map: s(&bins.map),
         combine: s(&bins.combine),
         reduce: s(&bins.reduce),
+        schema: None,
     })
 }

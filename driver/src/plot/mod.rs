@@ -210,6 +210,24 @@ pub fn check_target(out: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
+    if out.is_dir() {
+        bail!(
+            "--plot {}: a directory of that name is there",
+            out.display()
+        );
+    }
+    // Whether the picture can be written there is known only by writing:
+    // a hidden file beside it, as `render` writes, removed at once.
+    let probe = dir.join(format!(".mapfold-plot-probe-{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .with_context(|| {
+            format!(
+                "--plot {}: cannot write in {}; choose a writable place",
+                out.display(),
+                dir.display()
+            )
+        })?;
     Ok(())
 }
 

@@ -184,6 +184,20 @@ fn shipped_bins(dist: &Path, target: &str, stage: &S3Url) -> anyhow::Result<Vec<
         .collect()
 }
 
+/// A schema too long for the step's arguments, written to a local file,
+/// and its content-addressed home under the stage.
+fn shipped_schema(job: &Job, stage: &S3Url) -> anyhow::Result<Option<(PathBuf, S3Url)>> {
+    job.long_schema()
+        .map(|schema| {
+            let (path, sha) = super::schema_file(schema)?;
+            Ok((
+                path,
+                stage.join(&format!("schema/{sha}/{}", super::SCHEMA_FILE)),
+            ))
+        })
+        .transpose()
+}
+
 /// The job as the step runs it (S3 inputs and output) and the step's
 /// streaming arguments: the hadoop runner's, with `-files` from S3.
 fn step_job(
@@ -191,6 +205,7 @@ fn step_job(
     input_urls: &[String],
     output: &S3Url,
     bins: &[ShippedBin],
+    schema: Option<&S3Url>,
 ) -> anyhow::Result<(Job, Vec<String>)> {
     let mut job = job.clone();
     job.inputs = input_urls.to_vec();
@@ -202,13 +217,14 @@ fn step_job(
             map: url(0),
             combine: url(1),
             reduce: url(2),
+            schema: schema.map(S3Url::to_string),
         },
     )?;
     Ok((job, args))
 }
 
 fn step_name(job: &Job) -> String {
-    format!("mapfold {}", job.job.to_words().join(" "))
+    job.title()
 }
 
 pub fn run(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
@@ -439,10 +455,12 @@ async fn job_on_emr(
     let arch = cluster::architecture(aws, &release, &instance_type).await?;
     let target = cluster::target_for(&arch)?;
     let bins = shipped_bins(&super::dist_dir(r.emr.dist.as_deref()), target, stage)?;
-    let to_ship: Vec<(PathBuf, S3Url)> = bins
+    let mut to_ship: Vec<(PathBuf, S3Url)> = bins
         .iter()
         .map(|b| (b.path.clone(), b.url.clone()))
         .collect();
+    let schema = shipped_schema(&job, stage)?;
+    to_ship.extend(schema.clone());
     upload::upload_all(
         aws,
         &to_ship,
@@ -461,7 +479,13 @@ async fn job_on_emr(
         })
         .collect();
     say(format!("binaries: {target} ({arch}) in {stage}bin/"));
-    let (job, args) = step_job(&job, &inputs.urls, output, &bins)?;
+    let (job, args) = step_job(
+        &job,
+        &inputs.urls,
+        output,
+        &bins,
+        schema.as_ref().map(|s| &s.1),
+    )?;
     let name = step_name(&job);
     let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
     let t_submit = t0.elapsed().as_secs_f64();
@@ -646,7 +670,17 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
     for b in &bins {
         println!("{}{g}", dryrun::upload(&b.path, &b.url));
     }
-    let (job, args) = step_job(job, &plan.inputs.urls, &plan.output, &bins)?;
+    let schema = shipped_schema(job, &plan.stage)?;
+    if let Some((path, url)) = &schema {
+        println!("{}{g}", dryrun::upload(path, url));
+    }
+    let (job, args) = step_job(
+        job,
+        &plan.inputs.urls,
+        &plan.output,
+        &bins,
+        schema.as_ref().map(|s| &s.1),
+    )?;
     let add = format!("{}{g}", dryrun::add_step(&cluster, &step_name(&job), &args));
     println!("{}", dryrun::capture("STEP_ID", &add, "StepIds[0]"));
     println!("{}{g}", dryrun::wait_step(&cluster, "$STEP_ID"));

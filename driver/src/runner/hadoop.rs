@@ -16,6 +16,9 @@ pub struct Shipped {
     pub map: String,
     pub combine: String,
     pub reduce: String,
+    /// The schema file, when the job's schema is too long for the -mapper
+    /// string ([`super::Job::long_schema`]).
+    pub schema: Option<String>,
 }
 
 /// Quotes a word for Hadoop streaming's command splitter
@@ -50,7 +53,7 @@ pub fn quote(w: &str) -> anyhow::Result<String> {
 /// job's words cannot be passed through Hadoop streaming.
 pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>> {
     let words = job
-        .map_words()
+        .task_map_words(super::SCHEMA_FILE)
         .iter()
         .map(|w| quote(w))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -62,24 +65,32 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>>
         .chain(job.reduce_words().iter().map(|w| quote(w)))
         .collect::<anyhow::Result<Vec<_>>>()?
         .join(" ");
-    for f in [&files.map, &files.combine, &files.reduce] {
+    let mut shipped = format!(
+        "{}#mapfold-map,{}#mapfold-combine,{}#mapfold-reduce",
+        files.map, files.combine, files.reduce
+    );
+    match (job.long_schema(), &files.schema) {
+        (Some(_), Some(f)) => shipped.push_str(&format!(",{f}#{}", super::SCHEMA_FILE)),
+        (Some(_), None) => {
+            bail!("the job's schema is too long for a command line and no schema file is shipped")
+        }
+        (None, _) => {}
+    }
+    for f in [&files.map, &files.combine, &files.reduce]
+        .into_iter()
+        .chain(&files.schema)
+    {
         if f.contains([',', '#']) {
             bail!("{f}: a path shipped with -files cannot contain ',' or '#'; move the binaries");
         }
     }
     let mut a = vec![
         "-D".to_owned(),
-        format!(
-            "mapreduce.job.name=mapfold {}",
-            job.job.to_words().join(" ")
-        ),
+        format!("mapreduce.job.name={}", job.title()),
         "-D".to_owned(),
         format!("mapreduce.job.reduces={}", job.reducers),
         "-files".to_owned(),
-        format!(
-            "{}#mapfold-map,{}#mapfold-combine,{}#mapfold-reduce",
-            files.map, files.combine, files.reduce
-        ),
+        shipped,
         "-mapper".to_owned(),
         mapper,
         "-combiner".to_owned(),
@@ -257,6 +268,7 @@ mod tests {
     fn args_in_hadoop_order() {
         let job = Job {
             job: JobArgs {
+                schema_file: None,
                 value: vec!["temp".into(), "precip".into()],
                 text_keys: false,
                 na_values: mapfold_core::spec::DEFAULT_NA.into(),
@@ -282,6 +294,7 @@ mod tests {
             map: "m".into(),
             combine: "c".into(),
             reduce: "r".into(),
+            schema: None,
         };
         let a = streaming_args(&job, &s).expect("quotable");
         assert_eq!(a[0], "-D");

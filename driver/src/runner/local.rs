@@ -99,6 +99,8 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
         .unwrap_or_else(|| split::default_size(&inputs, o.maps));
     let splits = split::plan(&inputs, split_size);
     let total: u64 = splits.iter().map(|s| s.length).sum();
+    // A long schema reaches the tasks in a file, as on a cluster.
+    let schema_file = staging.dir.join(".shuffle").join("schema");
     let ctx = Ctx {
         job,
         o,
@@ -113,12 +115,16 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
             maps: splits.len(),
             reduces: job.reducers,
         },
-        words: job.map_words(),
+        words: job.task_map_words(&schema_file.display().to_string()),
         bar: bar(o.quiet, total, "map"),
         shuffle: staging.dir.join(".shuffle"),
         split_size,
     };
     std::fs::create_dir(&ctx.shuffle).context("creating the shuffle directory")?;
+    if let Some(schema) = job.long_schema() {
+        std::fs::write(&schema_file, format!("{schema}\n"))
+            .context("writing the job's schema for the tasks")?;
+    }
 
     let maps = pool(splits.len(), o.maps, |i| map_task(&ctx, i))?;
     ctx.bar.finish_and_clear();
@@ -281,10 +287,9 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
         );
         let fin = match run {
             Ok(f) if f.status.success() => f,
-            // A usage error fails the same way every time: no retry.
-            Ok(f) if f.status.code() == Some(i32::from(mapfold_core::error::USAGE_EXIT)) => {
+            Ok(f) if let Some(why) = deterministic(f.status.code()) => {
                 return Err(anyhow!(
-                    "map task {i} ({}) refused the job:\n{}",
+                    "map task {i} ({}) {why}:\n{}",
                     input.path.display(),
                     f.stderr_tail().trim_end()
                 ));
@@ -318,6 +323,13 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                     seconds: t0.elapsed().as_secs_f64(),
                     records_out,
                 });
+            }
+            Err(e) if mapfold_core::cli::is_no_space(&e) => {
+                return Err(e.context(format!(
+                    "map task {i}: the disk of the job's staging ({}) is full: free space \
+                     there and run again",
+                    ctx.shuffle.display()
+                )));
             }
             Err(e) => last_error = format!("map side: {e:#}"),
         }
@@ -392,6 +404,17 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
     })
 }
 
+/// Why a task that exited with `code` would fail the same way again (so it
+/// is not retried): a usage error, or a full disk, which is this machine's.
+fn deterministic(code: Option<i32>) -> Option<&'static str> {
+    use mapfold_core::error::{NO_SPACE_EXIT, USAGE_EXIT};
+    match code? {
+        c if c == i32::from(USAGE_EXIT) => Some("refused the job"),
+        c if c == i32::from(NO_SPACE_EXIT) => Some("ran out of disk space"),
+        _ => None,
+    }
+}
+
 /// Reduces the merged `spans` of partition `r` into `path`, retrying a
 /// failed attempt; returns the attempts made and the records read.
 fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::Result<(u32, u64)> {
@@ -416,6 +439,12 @@ fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::R
         ) {
             Ok(f) if f.status.success() => {
                 return Ok((attempt + 1, records.load(Ordering::Relaxed)));
+            }
+            Ok(f) if let Some(why) = deterministic(f.status.code()) => {
+                return Err(anyhow!(
+                    "reduce task {r} {why}:\n{}",
+                    f.stderr_tail().trim_end()
+                ));
             }
             Ok(f) => last_error = format!("{}\n{}", f.status, f.stderr_tail()),
             Err(e) => last_error = format!("{e:#}"),
@@ -509,7 +538,7 @@ fn manifest(
         runner: "local".into(),
         job_id: ctx.ids.job.clone(),
         command: ctx.o.command.clone(),
-        mapper_args: ctx.words.clone(),
+        mapper_args: ctx.job.map_words(),
         reducers: ctx.job.reducers,
         split_size: ctx.split_size,
         maps: ctx.o.maps,

@@ -96,15 +96,75 @@ pub struct Job {
     pub reducers: u32,
 }
 
+/// The name a shipped schema file has in a task's working directory.
+pub const SCHEMA_FILE: &str = "mapfold-schema";
+
+/// Schemas longer than this reach the tasks in a file (`--schema-file`), not
+/// on their command line: Linux refuses an argument past 128 KiB
+/// (MAX_ARG_STRLEN), EMR a step argument past 10,280 characters, and a
+/// header of thousands of columns is longer.
+pub const SCHEMA_INLINE_MAX: usize = 4096;
+
+/// Writes a long schema to a file named by its SHA-256 under the temporary
+/// directory (the same schema, the same file: a printed command stays
+/// runnable, and reruns write nothing) and returns the file and the hash.
+pub fn schema_file(schema: &str) -> anyhow::Result<(PathBuf, String)> {
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(schema.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = std::env::temp_dir().join(format!("mapfold-schema-{sha}"));
+    let text = format!("{schema}\n");
+    if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .with_context(|| format!("writing the job's schema to {}", path.display()))?;
+    }
+    Ok((path, sha))
+}
+
 impl Job {
-    /// The mapper's words (job flags, with the schema the driver found).
-    /// The malformed limit is left out: the runners judge it for the whole
-    /// job from every task's counters ([`Job::check_malformed`]), so that
-    /// whether a job succeeds does not depend on how its input was split.
+    /// The mapper's words (job flags, with the schema the driver found),
+    /// the schema inline whatever its length: the job as written down (the
+    /// manifest). The malformed limit is left out: the runners judge it for
+    /// the whole job from every task's counters ([`Job::check_malformed`]),
+    /// so that whether a job succeeds does not depend on how its input was
+    /// split.
     pub fn map_words(&self) -> Vec<String> {
         let mut job = self.job.clone();
         job.max_malformed = 1.0;
         job.to_words()
+    }
+
+    /// The schema, when it is too long for a command line
+    /// ([`SCHEMA_INLINE_MAX`]): the runner ships it as a file.
+    pub fn long_schema(&self) -> Option<&str> {
+        self.job
+            .schema
+            .as_deref()
+            .filter(|s| s.len() > SCHEMA_INLINE_MAX)
+    }
+
+    /// The mapper's words as a task runs them: [`Job::map_words`], with a
+    /// long schema read from `schema_file` (where the runner put it).
+    pub fn task_map_words(&self, schema_file: &str) -> Vec<String> {
+        if self.long_schema().is_none() {
+            return self.map_words();
+        }
+        let mut job = self.clone();
+        job.job.schema = None;
+        job.job.schema_file = Some(schema_file.into());
+        job.map_words()
+    }
+
+    /// The job in a line, for a Hadoop job's or an EMR step's name: its
+    /// flags without the schema (of no use in a name, and maybe 100 KB).
+    pub fn title(&self) -> String {
+        let mut job = self.job.clone();
+        job.schema = None;
+        format!("mapfold {}", job.to_words().join(" "))
     }
 
     /// The reducer's words: which quantiles to report, when the job names
