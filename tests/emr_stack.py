@@ -230,7 +230,8 @@ class Executor:
             cmd = [self.mapfold, "run", "--quiet", "--runner", "local", "--bin-dir", bins,
                    "--input", *inputs, "--output", out,
                    "--reducers", opts.get("-numReduceTasks", "1"), *words[1:]]
-            p = subprocess.run(cmd, capture_output=True, text=True)
+            # In the directory the -files are linked into, as a task's.
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=bins)
             if p.returncode != 0:
                 return False, p.stderr
             bucket, key = split_s3(opts["-output"])

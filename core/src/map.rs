@@ -65,6 +65,8 @@ pub struct Mapper<W: Write> {
     /// The job's states can grow as values come (quantile sketches,
     /// distinct sets, 2-D grids): each line's growth is measured.
     grows: bool,
+    /// [`crate::superacc::spilled_bytes`] when last counted.
+    spilled: usize,
     /// What the groups are made of and written as.
     job: HeldJob,
     /// Groups made since the start, against the lines that reached them.
@@ -146,6 +148,7 @@ impl<W: Write> Mapper<W> {
             group_cost,
             proto_heap,
             grows,
+            spilled: crate::superacc::spilled_bytes(),
             job: HeldJob::new(proto, spec.values.is_empty()),
             groups_made: 0,
             passthrough: false,
@@ -365,6 +368,15 @@ impl<W: Write> Mapper<W> {
             let after = self.heap_of(g);
             self.held_bytes = (self.held_bytes + after).saturating_sub(before);
             if self.held_bytes > self.spec.max_bytes {
+                self.evict(false)?;
+            }
+        } else if crate::superacc::spilled_bytes() != self.spilled {
+            // An exact sum that outgrew its inline chunks (1e-300 and
+            // 1e300 in one group), counted as the growing states are.
+            let now = crate::superacc::spilled_bytes();
+            self.held_bytes += now.saturating_sub(self.spilled);
+            self.spilled = now;
+            if self.held_bytes > self.spec.max_bytes && !pass_on {
                 self.evict(false)?;
             }
         }

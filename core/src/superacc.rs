@@ -29,6 +29,19 @@ const CARRY_EVERY: u32 = 1000;
 const DIGIT: i64 = 1 << 32;
 const LOW: i64 = DIGIT - 1;
 
+/// Heap bytes accumulators have taken by growing past their inline chunks
+/// (values of far-apart magnitudes), in this process, ever. A state's
+/// growth is otherwise invisible to the mapper's memory bound in jobs whose
+/// states do not grow; it reads this (a plain load) on every line instead
+/// of measuring every state.
+static SPILLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// See [`SPILLED`].
+#[inline]
+pub fn spilled_bytes() -> usize {
+    SPILLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The widest window a decoded accumulator may claim, in 32-bit chunks:
 /// squares of `f64` values in units of 2^-2148 reach bit 4196, and a sum of
 /// up to 2^64 of them needs 64 more bits (4260 in all, 134 chunks).
@@ -185,6 +198,15 @@ impl Superacc {
     /// Grows the window to cover chunk indices `lo..hi`.
     #[cold]
     fn cover(&mut self, lo: u32, hi: u32) {
+        let before = self.heap_size();
+        self.widen(lo, hi);
+        let grown = self.heap_size().saturating_sub(before);
+        if grown > 0 {
+            SPILLED.fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn widen(&mut self, lo: u32, hi: u32) {
         if self.chunks.is_empty() {
             self.first = lo;
             self.chunks = smallvec::smallvec![0; (hi - lo) as usize];

@@ -627,3 +627,60 @@ fn missing_binaries_fail_before_any_cluster() {
         "no cluster: {err}"
     );
 }
+
+/// A header too long for a step's arguments (EMR refuses one past 10,280
+/// characters) travels as a file from S3 (`-files`), and the step gives the
+/// local runner's bytes.
+#[test]
+fn a_long_header_reaches_the_step_as_a_file() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text: String = (0..3000).map(|i| format!("column{i:04},")).collect();
+    text.push_str("year,temp\n");
+    let filler = ",".repeat(3000);
+    for i in 0..50 {
+        text.push_str(&format!("{filler}{},{}.5\n", 1990 + i % 3, i));
+    }
+    let input = dir.path().join("wide.csv");
+    std::fs::write(&input, &text).expect("write");
+    let local = dir.path().join("local");
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} {JOB}",
+        input.display(),
+        local.display()
+    ));
+    let emr = dir.path().join("emr");
+    let o = stack.run(&format!(
+        "run --runner emr --input {} --output s3://{BUCKET}/out/wide {JOB} --local-output {} \
+         --poll-seconds 0.1",
+        input.display(),
+        emr.display()
+    ));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(local.join("part-00000")).expect("local"),
+        std::fs::read(emr.join("part-00000")).expect("emr")
+    );
+    let steps = stack.emr_calls("AddJobFlowSteps");
+    let args = steps[0]["body"]["Steps"][0]["HadoopJarStep"]["Args"]
+        .as_array()
+        .expect("args")
+        .clone();
+    for a in &args {
+        assert!(
+            a.as_str().map_or(0, str::len) <= 10_280,
+            "an argument EMR refuses: {a}"
+        );
+    }
+    let joined: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
+    assert!(
+        joined
+            .iter()
+            .any(|a| a.contains("--schema-file mapfold-schema")),
+        "{joined:?}"
+    );
+    assert!(
+        joined.iter().any(|a| a.contains("#mapfold-schema")),
+        "{joined:?}"
+    );
+}

@@ -311,6 +311,15 @@ fn every_aggregates_memory_is_counted() {
             }
         }
     });
+    // 20,000 keys of 6 values of far-apart magnitudes, in rounds: every
+    // group's exact sums outgrow their inline chunks after it was made.
+    let spread = file("spread.csv", "k,v", &mut |s| {
+        for v in ["1e-300", "1", "1e300", "-3e-200", "7e150", "2e-100"] {
+            for k in 0..20_000 {
+                let _ = writeln!(s, "{k},{v}");
+            }
+        }
+    });
     // 64 value columns of values over every exponent.
     let names: Vec<String> = (0..64).map(|i| format!("c{i}")).collect();
     let wide = file("wide.csv", &format!("k,{}", names.join(",")), &mut |s| {
@@ -336,6 +345,7 @@ fn every_aggregates_memory_is_counted() {
             20_000,
             160_000,
         ),
+        (&spread, "--key k --value v --max-memory 8", 20_000, 120_000),
         (
             &distinct,
             "--key k --distinct v --max-memory 8",

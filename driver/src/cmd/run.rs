@@ -105,6 +105,22 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     if let Some(p) = &a.plot {
         crate::plot::check_target(p)?;
     }
+    // A schema file is read here, once: the runners ship the schema as
+    // its length requires.
+    if let Some(path) = a.job.schema_file.take() {
+        a.job.schema = spec.schema.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|n| String::from_utf8_lossy(n))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        anyhow::ensure!(
+            a.job.schema.is_some(),
+            "--schema-file {}: no names",
+            path.display()
+        );
+    }
     // Every split gets the schema, so splits that never see the header
     // still resolve column names.
     if a.inputs_are_local() {
