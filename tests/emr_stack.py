@@ -1,17 +1,20 @@
 """The EMR test stack: moto's S3 and EMR on 127.0.0.1, plus a step executor.
 
 moto never moves an EMR step past RUNNING, so this process also plays the
-cluster: it finds each step the driver added, runs its `hadoop-streaming`
-arguments with mapfold's local runner (the binaries downloaded from moto's
-S3, exactly as shipped with -files, and the inputs from moto's S3), writes
-the output back to S3 and completes the step; or, when the job fails,
+cluster: it finds each step the driver added and runs its `hadoop-streaming`
+arguments as Hadoop streaming would: the step's own -mapper, -combiner and
+-reducer strings, split by the port of StreamUtil.splitArgs, over the
+binaries downloaded from moto's S3 exactly as shipped with -files, one map
+task per input file, the map output partitioned by Hadoop's hash
+partitioner and sorted by key bytes. It writes the part files back to S3
+and completes the step; or, when a task fails,
 writes the task's stderr under the cluster's log URI the way EMR lays logs
 out and fails the step with FailureDetails.
 
 Every request is logged as a JSON line to --log (method, path, query, and
 for EMR the operation and its body), so tests can see what was sent.
 
-Usage: emr_stack.py --log FILE --mapfold PATH [--hold-steps] [--bucket NAME]...
+Usage: emr_stack.py --log FILE [--hold-steps] [--bucket NAME]...
 Prints "READY <endpoint-url>" when serving; runs until stdin closes.
 """
 
@@ -128,6 +131,44 @@ def split_args(args):
     return out
 
 
+def hash_partition(key, reducers):
+    """Hadoop's HashPartitioner over a Text key: WritableComparator.hashBytes
+    (h = 31 h + b over signed bytes, 32-bit) masked to positive, mod R."""
+    h = 1
+    for b in key:
+        h = (31 * h + (b - 256 if b > 127 else b)) & 0xFFFFFFFF
+    return (h & 0x7FFFFFFF) % reducers
+
+
+def records(out):
+    """Streaming's reading of a task's output: one record a line, the key
+    up to the first tab, the rest the value (a line without a tab is all
+    key)."""
+    recs = []
+    for line in out.split(b"\n")[:-1] if out.endswith(b"\n") else out.split(b"\n"):
+        key, _, value = line.partition(b"\t")
+        recs.append((key, value))
+    return recs
+
+
+def lines(recs):
+    """Streaming's writing of records to a task: KEY, tab, VALUE, newline."""
+    return b"".join(k + b"\t" + v + b"\n" for k, v in recs)
+
+
+def run_task(bins, command, data, env):
+    """One task: the -mapper/-combiner/-reducer string split as Hadoop
+    splits it, its program from the task's directory (where -files put the
+    shipped binaries), run there with `data` on stdin."""
+    argv = split_args(command)
+    exe = os.path.join(bins, argv[0])
+    if not os.path.exists(exe):
+        return False, b"", "Cannot run program %r: no such file" % argv[0]
+    p = subprocess.run([exe, *argv[1:]], input=data, capture_output=True, cwd=bins,
+                       env={**os.environ, **env})
+    return p.returncode == 0, p.stdout, p.stderr.decode(errors="replace")
+
+
 def split_s3(url):
     rest = url.split("://", 1)[1]
     bucket, _, key = rest.partition("/")
@@ -135,9 +176,8 @@ def split_s3(url):
 
 
 class Executor:
-    def __init__(self, endpoint, mapfold, hold):
+    def __init__(self, endpoint, hold):
         self.endpoint = endpoint
-        self.mapfold = mapfold
         self.hold = hold
         self.handled = set()
 
@@ -223,23 +263,62 @@ class Executor:
                     path = os.path.join(local, os.path.basename(key))
                     s3.download_file(bucket, key, path)
                     inputs.append(path)
-            words = split_args(opts["-mapper"])
-            if words[0] != "mapfold-map":
+            if split_args(opts["-mapper"])[:1] != ["mapfold-map"]:
                 return False, "the stack runs mapfold steps only: -mapper %r" % opts["-mapper"]
-            out = os.path.join(tmp, "out")
-            cmd = [self.mapfold, "run", "--quiet", "--runner", "local", "--bin-dir", bins,
-                   "--input", *inputs, "--output", out,
-                   "--reducers", opts.get("-numReduceTasks", "1"), *words[1:]]
-            # In the directory the -files are linked into, as a task's.
-            p = subprocess.run(cmd, capture_output=True, text=True, cwd=bins)
-            if p.returncode != 0:
-                return False, p.stderr
+            reducers = int(opts.get("-numReduceTasks", "1"))
+            splits = []
+            for n, local in enumerate(inputs):
+                files = [local] if os.path.isfile(local) else sorted(
+                    os.path.join(d, f) for d, _, fs in os.walk(local) for f in fs)
+                for f in files:
+                    url = opts["-input"][n] if os.path.isfile(local) else \
+                        opts["-input"][n].rstrip("/") + "/" + os.path.relpath(f, local)
+                    splits.append((url, f))
+            # The map tasks: each file one split (gzip read through its
+            # codec), the output partitioned as Hadoop's HashPartitioner
+            # does, each partition sorted and run through the combiner.
+            parts = [[] for _ in range(reducers)]
+            for m, (url, path) in enumerate(splits):
+                with open(path, "rb") as f:
+                    data = f.read()
+                if path.endswith(".gz"):
+                    data = gzip.decompress(data)
+                env = {"mapreduce_map_input_file": url, "map_input_file": url,
+                       "mapreduce_map_input_start": "0",
+                       "mapreduce_map_input_length": str(len(data)),
+                       "mapreduce_task_partition": str(m)}
+                ok, out, err = run_task(bins, opts["-mapper"], data, env)
+                if not ok:
+                    return False, err
+                by_part = [[] for _ in range(reducers)]
+                for rec in records(out):
+                    by_part[hash_partition(rec[0], reducers)].append(rec)
+                for r, recs in enumerate(by_part):
+                    recs.sort(key=lambda kv: kv[0])
+                    if "-combiner" in opts and recs:
+                        ok, out, err = run_task(bins, opts["-combiner"], lines(recs), env)
+                        if not ok:
+                            return False, err
+                        recs = records(out)
+                    parts[r].extend(recs)
+            out_dir = os.path.join(tmp, "out")
+            os.makedirs(out_dir)
+            stderr = ""
+            for r, recs in enumerate(parts):
+                recs.sort(key=lambda kv: kv[0])
+                ok, out, err = run_task(bins, opts["-reducer"], lines(recs),
+                                        {"mapreduce_task_partition": str(r)})
+                if not ok:
+                    return False, err
+                stderr += err
+                with open(os.path.join(out_dir, "part-%05d" % r), "wb") as f:
+                    f.write(out)
+            open(os.path.join(out_dir, "_SUCCESS"), "wb").close()
             bucket, key = split_s3(opts["-output"])
             prefix = key.rstrip("/") + "/"
-            for name in sorted(os.listdir(out)):
-                if name.startswith("part-") or name == "_SUCCESS":
-                    s3.upload_file(os.path.join(out, name), bucket, prefix + name)
-            return True, p.stderr
+            for name in sorted(os.listdir(out_dir)):
+                s3.upload_file(os.path.join(out_dir, name), bucket, prefix + name)
+            return True, stderr
 
     def write_logs(self, region, cluster, step, stderr):
         """Lays the failure out as EMR does under the cluster's log URI."""
@@ -258,7 +337,6 @@ class Executor:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
-    ap.add_argument("--mapfold", required=True)
     ap.add_argument("--hold-steps", action="store_true")
     ap.add_argument("--slow-run-job-flow", type=float, default=0.0,
                     help="answer RunJobFlow this many seconds late")
@@ -268,7 +346,7 @@ def main():
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     endpoint = "http://127.0.0.1:%d" % server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    executor = Executor(endpoint, a.mapfold, a.hold_steps)
+    executor = Executor(endpoint, a.hold_steps)
     for b in a.bucket:
         executor.s3("us-east-1").create_bucket(Bucket=b)
     threading.Thread(target=executor.loop, daemon=True).start()

@@ -15,6 +15,12 @@ const SECRET: &str = "mapfoldTestSecret/9f8e7d6c5b4a3210+XyZ";
 const BUCKET: &str = "mapfold-test";
 const JOB: &str = "--value temp --key year --hist=-5:5:20";
 
+/// A job whose reducer needs its own flags (the quantile list, the names
+/// of the distinct and two-column measures, several value columns): a
+/// step whose -reducer string lost one prints other bytes.
+const RICH_JOB: &str = "--value temp,precip --key year --quantiles 0.5,0.999 --distinct town \
+                        --corr temp,precip --hist2d temp=-5:5:4,precip=0:1:2";
+
 /// The test venv's Python (scripts/test makes it, with moto[server]).
 fn python() -> PathBuf {
     let p = std::env::var_os("MAPFOLD_TEST_PYTHON")
@@ -46,10 +52,6 @@ impl Stack {
         let mut cmd = Command::new(python());
         cmd.arg(root().join("tests/emr_stack.py"))
             .args(["--log", &log.display().to_string(), "--bucket", BUCKET])
-            .args([
-                "--mapfold",
-                &bin_dir().join("mapfold").display().to_string(),
-            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -251,6 +253,29 @@ fn emr_run_gives_the_local_runners_bytes_and_cleans_up() {
     assert_eq!(m["extra"]["release_label"], "emr-7.14.0");
     assert_eq!(m["counters"]["lines_in"], 1443);
     no_secret_in(&emr);
+    // The stack runs the step's own -mapper, -combiner and -reducer
+    // strings: a job whose reducer needs flags gives the local bytes only
+    // if the step carries them.
+    let (rich_local, rich_emr) = (dir.path().join("rich-local"), dir.path().join("rich-emr"));
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {RICH_JOB} --reducers 2",
+        rich_local.display()
+    ));
+    stack.ok(&format!(
+        "run --runner emr --quiet --input fixtures/weather --output s3://{BUCKET}/out/rich {RICH_JOB} --reducers 2 --local-output {} --poll-seconds 0.1",
+        rich_emr.display()
+    ));
+    for part in ["part-00000", "part-00001"] {
+        let got = std::fs::read_to_string(rich_emr.join(part)).expect("emr");
+        for name in ["\"p99_9\"", "\"town\"", "\"precip\"", "\"corr\""] {
+            assert!(got.contains(name), "no {name} in the step's {part}:\n{got}");
+        }
+        assert_eq!(
+            got,
+            std::fs::read_to_string(rich_local.join(part)).expect("local"),
+            "{part}"
+        );
+    }
 }
 
 /// A map task that fails (here: a file whose header changes midway, which
