@@ -31,6 +31,10 @@ import time
 import traceback
 
 import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import streaming  # noqa: E402
+from streaming import splits_of  # noqa: E402
 from moto.emr import models as emr_models
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -84,89 +88,6 @@ def _status_with_failure(self):
 
 
 emr_models.Step.status = property(_status_with_failure)
-
-
-def parse_streaming(args):
-    """The options of a `hadoop-streaming` argument list."""
-    if not args or args[0] != "hadoop-streaming":
-        raise ValueError("not a hadoop-streaming step: %r" % args[:1])
-    opts = {"-D": [], "-input": []}
-    i = 1
-    while i < len(args):
-        k = args[i]
-        v = args[i + 1] if i + 1 < len(args) else None
-        if k in ("-D", "-input"):
-            opts[k].append(v)
-        else:
-            opts[k] = v
-        i += 2
-    return opts
-
-
-def split_args(args):
-    """Hadoop streaming's StreamUtil.splitArgs, ported from its Java source:
-    how a real cluster turns the -mapper string into argv. Spaces split
-    outside quotes; ' and " open a quote only the same character closes;
-    every quote change also ends the word before it; no escapes; empty
-    words are dropped. (Not a shell: shlex would accept what Hadoop breaks.)"""
-    outside, single, double = 1, 2, 3
-    out, state, start = [], outside, 0
-    for c in range(len(args) + 1):
-        last = c == len(args)
-        before, end = state, False
-        if not last:
-            ch = args[c]
-            if ch == "'":
-                state = {outside: single, single: outside}.get(state, state)
-                end = state != before
-            elif ch == '"':
-                state = {outside: double, double: outside}.get(state, state)
-                end = state != before
-            elif ch == " ":
-                end = state == outside
-        if last or end:
-            if c != start:
-                out.append(args[start:c])
-            start = c + 1
-    return out
-
-
-def hash_partition(key, reducers):
-    """Hadoop's HashPartitioner over a Text key: WritableComparator.hashBytes
-    (h = 31 h + b over signed bytes, 32-bit) masked to positive, mod R."""
-    h = 1
-    for b in key:
-        h = (31 * h + (b - 256 if b > 127 else b)) & 0xFFFFFFFF
-    return (h & 0x7FFFFFFF) % reducers
-
-
-def records(out):
-    """Streaming's reading of a task's output: one record a line, the key
-    up to the first tab, the rest the value (a line without a tab is all
-    key)."""
-    recs = []
-    for line in out.split(b"\n")[:-1] if out.endswith(b"\n") else out.split(b"\n"):
-        key, _, value = line.partition(b"\t")
-        recs.append((key, value))
-    return recs
-
-
-def lines(recs):
-    """Streaming's writing of records to a task: KEY, tab, VALUE, newline."""
-    return b"".join(k + b"\t" + v + b"\n" for k, v in recs)
-
-
-def run_task(bins, command, data, env):
-    """One task: the -mapper/-combiner/-reducer string split as Hadoop
-    splits it, its program from the task's directory (where -files put the
-    shipped binaries), run there with `data` on stdin."""
-    argv = split_args(command)
-    exe = os.path.join(bins, argv[0])
-    if not os.path.exists(exe):
-        return False, b"", "Cannot run program %r: no such file" % argv[0]
-    p = subprocess.run([exe, *argv[1:]], input=data, capture_output=True, cwd=bins,
-                       env={**os.environ, **env})
-    return p.returncode == 0, p.stdout, p.stderr.decode(errors="replace")
 
 
 def split_s3(url):
@@ -235,7 +156,9 @@ class Executor:
             cluster.state = "WAITING"
 
     def execute(self, region, step):
-        opts = parse_streaming(step.args)
+        opts = streaming.parse(step.args[1:]) if step.args[:1] == ["hadoop-streaming"] else None
+        if opts is None:
+            return False, "not a hadoop-streaming step: %r" % step.args[:1]
         s3 = self.s3(region)
         with tempfile.TemporaryDirectory() as tmp:
             bins = os.path.join(tmp, "bin")
@@ -263,57 +186,10 @@ class Executor:
                     path = os.path.join(local, os.path.basename(key))
                     s3.download_file(bucket, key, path)
                     inputs.append(path)
-            if split_args(opts["-mapper"])[:1] != ["mapfold-map"]:
-                return False, "the stack runs mapfold steps only: -mapper %r" % opts["-mapper"]
-            reducers = int(opts.get("-numReduceTasks", "1"))
-            splits = []
-            for n, local in enumerate(inputs):
-                files = [local] if os.path.isfile(local) else sorted(
-                    os.path.join(d, f) for d, _, fs in os.walk(local) for f in fs)
-                for f in files:
-                    url = opts["-input"][n] if os.path.isfile(local) else \
-                        opts["-input"][n].rstrip("/") + "/" + os.path.relpath(f, local)
-                    splits.append((url, f))
-            # The map tasks: each file one split (gzip read through its
-            # codec), the output partitioned as Hadoop's HashPartitioner
-            # does, each partition sorted and run through the combiner.
-            parts = [[] for _ in range(reducers)]
-            for m, (url, path) in enumerate(splits):
-                with open(path, "rb") as f:
-                    data = f.read()
-                if path.endswith(".gz"):
-                    data = gzip.decompress(data)
-                env = {"mapreduce_map_input_file": url, "map_input_file": url,
-                       "mapreduce_map_input_start": "0",
-                       "mapreduce_map_input_length": str(len(data)),
-                       "mapreduce_task_partition": str(m)}
-                ok, out, err = run_task(bins, opts["-mapper"], data, env)
-                if not ok:
-                    return False, err
-                by_part = [[] for _ in range(reducers)]
-                for rec in records(out):
-                    by_part[hash_partition(rec[0], reducers)].append(rec)
-                for r, recs in enumerate(by_part):
-                    recs.sort(key=lambda kv: kv[0])
-                    if "-combiner" in opts and recs:
-                        ok, out, err = run_task(bins, opts["-combiner"], lines(recs), env)
-                        if not ok:
-                            return False, err
-                        recs = records(out)
-                    parts[r].extend(recs)
             out_dir = os.path.join(tmp, "out")
-            os.makedirs(out_dir)
-            stderr = ""
-            for r, recs in enumerate(parts):
-                recs.sort(key=lambda kv: kv[0])
-                ok, out, err = run_task(bins, opts["-reducer"], lines(recs),
-                                        {"mapreduce_task_partition": str(r)})
-                if not ok:
-                    return False, err
-                stderr += err
-                with open(os.path.join(out_dir, "part-%05d" % r), "wb") as f:
-                    f.write(out)
-            open(os.path.join(out_dir, "_SUCCESS"), "wb").close()
+            ok, stderr = streaming.run(opts, bins, splits_of(opts["-input"], inputs), out_dir)
+            if not ok:
+                return False, stderr
             bucket, key = split_s3(opts["-output"])
             prefix = key.rstrip("/") + "/"
             for name in sorted(os.listdir(out_dir)):

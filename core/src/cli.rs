@@ -37,8 +37,15 @@ pub struct JobArgs {
     #[arg(long, value_name = "LIST", default_value = spec::DEFAULT_NA, hide_default_value = true)]
     pub na_values: String,
 
-    /// Column names, for splits that never see the header line.
-    #[arg(long, value_name = "N1,N2,...")]
+    /// Column names, for splits that never see the header line (on a
+    /// cluster, from the job configuration's `mapfold.schema`, which Hadoop
+    /// streaming exports as `$mapfold_schema`).
+    #[arg(
+        long,
+        value_name = "N1,N2,...",
+        env = "mapfold_schema",
+        hide_env_values = true
+    )]
     pub schema: Option<String>,
 
     /// --schema read from a file (its first line): for headers too long
@@ -423,7 +430,12 @@ pub fn exit(program: &str, result: anyhow::Result<()>) -> ExitCode {
             let usage = e
                 .chain()
                 .any(|c| c.downcast_ref::<Error>().is_some_and(Error::is_usage));
-            if usage {
+            if let Some(x) = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<crate::error::Exit>())
+            {
+                ExitCode::from(x.code)
+            } else if usage {
                 ExitCode::from(crate::error::USAGE_EXIT)
             } else {
                 ExitCode::FAILURE

@@ -147,6 +147,15 @@ impl Error {
     }
 }
 
+/// A failure that carries its own exit status (an external program's,
+/// passed on): the binaries' `exit` uses it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
 /// The exit status of a usage error (as clap's own): runners do not retry it.
 pub const USAGE_EXIT: u8 = 2;
 

@@ -7,6 +7,7 @@ mod distinct;
 mod emr;
 mod fuzz;
 mod generate;
+mod hadoop;
 mod hist2d;
 mod oracle;
 mod pipe;

@@ -143,19 +143,19 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
              pass --schema NAME,NAME,... (every split but the first lacks the header)"
         );
     }
-    // A word Hadoop streaming's -mapper string cannot carry is refused now,
-    // before anything is uploaded or started.
-    if a.runner != Runner::Local || a.print_command {
-        for w in a.job.to_words() {
-            hadoop::quote(&w)?;
-        }
-    }
     let job = Job {
         job: a.job.clone(),
         inputs: a.input.clone(),
         output: a.output.clone(),
         reducers: a.reducers,
     };
+    // A word Hadoop streaming's -mapper string cannot carry is refused now,
+    // before anything is uploaded or started.
+    if a.runner != Runner::Local || a.print_command {
+        for w in job.streaming_map_words() {
+            hadoop::quote(&w)?;
+        }
+    }
     if a.runner == Runner::Emr && !a.print_command {
         return run_emr(&job, &a);
     }
@@ -170,15 +170,16 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             let (path, _) = crate::runner::schema_file(schema)?;
             shipped.schema = Some(path.display().to_string());
         }
-        let args = hadoop::streaming_args(&job, &shipped)?;
         if a.print_command {
+            let args = hadoop::streaming_args(&job, &shipped, a.split_size)?;
             println!("{}", hadoop::shell_line(&jar, &args));
             return Ok(());
         }
         return hadoop::run(
             &job,
             &hadoop::streaming_jar(a.streaming_jar.as_deref())?,
-            &args,
+            &shipped,
+            a.split_size,
         );
     }
     if a.sort_memory == 0 {

@@ -219,6 +219,7 @@ fn step_job(
             reduce: url(2),
             schema: schema.map(S3Url::to_string),
         },
+        None,
     )?;
     Ok((job, args))
 }

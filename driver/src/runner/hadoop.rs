@@ -51,9 +51,13 @@ pub fn quote(w: &str) -> anyhow::Result<String> {
 
 /// The streaming arguments (everything after `hadoop jar JAR`), or why the
 /// job's words cannot be passed through Hadoop streaming.
-pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>> {
+pub fn streaming_args(
+    job: &Job,
+    files: &Shipped,
+    split_size: Option<u64>,
+) -> anyhow::Result<Vec<String>> {
     let words = job
-        .task_map_words(super::SCHEMA_FILE)
+        .streaming_map_words()
         .iter()
         .map(|w| quote(w))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -89,6 +93,21 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>>
         format!("mapreduce.job.name={}", job.title()),
         "-D".to_owned(),
         format!("mapreduce.job.reduces={}", job.reducers),
+    ];
+    if let Some(schema) = job.conf_schema() {
+        a.extend(["-D".to_owned(), format!("mapfold.schema={schema}")]);
+    }
+    if let Some(n) = split_size {
+        // FileInputFormat's split is max(minsize, min(maxsize, block)):
+        // both bounds at N make it N whatever the block size.
+        for bound in ["minsize", "maxsize"] {
+            a.extend([
+                "-D".to_owned(),
+                format!("mapreduce.input.fileinputformat.split.{bound}={n}"),
+            ]);
+        }
+    }
+    a.extend([
         "-files".to_owned(),
         shipped,
         "-mapper".to_owned(),
@@ -97,7 +116,7 @@ pub fn streaming_args(job: &Job, files: &Shipped) -> anyhow::Result<Vec<String>>
         "mapfold-combine".to_owned(),
         "-reducer".to_owned(),
         reducer,
-    ];
+    ]);
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
     }
@@ -142,10 +161,13 @@ pub fn shell_line(jar: &str, args: &[String]) -> String {
         .join(" ")
 }
 
-/// Runs the job with the `hadoop` command (which must be on PATH), then
-/// judges the malformed limit for the whole job from the counters records
-/// in its output (`hadoop fs -cat OUTPUT/part-*`).
-pub fn run(job: &Job, jar: &str, args: &[String]) -> anyhow::Result<()> {
+/// Runs the job with the `hadoop` command (which must be on PATH) into a
+/// hidden sibling of the output, judges the malformed limit for the whole
+/// job from the counters records there (`hadoop fs -cat`), and only then
+/// moves it into place (`hadoop fs -mv`, a rename): a job that fails the
+/// limit leaves no output and no `_SUCCESS` for anything waiting on it.
+/// A failed `hadoop jar` exits with Hadoop's status and its last lines.
+pub fn run(job: &Job, jar: &str, files: &Shipped, split_size: Option<u64>) -> anyhow::Result<()> {
     let hadoop = std::env::var_os("PATH")
         .and_then(|p| {
             std::env::split_paths(&p)
@@ -153,34 +175,106 @@ pub fn run(job: &Job, jar: &str, args: &[String]) -> anyhow::Result<()> {
                 .find(|p| p.is_file())
         })
         .unwrap_or_else(|| PathBuf::from("hadoop"));
-    let status = Command::new(&hadoop)
+    let fs = |args: &[&str]| {
+        Command::new(&hadoop)
+            .arg("fs")
+            .args(args)
+            .output()
+            .with_context(|| format!("running `hadoop fs {}`", args.join(" ")))
+    };
+    let out = job.output.trim_end_matches('/');
+    if fs(&["-test", "-e", out])?.status.success() {
+        bail!(
+            "the output {out} already exists and Hadoop will not overwrite it: choose another --output, or remove it (`hadoop fs -rm -r {out}`)"
+        );
+    }
+    let tmp = match out.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/.{name}.mapfold-staging-{}", std::process::id()),
+        None => format!(".{out}.mapfold-staging-{}", std::process::id()),
+    };
+    let mut staged = job.clone();
+    staged.output.clone_from(&tmp);
+    let args = streaming_args(&staged, files, split_size)?;
+    let result = run_and_commit(&hadoop, jar, &args, job, &tmp, &fs);
+    if result.is_err() {
+        // Whatever the job left is removed; nothing was committed.
+        let _ = fs(&["-rm", "-r", "-f", &tmp]);
+    }
+    result
+}
+
+fn run_and_commit(
+    hadoop: &std::path::Path,
+    jar: &str,
+    args: &[String],
+    job: &Job,
+    tmp: &str,
+    fs: &dyn Fn(&[&str]) -> anyhow::Result<std::process::Output>,
+) -> anyhow::Result<()> {
+    let mut child = Command::new(hadoop)
         .arg("jar")
         .arg(jar)
         .args(args)
-        .status()
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .with_context(|| "running `hadoop` (is Hadoop installed and on PATH? --print-command shows the command)")?;
-    if !status.success() {
-        bail!("hadoop streaming job failed ({status}); see its log above");
+    // Hadoop's log goes on to the terminal as it comes; its last lines are
+    // kept for the error.
+    let mut last: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    if let Some(err) = child.stderr.take() {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            if last.len() == 20 {
+                last.pop_front();
+            }
+            last.push_back(line);
+        }
     }
-    let cat = Command::new(&hadoop)
-        .args(["fs", "-cat", &format!("{}/part-*", job.output)])
-        .output()
-        .context("reading the job's counters with `hadoop fs -cat`")?;
+    let status = child.wait().context("waiting for `hadoop jar`")?;
+    if !status.success() {
+        let code = status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1);
+        let tail: Vec<&str> = last
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.contains("ERROR") || l.contains("rror:") || l.contains("Failed"))
+            .collect();
+        return Err(mapfold_core::error::Exit {
+            code: code.max(1),
+            message: format!(
+                "hadoop streaming job failed (exit {code}){}",
+                if tail.is_empty() {
+                    "; see its log above".to_owned()
+                } else {
+                    format!(":\n{}", tail.join("\n"))
+                }
+            ),
+        }
+        .into());
+    }
+    let cat = fs(&["-cat", &format!("{tmp}/part-*")])?;
     if !cat.status.success() {
         bail!(
-            "the job finished, but `hadoop fs -cat {}/part-*` failed: {}",
-            job.output,
+            "the job finished, but `hadoop fs -cat {tmp}/part-*` failed: {}",
             String::from_utf8_lossy(&cat.stderr).trim_end()
         );
     }
     let counters = super::local::counters_in_output(&cat.stdout)?;
     job.check_malformed(&counters, Some("a line the map tasks' logs name"))
-        .with_context(|| {
-            format!(
-                "the job's output in {} holds too many malformed lines",
-                job.output
-            )
-        })
+        .context("nothing was committed")?;
+    let out = job.output.trim_end_matches('/');
+    let mv = fs(&["-mv", tmp, out])?;
+    if !mv.status.success() {
+        bail!(
+            "the job succeeded, but moving its output into {out} failed (did it appear while \
+             the job ran?): {}",
+            String::from_utf8_lossy(&mv.stderr).trim_end()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -296,18 +390,29 @@ mod tests {
             reduce: "r".into(),
             schema: None,
         };
-        let a = streaming_args(&job, &s).expect("quotable");
+        let a = streaming_args(&job, &s, Some(1 << 20)).expect("quotable");
         assert_eq!(a[0], "-D");
-        assert_eq!(a[4], "-files");
-        assert_eq!(a[5], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
+        // The schema by the job configuration, the split size as both of
+        // FileInputFormat's bounds.
+        assert_eq!(a[5], "mapfold.schema=a,precip,temp,year");
         assert_eq!(
             a[7],
-            "mapfold-map --value temp,precip --key year --schema a,precip,temp,year --where \"temp >= 0.5\" --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
+            "mapreduce.input.fileinputformat.split.minsize=1048576"
+        );
+        assert_eq!(
+            a[9],
+            "mapreduce.input.fileinputformat.split.maxsize=1048576"
+        );
+        assert_eq!(a[10], "-files");
+        assert_eq!(a[11], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
+        assert_eq!(
+            a[13],
+            "mapfold-map --value temp,precip --key year --where \"temp >= 0.5\" --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
         );
         // The reducer reports the quantiles asked for, and names the
         // columns.
         assert_eq!(
-            a[11],
+            a[17],
             "mapfold-reduce --quantiles=0.5,0.99 --value temp,precip"
         );
         assert_eq!(

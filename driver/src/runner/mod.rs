@@ -159,6 +159,30 @@ impl Job {
         job.map_words()
     }
 
+    /// The mapper's words in a `-mapper` string: without the schema, which
+    /// goes by the job configuration ([`Job::conf_schema`]), or in a
+    /// shipped file when long. Streaming's splitter cannot carry a word
+    /// with both quote characters, and a header may well have one column
+    /// named `driver's age` and another `trip "km"`.
+    pub fn streaming_map_words(&self) -> Vec<String> {
+        let mut job = self.clone();
+        job.job.schema = None;
+        if self.long_schema().is_some() {
+            job.job.schema_file = Some(SCHEMA_FILE.into());
+        }
+        job.map_words()
+    }
+
+    /// The schema for `-D mapfold.schema=...`: streaming exports every
+    /// job configuration entry to the tasks' environment (`$mapfold_schema`,
+    /// which `mapfold-map --schema` reads), with no quoting to survive.
+    pub fn conf_schema(&self) -> Option<&str> {
+        self.job
+            .schema
+            .as_deref()
+            .filter(|_| self.long_schema().is_none())
+    }
+
     /// The job in a line, for a Hadoop job's or an EMR step's name: its
     /// flags without the schema (of no use in a name, and maybe 100 KB).
     pub fn title(&self) -> String {

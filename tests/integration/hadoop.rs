@@ -1,0 +1,189 @@
+//! `--runner hadoop` against a stand-in `hadoop` command
+//! (`tests/fake-hadoop/hadoop`): `hadoop jar` runs the job as Hadoop
+//! streaming does (tests/streaming.py: the -mapper, -combiner and -reducer
+//! strings split by StreamUtil.splitArgs, the job configuration exported
+//! to the tasks' environment, hash partitioning, byte-order sort), and
+//! `hadoop fs` acts on local paths.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::util::{bash_env, ok, root};
+
+const JOB: &str = "--value temp --key year --hist=-5:5:20";
+
+/// `mapfold ARGS` with the fake `hadoop` first on PATH, its calls logged
+/// to `log`.
+fn with_hadoop(args: &str, log: &Path) -> Output {
+    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let py_dir = Path::new(&python)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let fake = root().join("tests/fake-hadoop");
+    bash_env(
+        &format!(
+            "PATH={}:{py_dir}:$PATH mapfold run --runner hadoop --streaming-jar /opt/streaming.jar {args}",
+            fake.display()
+        ),
+        &[("FAKE_HADOOP_LOG", &log.display().to_string())],
+    )
+}
+
+/// The `hadoop` calls made, as argument lists.
+fn calls(log: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+fn hidden_leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.contains("mapfold-staging"))
+        .collect()
+}
+
+/// A job through `hadoop jar` gives the local runner's bytes, committed
+/// by a rename after the counters were checked, and the split size and
+/// schema reach Hadoop by its job configuration.
+#[test]
+fn hadoop_runs_give_the_local_bytes_and_commit_by_rename() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (local, out, log) = (
+        dir.path().join("local"),
+        dir.path().join("out"),
+        dir.path().join("log"),
+    );
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {JOB} --reducers 2",
+        local.display()
+    ));
+    let o = with_hadoop(
+        &format!(
+            "--input fixtures/weather --output {} {JOB} --reducers 2 --split-size 100000",
+            out.display()
+        ),
+        &log,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for part in ["part-00000", "part-00001"] {
+        assert_eq!(
+            std::fs::read(local.join(part)).expect("local"),
+            std::fs::read(out.join(part)).expect("hadoop"),
+            "{part}"
+        );
+    }
+    assert!(out.join("_SUCCESS").exists());
+    assert!(hidden_leftovers(dir.path()).is_empty());
+    let calls = calls(&log);
+    let jar = calls.iter().find(|c| c[0] == "jar").expect("hadoop jar");
+    for want in [
+        "mapreduce.input.fileinputformat.split.maxsize=100000",
+        "mapreduce.input.fileinputformat.split.minsize=100000",
+        "mapfold.schema=country,town,year,month,precip,temp",
+    ] {
+        assert!(jar.iter().any(|a| a == want), "no {want} in {jar:?}");
+    }
+    let output = jar
+        .iter()
+        .skip_while(|a| *a != "-output")
+        .nth(1)
+        .expect("-output");
+    assert!(output.contains(".out.mapfold-staging-"), "{output}");
+    assert!(calls.iter().any(|c| c[..2] == ["fs", "-mv"]), "{calls:?}");
+}
+
+/// A job that fails the job-wide malformed limit leaves nothing: no part
+/// files, no `_SUCCESS` for anything waiting on it, no staging.
+#[test]
+fn a_job_over_the_malformed_limit_commits_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    let mut text = String::from("year,temp\n");
+    for i in 0..100 {
+        text.push_str(if i % 5 == 0 {
+            "1990,oops\n"
+        } else {
+            "1990,1.5\n"
+        });
+    }
+    std::fs::write(input.join("a.csv"), text).expect("write");
+    let (out, log) = (dir.path().join("out"), dir.path().join("log"));
+    let o = with_hadoop(
+        &format!(
+            "--input {} --output {} {JOB}",
+            input.display(),
+            out.display()
+        ),
+        &log,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("malformed") && err.contains("nothing was committed"),
+        "{err}"
+    );
+    assert!(!out.exists(), "output left by a failed job");
+    assert!(
+        hidden_leftovers(dir.path()).is_empty(),
+        "{:?}",
+        hidden_leftovers(dir.path())
+    );
+}
+
+/// Hadoop's exit status and its error lines are passed on (5: a job that
+/// could not launch), and an existing output is refused before any job.
+#[test]
+fn hadoops_failures_are_passed_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("log");
+    let out = dir.path().join("out");
+    let o = with_hadoop(
+        &format!(
+            "--input {}/nowhere/ --output {} {JOB} --schema country,town,year,month,precip,temp",
+            "hdfs://",
+            out.display()
+        ),
+        &log,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(err.contains("Input path does not exist"), "{err}");
+    std::fs::create_dir(&out).expect("mkdir");
+    let o = with_hadoop(
+        &format!("--input fixtures/weather --output {} {JOB}", out.display()),
+        &log,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("already exists"),
+        "{err}"
+    );
+}
+
+/// Column names no `-mapper` string can carry together (one with `'`,
+/// another with `"`) reach the tasks through the job configuration.
+#[test]
+fn names_with_both_quotes_reach_the_tasks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "driver's age,trip \"km\"\n30,1.5\n30,2.5\n41,4\n").expect("write");
+    let (out, log) = (dir.path().join("out"), dir.path().join("log"));
+    let o = with_hadoop(
+        &format!(
+            "--input {} --output {} --value 'trip \"km\"' --key \"driver's age\"",
+            input.display(),
+            out.display()
+        ),
+        &log,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = crate::util::parse_reduced(&ok(&format!("cat {}/part-*", out.display())));
+    assert_eq!(got["30"]["count"], 2, "{got:?}");
+    assert_eq!(got["41"]["sum"], 4.0, "{got:?}");
+}

@@ -1,0 +1,170 @@
+"""Hadoop streaming, as the tests need it: the argument list read as
+StreamJob reads it, the -mapper, -combiner and -reducer strings split by
+the port of StreamUtil.splitArgs and run over the shipped programs, the
+job configuration (-D) exported to every task's environment as streaming
+does (`mapfold.schema` becomes `mapfold_schema`), one map task per input
+file, the map output partitioned by Hadoop's HashPartitioner and sorted by
+key bytes. Used by the EMR test stack and the fake `hadoop` command.
+"""
+
+import gzip
+import os
+import re
+import subprocess
+
+
+def parse(args):
+    """The options of a streaming argument list (what follows
+    `hadoop jar JAR` or the EMR step's `hadoop-streaming`)."""
+    opts = {"-D": [], "-input": []}
+    i = 0
+    while i < len(args):
+        k = args[i]
+        v = args[i + 1] if i + 1 < len(args) else None
+        if k in ("-D", "-input"):
+            opts[k].append(v)
+        else:
+            opts[k] = v
+        i += 2
+    return opts
+
+
+def jobconf_env(opts):
+    """-D NAME=VALUE as streaming exports it to tasks: every character of
+    the name that is not a letter, digit or `_` becomes `_`."""
+    env = {}
+    for d in opts["-D"]:
+        name, _, value = d.partition("=")
+        env[re.sub(r"[^A-Za-z0-9_]", "_", name)] = value
+    return env
+
+
+def splits_of(urls, locals_):
+    """One split per file: (the name the task is told, the local path),
+    files of a directory in name order."""
+    splits = []
+    for url, local in zip(urls, locals_):
+        if os.path.isfile(local):
+            splits.append((url, local))
+            continue
+        for d, _, fs in sorted(os.walk(local)):
+            for f in sorted(fs):
+                if f.startswith((".", "_")):
+                    continue  # FileInputFormat's hidden-file filter
+                path = os.path.join(d, f)
+                splits.append((url.rstrip("/") + "/" + os.path.relpath(path, local), path))
+    return splits
+
+
+def run(opts, bins, splits, out_dir):
+    """Runs the job into `out_dir` (part files and _SUCCESS); returns
+    (ok, stderr of the tasks)."""
+    if split_args(opts["-mapper"])[:1] != ["mapfold-map"]:
+        return False, "the test streaming runs mapfold jobs only: -mapper %r" % opts["-mapper"]
+    reducers = int(opts.get("-numReduceTasks", "1"))
+    conf = jobconf_env(opts)
+    parts = [[] for _ in range(reducers)]
+    for m, (url, path) in enumerate(splits):
+        with open(path, "rb") as f:
+            data = f.read()
+        if path.endswith(".gz"):
+            data = gzip.decompress(data)
+        env = dict(conf, mapreduce_map_input_file=url, map_input_file=url,
+                   mapreduce_map_input_start="0",
+                   mapreduce_map_input_length=str(len(data)),
+                   mapreduce_task_partition=str(m))
+        ok, out, err = run_task(bins, opts["-mapper"], data, env)
+        if not ok:
+            return False, err
+        by_part = [[] for _ in range(reducers)]
+        for rec in records(out):
+            by_part[hash_partition(rec[0], reducers)].append(rec)
+        for r, recs in enumerate(by_part):
+            recs.sort(key=lambda kv: kv[0])
+            if "-combiner" in opts and recs:
+                ok, out, err = run_task(bins, opts["-combiner"], lines(recs), env)
+                if not ok:
+                    return False, err
+                recs = records(out)
+            parts[r].extend(recs)
+    os.makedirs(out_dir)
+    stderr = ""
+    for r, recs in enumerate(parts):
+        recs.sort(key=lambda kv: kv[0])
+        ok, out, err = run_task(bins, opts["-reducer"], lines(recs),
+                                dict(conf, mapreduce_task_partition=str(r)))
+        if not ok:
+            return False, err
+        stderr += err
+        with open(os.path.join(out_dir, "part-%05d" % r), "wb") as f:
+            f.write(out)
+    open(os.path.join(out_dir, "_SUCCESS"), "wb").close()
+    return True, stderr
+
+
+def split_args(args):
+    """Hadoop streaming's StreamUtil.splitArgs, ported from its Java source:
+    how a real cluster turns the -mapper string into argv. Spaces split
+    outside quotes; ' and " open a quote only the same character closes;
+    every quote change also ends the word before it; no escapes; empty
+    words are dropped. (Not a shell: shlex would accept what Hadoop breaks.)"""
+    outside, single, double = 1, 2, 3
+    out, state, start = [], outside, 0
+    for c in range(len(args) + 1):
+        last = c == len(args)
+        before, end = state, False
+        if not last:
+            ch = args[c]
+            if ch == "'":
+                state = {outside: single, single: outside}.get(state, state)
+                end = state != before
+            elif ch == '"':
+                state = {outside: double, double: outside}.get(state, state)
+                end = state != before
+            elif ch == " ":
+                end = state == outside
+        if last or end:
+            if c != start:
+                out.append(args[start:c])
+            start = c + 1
+    return out
+
+
+def hash_partition(key, reducers):
+    """Hadoop's HashPartitioner over a Text key: WritableComparator.hashBytes
+    (h = 31 h + b over signed bytes, 32-bit) masked to positive, mod R."""
+    h = 1
+    for b in key:
+        h = (31 * h + (b - 256 if b > 127 else b)) & 0xFFFFFFFF
+    return (h & 0x7FFFFFFF) % reducers
+
+
+def records(out):
+    """Streaming's reading of a task's output: one record a line, the key
+    up to the first tab, the rest the value (a line without a tab is all
+    key)."""
+    recs = []
+    for line in out.split(b"\n")[:-1] if out.endswith(b"\n") else out.split(b"\n"):
+        key, _, value = line.partition(b"\t")
+        recs.append((key, value))
+    return recs
+
+
+def lines(recs):
+    """Streaming's writing of records to a task: KEY, tab, VALUE, newline."""
+    return b"".join(k + b"\t" + v + b"\n" for k, v in recs)
+
+
+def run_task(bins, command, data, env):
+    """One task: the -mapper/-combiner/-reducer string split as Hadoop
+    splits it, its program from the task's directory (where -files put the
+    shipped binaries), run there with `data` on stdin."""
+    argv = split_args(command)
+    exe = os.path.join(bins, argv[0])
+    if not os.path.exists(exe):
+        return False, b"", "Cannot run program %r: no such file" % argv[0]
+    p = subprocess.run([exe, *argv[1:]], input=data, capture_output=True, cwd=bins,
+                       env={**os.environ, **env})
+    return p.returncode == 0, p.stdout, p.stderr.decode(errors="replace")
+
+
