@@ -7,11 +7,9 @@
 //! them at random, so they mispredict. Here the number of digits is known
 //! from the field's length, a fraction is read in at most three 8-byte
 //! loads whatever its length, the sign is a bit and Eisel-Lemire always
-//! runs: no data-dependent branch on the common path. 12.4 ns per field
-//! against 18.2 for `fast_float2` on the `temp` column of `mapfold gen
-//! weather` (a hot loop; in the mapper the gap is larger, as mispredictions
-//! there also flush the work around the parse), with identical bits.
-//! Anything else returns `None` and goes to `fast_float2`.
+//! runs: no data-dependent branch on the common path, and identical bits
+//! (measured against `fast_float2` in docs/performance.md). Anything else
+//! returns `None` and goes to `fast_float2`.
 
 /// `5^q` for `q` in `-19..=0`, normalised to 128 bits (high, low), as in
 /// the Eisel-Lemire tables of fast_float; a test re-derives every entry.

@@ -3,8 +3,7 @@
 //! A finished group is a flat object of a few numbers (and a histogram), and
 //! there is one per key: with millions of keys, building a `serde_json`
 //! map per key (a hash per field name, an allocation per name and value)
-//! was the reducer's largest cost (perf, 5M one-value keys: 35% of its
-//! time in map inserts, hashing, `Value` serialisation and drops). The
+//! was the reducer's largest cost. The
 //! bytes are the same as `serde_json::to_writer` of the equivalent map:
 //! numbers as serde_json prints them (zmij, shortest round trip), no spaces.
 
@@ -15,8 +14,8 @@ pub struct Obj<'a> {
     empty: bool,
     /// The last number written: its bits and where its text lies in `out`.
     /// A group of one value writes that value four times (sum, mean, min,
-    /// max), and formatting was a fifth of the reducer's time on such
-    /// groups (perf): the text is copied instead.
+    /// max), and formatting it four times is most of such a group's cost:
+    /// the text is copied instead.
     last: Option<(u64, usize, usize)>,
 }
 

@@ -1,8 +1,6 @@
 //! The mapper's group keys: every key's bytes in one arena, found through a
-//! hash index of group numbers. A boxed key per group cost an allocation
-//! and a free per group: page views took 1.14 billion mapper instructions
-//! a file with them, 1.05 billion with the arena (callgrind); the arena
-//! also keeps the keys in group order, so
+//! hash index of group numbers, not a boxed key per group (an allocation
+//! and a free per group); the arena also keeps the keys in group order, so
 //! writing the groups out reads memory in sequence.
 
 use std::hash::BuildHasher;

@@ -77,8 +77,7 @@ pub struct Mapper<W: Write> {
     pass_key: Vec<u8>,
     /// The group of the last line, when it had one (most lines of sorted
     /// or clustered input share their group with the line before), and
-    /// its key: a copy, compared faster than the arena's (callgrind: 1%
-    /// of the few-keys mapper's instructions).
+    /// its key: a copy, compared faster than the arena's.
     last_idx: usize,
     last_key: Vec<u8>,
     keybuf: Vec<u8>,
@@ -712,9 +711,8 @@ impl<W: Write> Mapper<W> {
 
     /// Writes the held groups whose index `pick` accepts, in table order.
     /// Unsorted: Hadoop and the local runner sort map output anyway, and
-    /// sorting here as well (a vector per key) was a fifth of the mapper's
-    /// instructions on page views (callgrind: 1.70 to 1.36 billion for a
-    /// file without it). Groups whose keys become one when canonicalised
+    /// sorting here as well (a vector per key) would be paid twice. Groups
+    /// whose keys become one when canonicalised
     /// (`7` and `007`) are written as two records, merged downstream like
     /// any other records of one key.
     fn write_groups(&mut self, pick: impl Fn(usize) -> bool) -> Result<(), Error> {

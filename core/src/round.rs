@@ -19,7 +19,7 @@ pub fn to_f64(n: &BigInt, exp: i64, sticky: bool) -> f64 {
 /// [`to_f64`] for an `n` that fits an `i128`, without big integers, when
 /// the result is a normal number (else `None`: take the general path).
 /// With many keys most groups hold a value or two, and the big-integer
-/// path was a fifth of the reducer's time on them (perf).
+/// path dominated the reducer's time on them.
 pub fn small_to_f64(n: i128, exp: i64, sticky: bool) -> Option<f64> {
     if n == 0 {
         return (!sticky).then_some(0.0);
@@ -104,8 +104,8 @@ pub fn sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
     // Sums of squares are integers in units of 2^-2148, so a spread of
     // values near 1 is a number of some 2,200 bits with most low bits zero:
     // dropping an even number of them keeps the value and makes the
-    // division and the root small (they were half the reducer's time on
-    // many small groups, perf).
+    // division and the root small (they dominated the reducer on many
+    // small groups).
     let tz = num.trailing_zeros().unwrap_or(0) & !1;
     let (num, exp) = (num >> tz, exp + tz as i64);
     if let (Some(n), Some(d)) = (num.to_u128(), den.to_u128())
@@ -133,9 +133,8 @@ fn big_sqrt_ratio(num: &BigInt, den: &BigInt, exp: i64) -> f64 {
 
 /// [`sqrt_ratio`] in 128-bit integers, when `n` and `d` are small
 /// enough (a group of up to about a hundred values after the shared power
-/// of two is dropped), else `None`. The big-integer root was 28% of the
-/// reducer's instructions on page views, one small group per page
-/// (callgrind).
+/// of two is dropped), else `None`: the big-integer root was the
+/// reducer's largest cost on page views, one small group per page.
 pub fn small_sqrt_ratio(n: u128, d: u128, exp: i64) -> Option<f64> {
     if n == 0 || d == 0 || exp % 2 != 0 {
         return None;

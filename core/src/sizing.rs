@@ -2,11 +2,11 @@
 //!
 //! A bigger table combines more lines, so fewer records reach the sort and
 //! the reducer; but once it outgrows a core's cache every line's lookup
-//! waits on memory. On page views (750,000 lines, 205,000 pages, Zipf) a
-//! task took 130 ms holding up to 16,384 groups, 190 ms at 32,768 and
-//! 490 ms holding all of them (`perf stat`), while the records it wrote
-//! fell only from 319,000 to 282,000 to 205,000: the tail of a skewed
-//! stream is seen once per task whatever the table. Keys repeated evenly
+//! waits on memory. On a skewed stream (page views, Zipf) holding every
+//! group costs several times the time of a cache-sized table while the
+//! records written fall little: the tail of a skewed stream is seen once
+//! per task whatever the table (figures in docs/performance.md). Keys
+//! repeated evenly
 //! (stations, products) are the other way round: each doubling of the
 //! table combines many more lines. So the table starts small, as DuckDB's
 //! does, and doubles while a doubling pays: while the share of lines that
@@ -18,11 +18,10 @@
 pub const START: usize = 16_384;
 
 /// The least fall in the share of lines that make a new group for which
-/// a doubling of the table is kept. A record written costs the runner's
-/// sort and merge and the reducer about 0.7 µs (1M page-view records:
-/// 0.37 s of reducer CPU and some 0.3-0.4 s of the runner's, perf); a
-/// doubling past the cache costs the mapper some 80 ns a line (above): it
-/// pays when it saves a record every 8 or 9 lines.
+/// a doubling of the table is kept: a record written costs the runner's
+/// sort and merge and the reducer about nine times what a doubling past
+/// the cache costs the mapper per line (docs/performance.md), so it pays
+/// when it saves a record every 8 or 9 lines.
 pub const WORTH: f64 = 0.12;
 
 /// The group limit of one map task.

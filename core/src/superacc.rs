@@ -49,7 +49,7 @@ pub const MAX_CHUNKS: usize = 136;
 
 /// Chunks held inline: a value's sum takes 2-3, its square 5. With many
 /// keys most groups hold a value or two, and a heap window per accumulator
-/// made allocation half of the mapper's time on distinct keys (perf).
+/// made allocation the mapper's main cost on distinct keys.
 type Chunks = SmallVec<[i64; 6]>;
 
 /// An exact integer `sum(chunks[i] * 2^(32 * (first + i)))`, in caller units.
@@ -64,8 +64,7 @@ pub struct Superacc {
 
 /// By hand: the derived clone copies the chunks through an iterator
 /// (`From<&[T]>`); `from_slice` copies them as one block. The mapper clones
-/// an empty group for each new key (page views: 1.02 to 1.00 billion
-/// instructions a file, callgrind).
+/// an empty group for each new key.
 impl Superacc {
     /// Bytes on the heap: chunks past the inline ones (a sum spanning
     /// many binary orders of magnitude).
@@ -91,8 +90,7 @@ impl Clone for Superacc {
 impl Superacc {
     /// Adds `m * 2^pos` (or subtracts it when `neg`); `m < 2^53`. Always
     /// inlined, as the adds below: once co-moments called them from more
-    /// places, the compiler stopped inlining them into the mapper's loop
-    /// (+10% instructions, callgrind).
+    /// places, the compiler stopped inlining them into the mapper's loop.
     #[inline(always)]
     pub fn add(&mut self, m: u64, pos: u32, neg: bool) {
         debug_assert!(m < 1 << 53);
@@ -110,8 +108,8 @@ impl Superacc {
     }
 
     /// Adds `m² * 2^pos2` (`m < 2^53`): the square's up to 138 bits as five
-    /// digits behind one window check. Two [`Superacc::add`]s of its 53-bit
-    /// halves took 5% more of the mapper's instructions (callgrind).
+    /// digits behind one window check, not two [`Superacc::add`]s of its
+    /// 53-bit halves (two checks, two carries).
     #[inline(always)]
     pub fn add_square(&mut self, m: u64, pos2: u32) {
         self.add_product(m, m, pos2, false);
@@ -172,8 +170,7 @@ impl Superacc {
         }
         // A state without pending adds is normalized (decoded, or carried
         // after its last add), its digits in range: added as it is, not
-        // copied and carried first (1M page-view records: 3.61 to 3.54
-        // billion reducer instructions, callgrind).
+        // copied and carried first.
         if other.pending != 0 {
             let mut o = other.clone();
             o.normalize();
@@ -414,8 +411,7 @@ pub fn split(x: f64) -> (u64, u32, bool) {
 }
 
 /// Appends `v` in lower-case hex without leading zeros (`format!("{v:x}")`
-/// without the formatting machinery, 2% of the mapper's instructions on
-/// page views, callgrind).
+/// without the formatting machinery, which runs per value written).
 fn push_hex(out: &mut Vec<u8>, v: u64) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let len = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;

@@ -59,9 +59,8 @@ impl Partials {
     /// a one-value group (`one`) of this state's shape (an identity adopts
     /// the shape of what merges into it; a proptest found that) is folded
     /// in as that value, after the same checks. By the merge law that is
-    /// the same state, and it spares the
-    /// exact sums' merge (1M page-view records, most of them one value:
-    /// 3.54 to 3.21 billion reducer instructions, callgrind).
+    /// the same state, and it spares the exact sums' merge, most records
+    /// being one value when keys are many.
     pub fn merge_decoded(&mut self, other: &Self, one: Option<f64>) -> Result<(), String> {
         match one {
             Some(x) if self.group.aggs.shape() == other.group.aggs.shape() => {
@@ -82,8 +81,8 @@ impl Partials {
     }
 
     /// [`Partials::decode`] into `self`, in place: a partial is some 500
-    /// bytes, and moving each decoded one through results and runs was a
-    /// tenth of the reducer's instructions on many keys (callgrind).
+    /// bytes, and moving each decoded one through results and runs is a
+    /// copy per record on many keys.
     /// Returns the value when the partial is a one-value group's bare value
     /// (see [`Partials::merge_decoded`]).
     pub fn decode_into(&mut self, value: &[u8]) -> Result<Option<f64>, DecodeError> {

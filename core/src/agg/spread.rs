@@ -66,9 +66,8 @@ impl Spread {
     }
 
     /// [`Spread::stddev`] in 128-bit integers when the sums and the count
-    /// are small enough (most groups when keys are many), else `None`. With
-    /// big integers the root of a small group cost some 6,000 instructions
-    /// (callgrind, page views).
+    /// are small enough (most groups when keys are many), else `None`: big
+    /// integers cost far more than the rest of a small group's finish.
     fn small_stddev(&self, n: u64) -> Option<f64> {
         // Each sum as an odd integer times a power of two.
         let odd = |(v, k): (i128, u32)| {

@@ -3,8 +3,8 @@
 //! their keys taken as integers, and only lines whose windows tie are
 //! sorted again by the next window (a most-significant-digit radix sort
 //! with 128-bit digits). Comparing whole keys with `memcmp` reached into
-//! the spill buffer at random at every comparison: a tenth of the page-view
-//! job's CPU samples (perf), as many titles share their first words.
+//! the spill buffer at random at every comparison, and many keys (titles)
+//! share their first words.
 
 /// A line of a spill: where it lies in the buffer, the length of its key,
 /// and one 16-byte window of the key (refilled at each level of the sort).
