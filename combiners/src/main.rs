@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mapfold_core::agg::Report;
 use mapfold_core::cli::exit;
-use mapfold_core::fold::{Mode, fold};
+use mapfold_core::fold::{Mode, Reporting, fold};
 
 /// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
 /// merges the partial aggregates of each run of equal keys and writes them back in the same wire format, so Hadoop may run it any number of times.
@@ -25,7 +25,7 @@ fn run() -> anyhow::Result<()> {
         io::stdin().lock(),
         &mut out,
         Mode::Combine,
-        &Report::default(),
+        Reporting::fixed(Report::default()),
     )?;
     Ok(())
 }

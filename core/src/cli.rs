@@ -10,12 +10,9 @@ use crate::spec::{self, MapSpec, Where};
 /// The job flags of `mapfold-map`, flattened into `mapfold run` as well.
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct JobArgs {
-    /// Column to aggregate: a name (from --schema or the header line) or a
-    /// 1-based index. Repeatable (or a comma list) for several columns in
-    /// one pass; the JSON then has one object per column under its name.
-    /// Without it, the job counts rows per key.
-    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
-    pub value: Vec<String>,
+    /// The value columns and what the reducer reports of them.
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Group by these columns (comma-separated names or indices). Without
     /// it, all rows form one group with key `*`.
@@ -40,12 +37,7 @@ pub struct JobArgs {
     /// Column names, for splits that never see the header line (on a
     /// cluster, from the job configuration's `mapfold.schema`, which Hadoop
     /// streaming exports as `$mapfold_schema`).
-    #[arg(
-        long,
-        value_name = "N1,N2,...",
-        env = "mapfold_schema",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "N1,N2,...")]
     pub schema: Option<String>,
 
     /// --schema read from a file (its first line): for headers too long
@@ -71,32 +63,6 @@ pub struct JobArgs {
     #[arg(long, value_name = "[COL=]LO:HI:BINS", allow_hyphen_values = true)]
     pub hist: Vec<String>,
 
-    /// Quantiles of the value from a mergeable sketch: alone for p1 p5 p10
-    /// p25 p50 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each
-    /// is within --quantile-error (relative) of the exact order statistic
-    /// of rank floor(q (n-1)), and identical however the data was split.
-    /// Zeros are exact; NaN and infinities are left out.
-    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
-    pub quantiles: Option<String>,
-
-    /// Count the distinct values of this column per group (repeatable; any
-    /// column, text or number, compared as written; missing values not
-    /// counted): exact up to 1,024, then a HyperLogLog estimate (1.6%
-    /// standard error), the same however the data was split.
-    #[arg(long, value_name = "COL")]
-    pub distinct: Vec<String>,
-
-    /// Two columns together: covariance, Pearson's r, and the least-squares
-    /// slope and intercept of Y on X per group, from exact sums rounded
-    /// once. Rows where either is missing or not finite are left out.
-    #[arg(long, value_name = "X,Y")]
-    pub corr: Option<String>,
-
-    /// A 2-D histogram of two columns: X's bins by Y's, exact counts, plus
-    /// the pairs outside the grid and those with a NaN.
-    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
-    pub hist2d: Option<String>,
-
     /// Relative error bound of --quantiles, rounded down to a power of two
     /// (0.01 gives 2^-7, 0.78%): finer costs more buckets per group.
     #[arg(long, value_name = "ALPHA", default_value_t = DEFAULT_QUANTILE_ERROR)]
@@ -120,7 +86,38 @@ pub struct JobArgs {
     pub max_memory: usize,
 }
 
+/// [`JobArgs`] alone, to parse its words.
+#[derive(clap::Parser, Debug)]
+#[command(no_binary_name = true)]
+struct JobWords {
+    #[command(flatten)]
+    job: JobArgs,
+}
+
 impl JobArgs {
+    /// The job of these `mapfold-map` words, every other flag at its
+    /// default: as the command line would give it, defaults defined once.
+    pub fn from_words<S: AsRef<str>>(words: &[S]) -> Result<Self, String> {
+        <JobWords as clap::Parser>::try_parse_from(words.iter().map(AsRef::as_ref))
+            .map(|w| w.job)
+            .map_err(|e| e.to_string())
+    }
+
+    /// What the reducer reports for this job (see [`ReportArgs`]).
+    pub fn report_args(&self) -> ReportArgs {
+        ReportArgs {
+            quantiles: self.report.quantiles.clone().filter(|q| q != "default"),
+            distinct: self.report.distinct.clone(),
+            corr: self.report.corr.clone(),
+            hist2d: self.report.hist2d.clone(),
+            value: if self.report.value.len() > 1 {
+                self.report.value.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     /// Validates the flags into a [`MapSpec`].
     pub fn spec(&self) -> Result<MapSpec, Error> {
         let flag = |flag, value: &str, why: String| Error::Flag {
@@ -128,11 +125,11 @@ impl JobArgs {
             value: value.to_owned(),
             why,
         };
-        let values: Vec<&str> = self.value.iter().map(|v| v.trim()).collect();
+        let values: Vec<&str> = self.report.value.iter().map(|v| v.trim()).collect();
         if values.len() > crate::group::MAX_COLUMNS {
             return Err(flag(
                 "--value",
-                &self.value.join(","),
+                &self.report.value.join(","),
                 format!("at most {} value columns", crate::group::MAX_COLUMNS),
             ));
         }
@@ -159,7 +156,13 @@ impl JobArgs {
                 Some(spec::parse_schema(text.lines().next().unwrap_or_default())?)
             }
             (Some(text), None) => Some(spec::parse_schema(text)?),
-            (None, None) => None,
+            // Hadoop streaming exports the job configuration's
+            // `mapfold.schema` to every task as `$mapfold_schema`.
+            (None, None) => std::env::var("mapfold_schema")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(|t| spec::parse_schema(&t))
+                .transpose()?,
         };
         s.delimiter = spec::parse_delimiter(&self.delimiter)?;
         s.wheres = self
@@ -174,7 +177,7 @@ impl JobArgs {
                 return Err(flag("--hist", h, "a second histogram of one column".into()));
             }
         }
-        if let Some(q) = &self.quantiles {
+        if let Some(q) = &self.report.quantiles {
             parse_quantiles(q)?;
             if s.values.is_empty() {
                 return Err(flag("--quantiles", q, "quantiles need --value".into()));
@@ -184,14 +187,15 @@ impl JobArgs {
             s.quantile_bits = Some(bits);
         }
         s.distinct = self
+            .report
             .distinct
             .iter()
             .map(|c| spec::Column(c.trim().to_owned()))
             .collect();
-        if let Some(c) = &self.corr {
+        if let Some(c) = &self.report.corr {
             s.corr = Some(parse_corr(c)?);
         }
-        if let Some(h) = &self.hist2d {
+        if let Some(h) = &self.report.hist2d {
             s.hist2d = Some(parse_hist2d(h)?);
         }
         if !(0.0..=1.0).contains(&self.max_malformed) {
@@ -217,8 +221,8 @@ impl JobArgs {
     /// order (so the same job always gives the same command line).
     pub fn to_words(&self) -> Vec<String> {
         let mut w = Vec::new();
-        if !self.value.is_empty() {
-            w.extend(["--value".to_owned(), self.value.join(",")]);
+        if !self.report.value.is_empty() {
+            w.extend(["--value".to_owned(), self.report.value.join(",")]);
         }
         if !self.key.is_empty() {
             w.extend(["--key".to_owned(), self.key.join(",")]);
@@ -245,21 +249,21 @@ impl JobArgs {
         for h in &self.hist {
             w.push(format!("--hist={h}"));
         }
-        match self.quantiles.as_deref() {
+        match self.report.quantiles.as_deref() {
             None => {}
             Some("default") => w.push("--quantiles".to_owned()),
             Some(q) => w.push(format!("--quantiles={q}")),
         }
-        for d in &self.distinct {
+        for d in &self.report.distinct {
             w.extend(["--distinct".to_owned(), d.clone()]);
         }
-        if let Some(c) = &self.corr {
+        if let Some(c) = &self.report.corr {
             w.extend(["--corr".to_owned(), c.clone()]);
         }
-        if let Some(h) = &self.hist2d {
+        if let Some(h) = &self.report.hist2d {
             w.push(format!("--hist2d={h}"));
         }
-        if self.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
+        if self.report.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
             w.extend([
                 "--quantile-error".to_owned(),
                 self.quantile_error.to_string(),
@@ -300,6 +304,145 @@ pub const DEFAULT_QUANTILE_ERROR: f64 = 0.01;
 
 /// Parses a `--quantiles` list (`default` for the default list): numbers
 /// in `[0, 1]`.
+/// What the reducer reports besides the states: the quantile list and the
+/// names of the value, distinct, `--corr` and `--hist2d` columns. The
+/// mapper derives it from its own flags ([`JobArgs::report_args`]) and
+/// writes it into its counters record, so a reducer learns it from its
+/// input; the runners also give it to every reduce task
+/// (`$mapfold_report`). As `mapfold-reduce`'s flags it can be given by
+/// hand, and is then checked against the job's.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq)]
+pub struct ReportArgs {
+    /// Column to aggregate: a name (from --schema or the header line) or a
+    /// 1-based index. Repeatable (or a comma list) for several columns in
+    /// one pass; the JSON then has one object per column under its name.
+    /// Without it, the job counts rows per key.
+    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
+    pub value: Vec<String>,
+
+    /// Quantiles of the value from a mergeable sketch: alone for p1 p5 p10
+    /// p25 p50 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each
+    /// is within --quantile-error (relative) of the exact order statistic
+    /// of rank floor(q (n-1)), and identical however the data was split.
+    /// Zeros are exact; NaN and infinities are left out.
+    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
+    pub quantiles: Option<String>,
+
+    /// Count the distinct values of this column per group (repeatable; any
+    /// column, text or number, compared as written; missing values not
+    /// counted): exact up to 1,024, then a HyperLogLog estimate (1.6%
+    /// standard error), the same however the data was split.
+    #[arg(long, value_name = "COL")]
+    pub distinct: Vec<String>,
+
+    /// Two columns together: covariance, Pearson's r, and the least-squares
+    /// slope and intercept of Y on X per group, from exact sums rounded
+    /// once. Rows where either is missing or not finite are left out.
+    #[arg(long, value_name = "X,Y")]
+    pub corr: Option<String>,
+
+    /// A 2-D histogram of two columns: X's bins by Y's, exact counts, plus
+    /// the pairs outside the grid and those with a NaN.
+    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
+    pub hist2d: Option<String>,
+}
+
+/// [`ReportArgs`] alone, to parse its words.
+#[derive(clap::Parser, Debug)]
+#[command(no_binary_name = true)]
+struct ReportWords {
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+impl ReportArgs {
+    /// True when nothing is given (every default).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The [`Report`](crate::agg::Report) these flags ask for.
+    pub fn report(&self) -> Result<crate::agg::Report, Error> {
+        Ok(crate::agg::Report {
+            quantiles: parse_quantiles(self.quantiles.as_deref().unwrap_or("default"))?,
+            distinct: self.distinct.clone(),
+            corr: self
+                .corr
+                .as_deref()
+                .map(parse_corr)
+                .transpose()?
+                .map(|(x, y)| (x.0, y.0)),
+            hist2d: self
+                .hist2d
+                .as_deref()
+                .map(parse_hist2d)
+                .transpose()?
+                .map(|(x, y, _)| (x.0, y.0)),
+            // One value column's object is the JSON itself: no names.
+            values: if self.value.len() > 1 {
+                self.value.clone()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// The flags as `mapfold-reduce` words, defaults left out.
+    pub fn to_words(&self) -> Vec<String> {
+        let mut w = match self.quantiles.as_deref() {
+            Some(q) if q != "default" => vec![format!("--quantiles={q}")],
+            _ => Vec::new(),
+        };
+        for d in &self.distinct {
+            w.extend(["--distinct".to_owned(), d.clone()]);
+        }
+        if let Some(c) = &self.corr {
+            w.extend(["--corr".to_owned(), c.clone()]);
+        }
+        if let Some(h) = &self.hist2d {
+            w.push(format!("--hist2d={h}"));
+        }
+        if !self.value.is_empty() {
+            w.extend(["--value".to_owned(), self.value.join(",")]);
+        }
+        w
+    }
+
+    /// The words in one token of lower-case hex (NUL between words, which
+    /// no argument holds): for the wire and the environment, where any
+    /// byte of a column name would otherwise need quoting.
+    pub fn encode(&self) -> String {
+        let text = self.to_words().join("\0");
+        text.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses [`ReportArgs::encode`]'s token.
+    pub fn decode(token: &[u8]) -> Result<Self, crate::error::DecodeError> {
+        let bad = || crate::error::DecodeError::new("the job's report (hex words)", token);
+        if !token.len().is_multiple_of(2) {
+            return Err(bad());
+        }
+        let bytes = token
+            .chunks(2)
+            .map(|p| {
+                std::str::from_utf8(p)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(bad)?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let words: Vec<&str> = if text.is_empty() {
+            Vec::new()
+        } else {
+            text.split('\0').collect()
+        };
+        <ReportWords as clap::Parser>::try_parse_from(words)
+            .map(|w| w.report)
+            .map_err(|_| bad())
+    }
+}
+
 pub fn parse_quantiles(text: &str) -> Result<Vec<f64>, Error> {
     if text == "default" {
         return Ok(quantiles::DEFAULT_QS.to_vec());

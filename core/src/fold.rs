@@ -51,21 +51,52 @@ impl Run {
     }
 }
 
+/// What the reducer reports, and how it learns the job's report from its
+/// input: the mappers write it into the counters record, the first key of
+/// a sorted input (see `cli::ReportArgs`).
+#[allow(missing_debug_implementations)]
+pub struct Reporting<'a> {
+    /// The report to use until the input says otherwise.
+    pub report: Report,
+    /// True when `report` was given (the reducer's flags, or the task's job
+    /// configuration): the input's must then be the same.
+    pub given: bool,
+    /// Reads the counters record's report token.
+    pub learn: &'a dyn Fn(&[u8]) -> Result<Report, String>,
+}
+
+impl Reporting<'_> {
+    /// A fixed report that nothing in the input changes (the combiner's,
+    /// which reports nothing, and tests').
+    pub fn fixed(report: Report) -> Reporting<'static> {
+        Reporting {
+            report,
+            given: false,
+            learn: &|_| Err("not read".into()),
+        }
+    }
+}
+
 /// Folds sorted wire records from `input` into `out`.
 pub fn fold(
     input: impl Read,
     out: &mut impl Write,
     mode: Mode,
-    report: &Report,
+    reporting: Reporting<'_>,
 ) -> Result<FoldStats, Error> {
+    let Reporting {
+        mut report,
+        given,
+        learn,
+    } = reporting;
     let mut run = Run {
         key: Vec::new(),
         partials: Partials::default(),
         open: false,
         one: None,
     };
-    let template = match mode {
-        Mode::Reduce => OneTemplate::new(report),
+    let mut template = match mode {
+        Mode::Reduce => OneTemplate::new(&report),
         Mode::Combine => None,
     };
     let mut stats = FoldStats::default();
@@ -108,8 +139,31 @@ pub fn fold(
                         prev: snippet(&run.key),
                     });
                 }
-                emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
+                emit(&mut run, mode, out, &mut buf, &report, template.as_ref())?;
                 stats.keys_out += 1;
+                if mode == Mode::Reduce
+                    && run.key == key::COUNTERS_KEY
+                    && !run.partials.job.is_empty()
+                {
+                    // The counters record said what the job reports.
+                    let job = learn(&run.partials.job).map_err(|why| Error::Merge {
+                        line: line_no,
+                        key: String::new(),
+                        why,
+                    })?;
+                    if given && job != report {
+                        return Err(Error::Merge {
+                            line: line_no,
+                            key: String::new(),
+                            why: "the reducer was told another report (its flags, or \
+                                  $mapfold_report) than the job's, which its mappers wrote: \
+                                  run mapfold-reduce without flags, it reads the job's"
+                                .into(),
+                        });
+                    }
+                    template = OneTemplate::new(&job);
+                    report = job;
+                }
             }
             run.key.clear();
             run.key.extend_from_slice(k);
@@ -127,7 +181,7 @@ pub fn fold(
         long,
     )?;
     if run.open {
-        emit(&mut run, mode, out, &mut buf, report, template.as_ref())?;
+        emit(&mut run, mode, out, &mut buf, &report, template.as_ref())?;
         stats.keys_out += 1;
     }
     out.flush()?;
@@ -174,7 +228,13 @@ mod tests {
 
     fn reduce(input: &str) -> String {
         let mut out = Vec::new();
-        fold(input.as_bytes(), &mut out, Mode::Reduce, &Report::default()).expect("folds");
+        fold(
+            input.as_bytes(),
+            &mut out,
+            Mode::Reduce,
+            Reporting::fixed(Report::default()),
+        )
+        .expect("folds");
         String::from_utf8(out).expect("utf-8")
     }
 

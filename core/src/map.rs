@@ -67,6 +67,9 @@ pub struct Mapper<W: Write> {
     grows: bool,
     /// [`crate::superacc::spilled_bytes`] when last counted.
     spilled: usize,
+    /// The job's report, carried by the counters record (see
+    /// [`Mapper::set_report`]).
+    report: Vec<u8>,
     /// What the groups are made of and written as.
     job: HeldJob,
     /// Groups made since the start, against the lines that reached them.
@@ -148,6 +151,7 @@ impl<W: Write> Mapper<W> {
             proto_heap,
             grows,
             spilled: crate::superacc::spilled_bytes(),
+            report: Vec::new(),
             job: HeldJob::new(proto, spec.values.is_empty()),
             groups_made: 0,
             passthrough: false,
@@ -746,7 +750,14 @@ impl<W: Write> Mapper<W> {
                 write_line(&mut self.out, &mut self.wbuf, key, body)?;
             }
             None => {
-                let body = |b: &mut Vec<u8>| wire::encode(&Group::default(), counters, b);
+                let report = &self.report;
+                let body = |b: &mut Vec<u8>| {
+                    wire::encode(&Group::default(), counters, b);
+                    if !report.is_empty() {
+                        b.extend_from_slice(b" j=");
+                        b.extend_from_slice(report);
+                    }
+                };
                 write_line(&mut self.out, &mut self.wbuf, key, body)?;
             }
         }
@@ -771,6 +782,13 @@ impl<W: Write> Mapper<W> {
         self.write_record(key::COUNTERS_KEY, None, &c)?;
         self.out.flush()?;
         Ok(self.stats)
+    }
+
+    /// What the reducer is to report (`cli::ReportArgs::encode`'s
+    /// token): written into the counters record, from which a reducer
+    /// learns it.
+    pub fn set_report(&mut self, token: &str) {
+        self.report = token.as_bytes().to_vec();
     }
 
     /// The field delimiter of the job.

@@ -25,6 +25,8 @@ use crate::key::COUNTERS_KEY;
 /// The version word that starts every partial.
 pub const VERSION: &[u8] = b"mf2";
 const COUNTERS_TAG: &[u8] = b"c";
+/// The job's report (see [`crate::cli::ReportArgs`]), beside the counters.
+const JOB_TAG: &[u8] = b"j";
 
 /// Everything known about one key: its group's aggregates and, for the
 /// counters record, the line counters.
@@ -32,6 +34,9 @@ const COUNTERS_TAG: &[u8] = b"c";
 pub struct Partials {
     pub group: Group,
     pub counters: Counters,
+    /// The job's report as [`crate::cli::ReportArgs::encode`] wrote it,
+    /// carried by the counters record (empty elsewhere).
+    pub job: Vec<u8>,
 }
 
 impl Partials {
@@ -40,6 +45,7 @@ impl Partials {
         Self {
             group,
             counters: Counters::default(),
+            job: Vec::new(),
         }
     }
 
@@ -47,6 +53,16 @@ impl Partials {
     /// (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
         encode(&self.group, &self.counters, out);
+        if !self.job.is_empty() {
+            if self.group.single_value().is_some() && self.counters.is_zero() {
+                // Never: the job rides the counters record only.
+                return;
+            }
+            out.push(b' ');
+            out.extend_from_slice(JOB_TAG);
+            out.push(b'=');
+            out.extend_from_slice(&self.job);
+        }
     }
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
@@ -76,6 +92,7 @@ impl Partials {
     /// what [`Partials::decode_into`] makes of its bare text.
     pub fn set_one(&mut self, x: f64) {
         self.counters = Counters::default();
+        self.job.clear();
         self.group.more.clear();
         self.group.aggs.reset_to_one(Shape::default(), x);
     }
@@ -87,6 +104,7 @@ impl Partials {
     /// (see [`Partials::merge_decoded`]).
     pub fn decode_into(&mut self, value: &[u8]) -> Result<Option<f64>, DecodeError> {
         self.counters = Counters::default();
+        self.job.clear();
         self.group.more.clear();
         if let Some(b'0'..=b'9' | b'-') = value.first() {
             return decode_one(value, &mut self.group.aggs).map(Some);
@@ -114,6 +132,17 @@ impl Partials {
             let (tag, payload) = (&t[..eq], &t[eq + 1..]);
             if tag == COUNTERS_TAG {
                 self.counters = Counters::decode(payload)?;
+            } else if tag == JOB_TAG {
+                // Lower-case hex, as written; what it says is read by the
+                // reducer (`cli::ReportArgs::decode`).
+                if payload.len() % 2 != 0
+                    || !payload
+                        .iter()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return Err(DecodeError::new("the job's report (hex)", payload));
+                }
+                self.job = payload.to_vec();
             } else if !self.group.decode_token(tag, payload)? {
                 return Err(DecodeError::new(
                     "a partial (unknown tag; written by a newer mapfold?)",
@@ -130,10 +159,20 @@ impl Partials {
     /// Merges another partial of the same key, refusing incompatible ones.
     pub fn merge(&mut self, other: &Self) -> Result<(), String> {
         self.group.check_merge(&other.group)?;
+        if !self.job.is_empty() && !other.job.is_empty() && self.job != other.job {
+            return Err(
+                "the counters of two different jobs (their reports differ): were \
+                        these partials written by different jobs?"
+                    .into(),
+            );
+        }
         let mut counters = self.counters;
         counters.merge(&other.counters)?;
         self.group.merge(&other.group);
         self.counters = counters;
+        if self.job.is_empty() {
+            self.job.clone_from(&other.job);
+        }
         Ok(())
     }
 

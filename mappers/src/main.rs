@@ -31,6 +31,7 @@ fn run() -> anyhow::Result<()> {
     let location = input_location_from_env();
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut mapper = Mapper::new(spec, location.clone(), out)?;
+    mapper.set_report(&args.job.report_args().encode());
     if split_starts_mid_file() {
         mapper.starts_mid_file();
     }

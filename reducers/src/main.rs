@@ -3,10 +3,11 @@
 use std::io;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 use mapfold_core::agg::Report;
-use mapfold_core::cli::{exit, parse_corr, parse_hist2d, parse_quantiles};
-use mapfold_core::fold::{Mode, fold};
+use mapfold_core::cli::{ReportArgs, exit};
+use mapfold_core::fold::{Mode, Reporting, fold};
 
 /// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
 /// merges the partial aggregates of each run of equal keys and finishes them into KEY<TAB>JSON (count, sum, mean, stddev, min, max, nonfinite, missing, hist, quantiles); the empty key carries the job's line counters.
@@ -17,52 +18,43 @@ use mapfold_core::fold::{Mode, fold};
 #[derive(Parser, Debug)]
 #[command(name = "mapfold-reduce", version, verbatim_doc_comment)]
 struct Args {
-    /// Quantiles to report from the partials' sketches (the mapper's
-    /// --quantiles list): alone or absent for p1 p5 p10 p25 p50 p75 p90
-    /// p95 p99.
-    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
-    quantiles: Option<String>,
-
-    /// Names of the mapper's --distinct columns, in its order, for the
-    /// JSON (without them: d0, d1, ...).
-    #[arg(long, value_name = "COL")]
-    distinct: Vec<String>,
-
-    /// Names of the mapper's --corr columns, for the JSON.
-    #[arg(long, value_name = "X,Y")]
-    corr: Option<String>,
-
-    /// The mapper's --value columns, when there are several: the JSON's
-    /// names of their objects (without them: v1, v2, ...).
-    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
-    value: Vec<String>,
-
-    /// The mapper's --hist2d, for the column names in the JSON.
-    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
-    hist2d: Option<String>,
+    /// What to report; without these flags the reducer reads the job's
+    /// report from its input (the mappers' counters record) or from
+    /// `$mapfold_report` (the runners set it), and given, they must match
+    /// the job's.
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    let report = Report {
-        quantiles: parse_quantiles(args.quantiles.as_deref().unwrap_or("default"))?,
-        distinct: args.distinct,
-        corr: args
-            .corr
-            .as_deref()
-            .map(parse_corr)
-            .transpose()?
-            .map(|(x, y)| (x.0, y.0)),
-        hist2d: args
-            .hist2d
-            .as_deref()
-            .map(parse_hist2d)
-            .transpose()?
-            .map(|(x, y, _)| (x.0, y.0)),
-        values: args.value,
+    let from_env = std::env::var("mapfold_report")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(|t| ReportArgs::decode(t.as_bytes()))
+        .transpose()
+        .context("reading $mapfold_report (the job's report, set by the runner)")?;
+    let (given, report) = match (args.report.is_empty(), from_env) {
+        (false, _) => (true, args.report.report()?),
+        (true, Some(r)) => (true, r.report()?),
+        (true, None) => (false, Report::default()),
+    };
+    let learn = |token: &[u8]| {
+        ReportArgs::decode(token)
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.report().map_err(|e| e.to_string()))
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    fold(io::stdin().lock(), &mut out, Mode::Reduce, &report)?;
+    fold(
+        io::stdin().lock(),
+        &mut out,
+        Mode::Reduce,
+        Reporting {
+            report,
+            given,
+            learn: &learn,
+        },
+    )?;
     Ok(())
 }
 

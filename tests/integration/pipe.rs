@@ -396,3 +396,60 @@ fn distinct_keys_pass_through_at_input_size() {
     assert_eq!(two("--max-groups 100"), two(""));
     assert!(two("").contains("\\N"), "a missing key field");
 }
+
+/// The reducer learns the job from its input: a plain pipe without any
+/// reducer flags prints the bytes `mapfold run` does, for a job of every
+/// aggregate with a custom quantile list, several value columns, distinct
+/// counts, co-moments and a 2-D grid; with several reducers each learns it
+/// too (the runner passes it on, as Hadoop passes its job configuration).
+/// A reducer told another report by hand, and counters of two jobs under
+/// one key, are refused.
+#[test]
+fn the_reducer_learns_the_job_from_its_input() {
+    let job = "--value temp,precip --key year --quantiles 0.5,0.999 --distinct town \
+               --corr temp,precip --hist2d temp=-5:5:4,precip=0:1:2 --hist=temp=-5:5:10";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let piped = ok(&format!(
+        "cat fixtures/weather/*.csv | mapfold-map {job} 2>/dev/null | LC_ALL=C sort \
+         | mapfold-combine | mapfold-reduce"
+    ));
+    for name in [
+        "\"p99_9\"",
+        "\"temp\":{",
+        "\"precip\":{",
+        "\"town\"",
+        "\"corr\":{\"x\":\"temp\"",
+    ] {
+        assert!(piped.contains(name), "no {name} in {piped}");
+    }
+    for reducers in [1, 3] {
+        let out = dir.path().join(format!("out{reducers}"));
+        ok(&format!(
+            "mapfold run --quiet --input fixtures/weather --output {} {job} --reducers {reducers}",
+            out.display()
+        ));
+        let run = ok(&format!("cat {}/part-* | LC_ALL=C sort", out.display()));
+        let mut want: Vec<&str> = piped.lines().collect();
+        want.sort_unstable();
+        assert_eq!(run.lines().collect::<Vec<_>>(), want, "{reducers} reducers");
+    }
+    let o = bash(&format!(
+        "cat fixtures/weather/*.csv | mapfold-map {job} 2>/dev/null | LC_ALL=C sort \
+         | mapfold-reduce --quantiles 0.5"
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("another report"),
+        "{err}"
+    );
+    let o = bash(&format!(
+        "(cat fixtures/weather/0.csv | mapfold-map {job}; \
+          cat fixtures/weather/1.csv | mapfold-map --value temp --key year --quantiles 0.5) \
+         2>/dev/null | LC_ALL=C sort | mapfold-combine"
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("different jobs"),
+        "{err}"
+    );
+}

@@ -28,31 +28,22 @@ pub struct Args {
     pub bin_dir: Option<PathBuf>,
 }
 
-fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> Job {
-    Job {
-        job: JobArgs {
-            value: vec![value.into()],
-            text_keys: false,
-            na_values: mapfold_core::spec::DEFAULT_NA.into(),
-            key: key.iter().map(|k| (*k).to_owned()).collect(),
-            schema: Some(generate::HEADER.into()),
-            schema_file: None,
-            delimiter: ",".into(),
-            wheres: Vec::new(),
-            hist: vec!["-5:5:100".into()],
-            quantiles: None,
-            distinct: Vec::new(),
-            corr: None,
-            hist2d: None,
-            quantile_error: mapfold_core::cli::DEFAULT_QUANTILE_ERROR,
-            max_malformed: mapfold_core::spec::DEFAULT_MAX_MALFORMED,
-            max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,
-            max_memory: mapfold_core::spec::DEFAULT_MAX_MEMORY_MIB,
-        },
+fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> anyhow::Result<Job> {
+    let mut words = vec!["--value".to_owned(), value.to_owned()];
+    if !key.is_empty() {
+        words.extend(["--key".to_owned(), key.join(",")]);
+    }
+    words.extend([
+        "--schema".to_owned(),
+        generate::HEADER.to_owned(),
+        "--hist=-5:5:100".to_owned(),
+    ]);
+    Ok(Job {
+        job: JobArgs::from_words(&words).map_err(anyhow::Error::msg)?,
         inputs: vec![data.display().to_string()],
         output: out.display().to_string(),
         reducers: 1,
-    }
+    })
 }
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
@@ -95,10 +86,10 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     };
     let outs = a.dir.join("out");
     let jobs = [
-        ("overall", job("temp", &[], &data, &outs.join("temp"))),
+        ("overall", job("temp", &[], &data, &outs.join("temp"))?),
         (
             "per year",
-            job("temp", &["year"], &data, &outs.join("temp-by-year")),
+            job("temp", &["year"], &data, &outs.join("temp-by-year"))?,
         ),
     ];
     for (what, j) in &jobs {

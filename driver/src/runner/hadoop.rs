@@ -65,10 +65,6 @@ pub fn streaming_args(
         .chain(words)
         .collect::<Vec<_>>()
         .join(" ");
-    let reducer = std::iter::once(Ok("mapfold-reduce".to_owned()))
-        .chain(job.reduce_words().iter().map(|w| quote(w)))
-        .collect::<anyhow::Result<Vec<_>>>()?
-        .join(" ");
     let mut shipped = format!(
         "{}#mapfold-map,{}#mapfold-combine,{}#mapfold-reduce",
         files.map, files.combine, files.reduce
@@ -97,6 +93,12 @@ pub fn streaming_args(
     if let Some(schema) = job.conf_schema() {
         a.extend(["-D".to_owned(), format!("mapfold.schema={schema}")]);
     }
+    // Every reducer learns the job's report from here (`$mapfold_report`):
+    // the counters record that also carries it reaches one of them only.
+    let report = job.report_token();
+    if !report.is_empty() {
+        a.extend(["-D".to_owned(), format!("mapfold.report={report}")]);
+    }
     if let Some(n) = split_size {
         // FileInputFormat's split is max(minsize, min(maxsize, block)):
         // both bounds at N make it N whatever the block size.
@@ -115,7 +117,7 @@ pub fn streaming_args(
         "-combiner".to_owned(),
         "mapfold-combine".to_owned(),
         "-reducer".to_owned(),
-        reducer,
+        "mapfold-reduce".to_owned(),
     ]);
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
@@ -361,25 +363,21 @@ mod tests {
     #[test]
     fn args_in_hadoop_order() {
         let job = Job {
-            job: JobArgs {
-                schema_file: None,
-                value: vec!["temp".into(), "precip".into()],
-                text_keys: false,
-                na_values: mapfold_core::spec::DEFAULT_NA.into(),
-                key: vec!["year".into()],
-                schema: Some("a,precip,temp,year".into()),
-                delimiter: ",".into(),
-                wheres: vec!["temp >= 0.5".into()],
-                hist: vec!["temp=-5:5:100".into()],
-                quantiles: Some("0.5,0.99".into()),
-                distinct: Vec::new(),
-                corr: None,
-                hist2d: None,
-                quantile_error: 0.001,
-                max_malformed: 0.01,
-                max_groups: mapfold_core::spec::DEFAULT_MAX_GROUPS,
-                max_memory: mapfold_core::spec::DEFAULT_MAX_MEMORY_MIB,
-            },
+            job: JobArgs::from_words(&[
+                "--value",
+                "temp,precip",
+                "--key",
+                "year",
+                "--schema",
+                "a,precip,temp,year",
+                "--where",
+                "temp >= 0.5",
+                "--hist=temp=-5:5:100",
+                "--quantiles=0.5,0.99",
+                "--quantile-error",
+                "0.001",
+            ])
+            .expect("valid words"),
             inputs: vec!["in/".into()],
             output: "out".into(),
             reducers: 3,
@@ -395,26 +393,24 @@ mod tests {
         // The schema by the job configuration, the split size as both of
         // FileInputFormat's bounds.
         assert_eq!(a[5], "mapfold.schema=a,precip,temp,year");
+        // The report every reducer reads ($mapfold_report).
+        let report = a[7].strip_prefix("mapfold.report=").expect("report");
+        let words = mapfold_core::cli::ReportArgs::decode(report.as_bytes()).expect("decodes");
         assert_eq!(
-            a[7],
-            "mapreduce.input.fileinputformat.split.minsize=1048576"
+            words.to_words(),
+            ["--quantiles=0.5,0.99", "--value", "temp,precip"]
         );
+        let split = "mapreduce.input.fileinputformat.split";
+        assert_eq!(a[9], format!("{split}.minsize=1048576"));
+        assert_eq!(a[11], format!("{split}.maxsize=1048576"));
+        assert_eq!(a[12], "-files");
+        assert_eq!(a[13], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
-            a[9],
-            "mapreduce.input.fileinputformat.split.maxsize=1048576"
-        );
-        assert_eq!(a[10], "-files");
-        assert_eq!(a[11], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
-        assert_eq!(
-            a[13],
+            a[15],
             "mapfold-map --value temp,precip --key year --where \"temp >= 0.5\" --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
         );
-        // The reducer reports the quantiles asked for, and names the
-        // columns.
-        assert_eq!(
-            a[17],
-            "mapfold-reduce --quantiles=0.5,0.99 --value temp,precip"
-        );
+        // The reducer needs no flags.
+        assert_eq!(a[19], "mapfold-reduce");
         assert_eq!(
             a[a.len() - 6..],
             ["-input", "in/", "-output", "out", "-numReduceTasks", "3"]

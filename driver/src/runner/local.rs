@@ -419,7 +419,13 @@ fn deterministic(code: Option<i32>) -> Option<&'static str> {
 fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::Result<(u32, u64)> {
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
-        let env = ctx.ids.reduce_env(r, attempt);
+        let mut env = ctx.ids.reduce_env(r, attempt);
+        // Every reducer learns the job's report here, as on a cluster: the
+        // counters record that also carries it reaches one of them only.
+        let report = ctx.job.report_token();
+        if !report.is_empty() {
+            env.push(("mapfold_report".to_owned(), report));
+        }
         let file =
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let records = AtomicU64::new(0);
@@ -428,14 +434,7 @@ fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::R
             records.store(n, Ordering::Relaxed);
             Ok(())
         });
-        let words = ctx.job.reduce_words();
-        match tasks::run_to(
-            &ctx.o.bins.reduce,
-            &words,
-            &env,
-            feed,
-            tasks::Out::File(file),
-        ) {
+        match tasks::run_to(&ctx.o.bins.reduce, &[], &env, feed, tasks::Out::File(file)) {
             Ok(f) if f.status.success() => {
                 return Ok((attempt + 1, records.load(Ordering::Relaxed)));
             }

@@ -191,26 +191,10 @@ impl Job {
         format!("mapfold {}", job.to_words().join(" "))
     }
 
-    /// The reducer's words: which quantiles to report, when the job names
-    /// them, and the names of the distinct-count columns.
-    pub fn reduce_words(&self) -> Vec<String> {
-        let mut w = match self.job.quantiles.as_deref() {
-            Some(q) if q != "default" => vec![format!("--quantiles={q}")],
-            _ => Vec::new(),
-        };
-        for d in &self.job.distinct {
-            w.extend(["--distinct".to_owned(), d.clone()]);
-        }
-        if let Some(c) = &self.job.corr {
-            w.extend(["--corr".to_owned(), c.clone()]);
-        }
-        if let Some(h) = &self.job.hist2d {
-            w.push(format!("--hist2d={h}"));
-        }
-        if self.job.value.len() > 1 {
-            w.extend(["--value".to_owned(), self.job.value.join(",")]);
-        }
-        w
+    /// The job's report for its reduce tasks (see
+    /// [`mapfold_core::cli::ReportArgs`]), as `$mapfold_report` holds it.
+    pub fn report_token(&self) -> String {
+        self.job.report_args().encode()
     }
 
     /// Fails when more than `--max-malformed` of the job's lines were
