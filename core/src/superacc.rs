@@ -102,8 +102,10 @@ impl Superacc {
         let hi = (m >> (32 - sh)) as i64;
         let sign = -i64::from(neg);
         let i = self.slot(idx, 2);
-        self.chunks[i] += (lo ^ sign) - sign;
-        self.chunks[i + 1] += (hi ^ sign) - sign;
+        // One slice: each index of the small vector checks where it lives.
+        let c = &mut self.chunks[i..i + 2];
+        c[0] += (lo ^ sign) - sign;
+        c[1] += (hi ^ sign) - sign;
         self.count_add();
     }
 
