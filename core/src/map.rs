@@ -300,15 +300,19 @@ impl<W: Write> Mapper<W> {
         }
         // The --corr and --hist2d pairs: both numbers, or no pair when one
         // is missing.
-        let (corr, grid) = (plan.corr, plan.hist2d);
-        let pair = match corr.map(|c| self.pair(l, c, "--corr")) {
-            Some(Err(why)) => return self.malformed(l, n, why),
-            p => p.and_then(Result::ok).flatten(),
-        };
-        let grid_pair = match grid.map(|c| self.pair(l, c, "--hist2d")) {
-            Some(Err(why)) => return self.malformed(l, n, why),
-            p => p.and_then(Result::ok).flatten(),
-        };
+        let extras = plan.extras;
+        let (mut pair, mut grid_pair) = (None, None);
+        if extras {
+            let (corr, grid) = (plan.corr, plan.hist2d);
+            pair = match corr.map(|c| self.pair(l, c, "--corr")) {
+                Some(Err(why)) => return self.malformed(l, n, why),
+                p => p.and_then(Result::ok).flatten(),
+            };
+            grid_pair = match grid.map(|c| self.pair(l, c, "--hist2d")) {
+                Some(Err(why)) => return self.malformed(l, n, why),
+                p => p.and_then(Result::ok).flatten(),
+            };
+        }
         if !pass {
             self.stats.counters.filtered += 1;
             return Ok(());
@@ -316,24 +320,8 @@ impl<W: Write> Mapper<W> {
         let g = self.group(l)?;
         let pass_on = self.passthrough;
         let before = if self.grows { self.heap_of(g) } else { 0 };
-        if let Some((x, y)) = pair {
-            self.state(g).aggs.add_pair(x, y);
-        }
-        if let Some((x, y)) = grid_pair {
-            self.state(g).aggs.add_grid_pair(x, y);
-        }
-        if self.plan.as_ref().is_some_and(|p| !p.distinct.is_empty()) {
-            // Made and counted first: below, the fields borrow the
-            // splitter beside the state.
-            self.state(g);
-        }
-        if let Some(plan) = &self.plan {
-            for (i, &col) in plan.distinct.iter().enumerate() {
-                let f = self.splitter.field(l, col).unwrap_or_default();
-                if !self.spec.na.is(f) {
-                    self.job.full(&mut self.groups[g]).aggs.add_distinct(i, f);
-                }
-            }
+        if extras {
+            self.update_extras(g, l, pair, grid_pair);
         }
         if several {
             self.update_columns(g, value);
@@ -401,6 +389,36 @@ impl<W: Write> Mapper<W> {
             self.held_bytes = 0;
         }
         Ok(())
+    }
+
+    /// Folds a line's `--corr` and `--hist2d` pairs and distinct fields
+    /// into group `g` (jobs with [`Plan::extras`] only).
+    fn update_extras(
+        &mut self,
+        g: usize,
+        l: &[u8],
+        pair: Option<(f64, f64)>,
+        grid_pair: Option<(f64, f64)>,
+    ) {
+        if let Some((x, y)) = pair {
+            self.state(g).aggs.add_pair(x, y);
+        }
+        if let Some((x, y)) = grid_pair {
+            self.state(g).aggs.add_grid_pair(x, y);
+        }
+        if self.plan.as_ref().is_some_and(|p| !p.distinct.is_empty()) {
+            // Made and counted first: below, the fields borrow the
+            // splitter beside the state.
+            self.state(g);
+        }
+        if let Some(plan) = &self.plan {
+            for (i, &col) in plan.distinct.iter().enumerate() {
+                let f = self.splitter.field(l, col).unwrap_or_default();
+                if !self.spec.na.is(f) {
+                    self.job.full(&mut self.groups[g]).aggs.add_distinct(i, f);
+                }
+            }
+        }
     }
 
     /// What group `g`'s state holds on the heap, the empty state's share

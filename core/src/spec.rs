@@ -393,6 +393,9 @@ pub struct Plan {
     pub width: Option<usize>,
     /// The highest field index the plan reads.
     pub max_field: usize,
+    /// Whether lines feed more than the value column: `--corr` or
+    /// `--hist2d` pairs, or distinct counts (one test a line for the rest).
+    pub extras: bool,
 }
 
 impl Plan {
@@ -445,6 +448,7 @@ impl Plan {
                 why: format!("the schema has only {w} columns"),
             });
         }
+        let extras = corr.is_some() || hist2d.is_some() || !distinct.is_empty();
         Ok(Self {
             values,
             keys,
@@ -454,6 +458,7 @@ impl Plan {
             hist2d,
             width,
             max_field,
+            extras,
         })
     }
 }
