@@ -436,9 +436,12 @@ fn cluster_commands_and_dry_runs() {
     // Dry runs send nothing and print aws CLI commands.
     let before = stack.requests().len();
     let dry = stack.ok(&format!(
-        "run --runner emr --dry-run --input fixtures/weather --output s3://{BUCKET}/out/dry {JOB}"
+        "run --runner emr --dry-run --input fixtures/weather --output s3://{BUCKET}/out/dry {JOB} --split-size 65536"
     ));
     for want in [
+        // The split size reaches Hadoop as FileInputFormat's bounds.
+        "mapreduce.input.fileinputformat.split.minsize=65536",
+        "mapreduce.input.fileinputformat.split.maxsize=65536",
         "/fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/",
         "/00000-0.csv",
         "aws emr create-cluster --name mapfold --release-label emr-7.14.0",

@@ -231,6 +231,7 @@ fn run_emr(job: &Job, a: &Args) -> anyhow::Result<()> {
             quiet: a.quiet,
             plot: a.plot.clone(),
             command: std::env::args().collect(),
+            split_size: a.split_size,
         },
     )
 }

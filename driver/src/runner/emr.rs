@@ -37,6 +37,8 @@ pub struct EmrRun {
     pub quiet: bool,
     pub plot: Option<PathBuf>,
     pub command: Vec<String>,
+    /// `--split-size`, passed on to Hadoop as FileInputFormat's bounds.
+    pub split_size: Option<u64>,
 }
 
 pub fn aws_opts(a: &AwsArgs) -> AwsOpts {
@@ -206,6 +208,7 @@ fn step_job(
     output: &S3Url,
     bins: &[ShippedBin],
     schema: Option<&S3Url>,
+    split_size: Option<u64>,
 ) -> anyhow::Result<(Job, Vec<String>)> {
     let mut job = job.clone();
     job.inputs = input_urls.to_vec();
@@ -219,7 +222,7 @@ fn step_job(
             reduce: url(2),
             schema: schema.map(S3Url::to_string),
         },
-        None,
+        split_size,
     )?;
     Ok((job, args))
 }
@@ -486,6 +489,7 @@ async fn job_on_emr(
         output,
         &bins,
         schema.as_ref().map(|s| &s.1),
+        r.split_size,
     )?;
     let name = step_name(&job);
     let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
@@ -681,6 +685,7 @@ fn dry_run(job: &Job, r: &EmrRun, plan: &Plan) -> anyhow::Result<()> {
         &plan.output,
         &bins,
         schema.as_ref().map(|s| &s.1),
+        r.split_size,
     )?;
     let add = format!("{}{g}", dryrun::add_step(&cluster, &step_name(&job), &args));
     println!("{}", dryrun::capture("STEP_ID", &add, "StepIds[0]"));
