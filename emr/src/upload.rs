@@ -445,6 +445,18 @@ pub async fn head_bytes(aws: &Aws, url: &S3Url, max: u64) -> anyhow::Result<Vec<
         .to_vec())
 }
 
+/// Deletes one object (S3 answers success for a key that is not there).
+pub async fn delete(aws: &Aws, url: &S3Url) -> anyhow::Result<()> {
+    aws.s3
+        .delete_object()
+        .bucket(&url.bucket)
+        .key(&url.key)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("deleting {url}: {}", describe(&e)))?;
+    Ok(())
+}
+
 /// Keys under a prefix with their sizes.
 pub async fn list(aws: &Aws, prefix: &S3Url) -> anyhow::Result<Vec<(String, u64)>> {
     let mut out = Vec::new();

@@ -322,6 +322,16 @@ fn too_many_malformed_lines_fail_the_emr_job() {
     assert!(err.contains("2 of 5 input lines are malformed"), "{err}");
     assert!(err.contains("terminated cluster"), "{err}");
     assert!(!dir.path().join("bad").exists());
+    // The step's _SUCCESS is taken back: nothing waiting on it takes the
+    // output of a job that failed the job-wide limit.
+    assert!(err.contains("_SUCCESS was removed"), "{err}");
+    let deleted = stack.requests().into_iter().any(|r| {
+        r["method"] == "DELETE"
+            && r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("out/bad/_SUCCESS"))
+    });
+    assert!(deleted, "no DELETE of the step's _SUCCESS");
 }
 
 #[test]

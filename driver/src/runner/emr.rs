@@ -544,14 +544,24 @@ async fn job_on_emr(
         bail!("the step completed but {output} has no _SUCCESS: the output is incomplete");
     }
     let counters = counters_in_parts(&staging.dir, job.reducers)?;
-    job.check_malformed(
+    if let Err(e) = job.check_malformed(
         &counters,
         Some(&format!(
             "a line the map tasks' logs name (under {})",
             log_uri.as_deref().unwrap_or("the cluster's log URI")
         )),
-    )
-    .with_context(|| format!("the step's output in {output} is not downloaded or plotted"))?;
+    ) {
+        // Hadoop wrote _SUCCESS before the job-wide limit could be judged:
+        // removed, so nothing waiting on it takes a failed job's output.
+        let success = output.join("_SUCCESS");
+        let removed = match upload::delete(aws, &success).await {
+            Ok(()) => format!("its {success} was removed"),
+            Err(d) => format!("removing {success} failed too ({d:#}): remove it by hand"),
+        };
+        return Err(e.context(format!(
+            "the step's output in {output} is not downloaded or plotted, and {removed}"
+        )));
+    }
     let mut inputs_listed = Vec::new();
     for u in &job.inputs {
         let url = S3Url::parse(u)?;
