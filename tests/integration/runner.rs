@@ -610,3 +610,22 @@ fn a_partition_reduced_in_key_ranges_is_the_same_bytes() {
     assert_eq!(ranges("one"), 1);
     assert_eq!(ranges("three"), 3);
 }
+
+/// `mapfold demo` runs its jobs with the checks `mapfold run` makes before
+/// any task: a file in its data that is not text is refused by name.
+#[test]
+fn the_demo_checks_its_inputs_as_run_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = |d: &Path| {
+        bash(&format!(
+            "mapfold demo --dir {} --countries 1 --towns 2",
+            d.display()
+        ))
+    };
+    let o = demo(dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(dir.path().join("data/zz.csv"), b"year,temp\n1990,\x001.5\n").expect("write");
+    let o = demo(dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("zz.csv"), "{err}");
+}

@@ -85,14 +85,15 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         command: std::env::args().collect(),
     };
     let outs = a.dir.join("out");
-    let jobs = [
+    let mut jobs = [
         ("overall", job("temp", &[], &data, &outs.join("temp"))?),
         (
             "per year",
             job("temp", &["year"], &data, &outs.join("temp-by-year"))?,
         ),
     ];
-    for (what, j) in &jobs {
+    for (what, j) in &mut jobs {
+        super::run::check_local_inputs(&mut j.job, &j.inputs)?;
         eprintln!(
             "\nmapfold demo: {what}: mapfold run --input {} --output {} {}",
             j.inputs[0],

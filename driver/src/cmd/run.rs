@@ -121,17 +121,8 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             path.display()
         );
     }
-    // Every split gets the schema, so splits that never see the header
-    // still resolve column names.
     if a.inputs_are_local() {
-        let files = input::resolve(&a.input)?;
-        input::check_text(&files)?;
-        if a.job.schema.is_none() {
-            a.job.schema = input::header_schema(&files, &spec)?;
-        }
-        // Columns that do not exist fail here, once, not in every task.
-        let spec = a.job.spec()?;
-        mapfold_core::spec::Plan::bind(&spec, spec.schema.as_deref())?;
+        check_local_inputs(&mut a.job, &a.input)?;
     }
     if a.job.schema.is_none()
         && !a.inputs_are_local()
@@ -216,6 +207,24 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             eprintln!("mapfold: plotted {} ({kind:?})", p.display());
         }
     }
+    Ok(())
+}
+
+/// The checks a job over local inputs gets before any task starts, on
+/// every command that runs one (`mapfold run`, `mapfold demo`): the inputs
+/// are text, their headers agree, and the columns exist. The schema is
+/// taken from the header when none is given: every split gets it, so
+/// splits that never see the header still resolve column names.
+pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Result<()> {
+    let spec = job.spec()?;
+    let files = input::resolve(inputs)?;
+    input::check_text(&files)?;
+    if job.schema.is_none() {
+        job.schema = input::header_schema(&files, &spec)?;
+    }
+    // Columns that do not exist fail here, once, not in every task.
+    let spec = job.spec()?;
+    mapfold_core::spec::Plan::bind(&spec, spec.schema.as_deref())?;
     Ok(())
 }
 
