@@ -128,7 +128,7 @@ impl HeldJob {
         if self.bare && h.state.is_none() && h.n == 1 && x.is_finite() {
             return wire::encode_one(x, self.proto.aggs.shape(), out);
         }
-        wire::encode(self.state(h), &Counters::default(), out);
+        wire::encode(self.state(h), &Counters::default(), &[], out);
     }
 
     /// `h`'s state, or the scratch group made its state.
@@ -205,7 +205,7 @@ mod tests {
             }
             prop_assert_eq!(job.state(&held), &direct);
             let mut want = Vec::new();
-            wire::encode(&direct, &Counters::default(), &mut want);
+            wire::encode(&direct, &Counters::default(), &[], &mut want);
             let mut got = Vec::new();
             job.encode(&held, &mut got);
             prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));

@@ -769,13 +769,7 @@ impl<W: Write> Mapper<W> {
             }
             None => {
                 let report = &self.report;
-                let body = |b: &mut Vec<u8>| {
-                    wire::encode(&Group::default(), counters, b);
-                    if !report.is_empty() {
-                        b.extend_from_slice(b" j=");
-                        b.extend_from_slice(report);
-                    }
-                };
+                let body = |b: &mut Vec<u8>| wire::encode(&Group::default(), counters, report, b);
                 write_line(&mut self.out, &mut self.wbuf, key, body)?;
             }
         }

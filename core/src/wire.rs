@@ -52,17 +52,7 @@ impl Partials {
     /// Appends `mf2 TAG=payload...`, or a one-value group's bare value
     /// (no newline).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        encode(&self.group, &self.counters, out);
-        if !self.job.is_empty() {
-            if self.group.single_value().is_some() && self.counters.is_zero() {
-                // Never: the job rides the counters record only.
-                return;
-            }
-            out.push(b' ');
-            out.extend_from_slice(JOB_TAG);
-            out.push(b'=');
-            out.extend_from_slice(&self.job);
-        }
+        encode(&self.group, &self.counters, &self.job, out);
     }
 
     pub fn decode(value: &[u8]) -> Result<Self, DecodeError> {
@@ -194,9 +184,13 @@ impl Partials {
 }
 
 /// [`Partials::encode`] of borrowed parts (the mapper writes its groups in
-/// place, without moving them out of its table).
-pub fn encode(group: &Group, counters: &Counters, out: &mut Vec<u8>) {
-    if let Some(x) = group.single_value().filter(|_| counters.is_zero()) {
+/// place, without moving them out of its table): `job` is the report token
+/// the counters record carries (empty elsewhere).
+pub fn encode(group: &Group, counters: &Counters, job: &[u8], out: &mut Vec<u8>) {
+    if let Some(x) = group
+        .single_value()
+        .filter(|_| counters.is_zero() && job.is_empty())
+    {
         return encode_one(x, group.aggs.shape(), out);
     }
     out.extend_from_slice(VERSION);
@@ -206,6 +200,12 @@ pub fn encode(group: &Group, counters: &Counters, out: &mut Vec<u8>) {
         out.extend_from_slice(COUNTERS_TAG);
         out.push(b'=');
         counters.encode(out);
+    }
+    if !job.is_empty() {
+        out.push(b' ');
+        out.extend_from_slice(JOB_TAG);
+        out.push(b'=');
+        out.extend_from_slice(job);
     }
 }
 

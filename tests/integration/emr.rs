@@ -666,8 +666,8 @@ fn missing_binaries_fail_before_any_cluster() {
     );
 }
 
-/// A header too long for a step's arguments (EMR refuses one past 10,280
-/// characters) travels as a file from S3 (`-files`), and the step gives the
+/// A header too long for a step's arguments (EMR refuses a step whose
+/// strings total over 10,240 characters) travels as a file from S3 (`-files`), and the step gives the
 /// local runner's bytes.
 #[test]
 fn a_long_header_reaches_the_step_as_a_file() {
@@ -704,12 +704,11 @@ fn a_long_header_reaches_the_step_as_a_file() {
         .as_array()
         .expect("args")
         .clone();
-    for a in &args {
-        assert!(
-            a.as_str().map_or(0, str::len) <= 10_280,
-            "an argument EMR refuses: {a}"
-        );
-    }
+    let total: usize = args.iter().map(|a| a.as_str().map_or(0, str::len)).sum();
+    assert!(
+        total <= 10_240,
+        "{total} characters of step arguments: EMR refuses them"
+    );
     let joined: Vec<&str> = args.iter().filter_map(Value::as_str).collect();
     assert!(
         joined
@@ -721,4 +720,23 @@ fn a_long_header_reaches_the_step_as_a_file() {
         joined.iter().any(|a| a.contains("#mapfold-schema")),
         "{joined:?}"
     );
+}
+
+/// A step longer than EMR takes (its strings total over 10,240 characters)
+/// is refused with what to shorten, before anything is sent.
+#[test]
+fn a_step_over_emrs_length_limit_is_refused() {
+    let stack = Stack::start(false);
+    let list: Vec<String> = (0..1500).map(|i| format!("v{i:05}")).collect();
+    let o = stack.run(&format!(
+        "run --runner emr --dry-run --input fixtures/weather --output s3://{BUCKET}/out/long {JOB} \
+         --where 'town in {}'",
+        list.join(",")
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("over EMR's 10240"),
+        "{err}"
+    );
+    assert!(stack.emr_calls("AddJobFlowSteps").is_empty());
 }

@@ -200,6 +200,10 @@ fn shipped_schema(job: &Job, stage: &S3Url) -> anyhow::Result<Option<(PathBuf, S
         .transpose()
 }
 
+/// The most characters EMR takes in a step's strings, all together
+/// (AddJobFlowSteps: "cannot exceed a total of 10240 characters").
+const STEP_CHARS: usize = 10_240;
+
 /// The job as the step runs it (S3 inputs and output) and the step's
 /// streaming arguments: the hadoop runner's, with `-files` from S3.
 fn step_job(
@@ -224,6 +228,18 @@ fn step_job(
         },
         split_size,
     )?;
+    // EMR's limit on a step (AddJobFlowSteps), said here with what to do
+    // rather than by the API; the jar and the `hadoop-streaming` word count.
+    let total = args.iter().map(String::len).sum::<usize>()
+        + "command-runner.jar".len()
+        + "hadoop-streaming".len();
+    if total > STEP_CHARS {
+        bail!(
+            "the step's arguments come to {total} characters, over EMR's {STEP_CHARS}: shorten \
+             the --where filters or the column names the reducer reports (--distinct, --corr, \
+             --value lists)"
+        );
+    }
     Ok((job, args))
 }
 

@@ -101,7 +101,8 @@ pub const SCHEMA_FILE: &str = "mapfold-schema";
 
 /// Schemas longer than this reach the tasks in a file (`--schema-file`), not
 /// on their command line: Linux refuses an argument past 128 KiB
-/// (MAX_ARG_STRLEN), EMR a step argument past 10,280 characters, and a
+/// (MAX_ARG_STRLEN), EMR a step whose strings total over 10,240
+/// characters ([`super::emr`] checks the total), and a
 /// header of thousands of columns is longer.
 pub const SCHEMA_INLINE_MAX: usize = 4096;
 
