@@ -4,7 +4,7 @@ use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mapfold_core::agg::Report;
+use mapfold_core::agg::What;
 use mapfold_core::cli::exit;
 use mapfold_core::fold::{Mode, Reporting, fold};
 
@@ -25,7 +25,7 @@ fn run() -> anyhow::Result<()> {
         io::stdin().lock(),
         &mut out,
         Mode::Combine,
-        Reporting::fixed(Report::default()),
+        Reporting::fixed(What::default()),
     )?;
     Ok(())
 }

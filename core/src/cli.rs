@@ -3,16 +3,17 @@
 
 use std::process::ExitCode;
 
-use crate::agg::{Grid, HistLayout, quantiles};
+use crate::agg::{Given, Measures, What};
 use crate::error::Error;
-use crate::spec::{self, MapSpec, Where};
+use crate::job::Job;
+use crate::spec::{self, Column, Where};
 
 /// The job flags of `mapfold-map`, flattened into `mapfold run` as well.
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct JobArgs {
-    /// The value columns and what the reducer reports of them.
+    /// The value columns and the measures.
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub what: WhatArgs,
 
     /// Group by these columns (comma-separated names or indices). Without
     /// it, all rows form one group with key `*`.
@@ -56,18 +57,6 @@ pub struct JobArgs {
     #[arg(long = "where", value_name = "EXPR")]
     pub wheres: Vec<String>,
 
-    /// Fixed-edge histogram of the value: BINS equal bins over [LO, HI],
-    /// plus underflow, overflow and nan bins. With several value columns,
-    /// name the column: `--hist temp=-5:5:100` (repeatable, one per
-    /// column).
-    #[arg(long, value_name = "[COL=]LO:HI:BINS", allow_hyphen_values = true)]
-    pub hist: Vec<String>,
-
-    /// Relative error bound of --quantiles, rounded down to a power of two
-    /// (0.01 gives 2^-7, 0.78%): finer costs more buckets per group.
-    #[arg(long, value_name = "ALPHA", default_value_t = DEFAULT_QUANTILE_ERROR)]
-    pub quantile_error: f64,
-
     /// Fail the task when more than this fraction of its lines are
     /// malformed (0 fails on the first; 1 never fails).
     #[arg(long, value_name = "FRACTION", default_value_t = spec::DEFAULT_MAX_MALFORMED)]
@@ -103,52 +92,14 @@ impl JobArgs {
             .map_err(|e| e.to_string())
     }
 
-    /// What the reducer reports for this job (see [`ReportArgs`]).
-    pub fn report_args(&self) -> ReportArgs {
-        ReportArgs {
-            quantiles: self.report.quantiles.clone().filter(|q| q != "default"),
-            distinct: self.report.distinct.clone(),
-            corr: self.report.corr.clone(),
-            hist2d: self.report.hist2d.clone(),
-            value: if self.report.value.len() > 1 {
-                self.report.value.clone()
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    /// Validates the flags into a [`MapSpec`].
-    pub fn spec(&self) -> Result<MapSpec, Error> {
+    /// Validates the flags into the [`Job`].
+    pub fn job(&self) -> Result<Job, Error> {
         let flag = |flag, value: &str, why: String| Error::Flag {
             flag,
             value: value.to_owned(),
             why,
         };
-        let values: Vec<&str> = self.report.value.iter().map(|v| v.trim()).collect();
-        if values.len() > crate::group::MAX_COLUMNS {
-            return Err(flag(
-                "--value",
-                &self.report.value.join(","),
-                format!("at most {} value columns", crate::group::MAX_COLUMNS),
-            ));
-        }
-        if let Some(v) = values
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
-        {
-            return Err(flag("--value", v, "this column is named twice".into()));
-        }
-        let mut s = MapSpec::new(&values);
-        s.text_keys = self.text_keys;
-        s.na = spec::Na::parse(&self.na_values);
-        s.keys = self
-            .key
-            .iter()
-            .map(|k| spec::Column(k.trim().to_owned()))
-            .collect();
-        s.schema = match (&self.schema, &self.schema_file) {
+        let schema = match (&self.schema, &self.schema_file) {
             (_, Some(path)) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     flag("--schema-file", &path.display().to_string(), e.to_string())
@@ -164,40 +115,6 @@ impl JobArgs {
                 .map(|t| spec::parse_schema(&t))
                 .transpose()?,
         };
-        s.delimiter = spec::parse_delimiter(&self.delimiter)?;
-        s.wheres = self
-            .wheres
-            .iter()
-            .map(|w| Where::parse(w))
-            .collect::<Result<_, _>>()?;
-        for h in &self.hist {
-            let (at, layout) = hist_column(h, &values).map_err(|why| flag("--hist", h, why))?;
-            let layout = HistLayout::parse(layout).map_err(|why| flag("--hist", h, why))?;
-            if s.hists[at].replace(layout).is_some() {
-                return Err(flag("--hist", h, "a second histogram of one column".into()));
-            }
-        }
-        if let Some(q) = &self.report.quantiles {
-            parse_quantiles(q)?;
-            if s.values.is_empty() {
-                return Err(flag("--quantiles", q, "quantiles need --value".into()));
-            }
-            let bits = quantiles::bits_for_error(self.quantile_error)
-                .map_err(|why| flag("--quantile-error", &self.quantile_error.to_string(), why))?;
-            s.quantile_bits = Some(bits);
-        }
-        s.distinct = self
-            .report
-            .distinct
-            .iter()
-            .map(|c| spec::Column(c.trim().to_owned()))
-            .collect();
-        if let Some(c) = &self.report.corr {
-            s.corr = Some(parse_corr(c)?);
-        }
-        if let Some(h) = &self.report.hist2d {
-            s.hist2d = Some(parse_hist2d(h)?);
-        }
         if !(0.0..=1.0).contains(&self.max_malformed) {
             return Err(flag(
                 "--max-malformed",
@@ -205,25 +122,38 @@ impl JobArgs {
                 "a fraction between 0 and 1".into(),
             ));
         }
-        s.max_malformed = self.max_malformed;
         if self.max_groups == 0 {
             return Err(flag("--max-groups", "0", "at least 1".into()));
         }
-        s.max_groups = self.max_groups;
         if self.max_memory == 0 {
             return Err(flag("--max-memory", "0", "at least 1 (MiB)".into()));
         }
-        s.max_bytes = self.max_memory.saturating_mul(1 << 20);
-        Ok(s)
+        Ok(Job {
+            what: self.what.what()?,
+            keys: self
+                .key
+                .iter()
+                .map(|k| Column(k.trim().to_owned()))
+                .collect(),
+            text_keys: self.text_keys,
+            na: spec::Na::parse(&self.na_values),
+            schema,
+            delimiter: spec::parse_delimiter(&self.delimiter)?,
+            wheres: self
+                .wheres
+                .iter()
+                .map(|w| Where::parse(w))
+                .collect::<Result<_, _>>()?,
+            max_malformed: self.max_malformed,
+            max_groups: self.max_groups,
+            max_bytes: self.max_memory.saturating_mul(1 << 20),
+        })
     }
 
     /// The flags as words for `mapfold-map`, defaults left out, in a fixed
     /// order (so the same job always gives the same command line).
     pub fn to_words(&self) -> Vec<String> {
-        let mut w = Vec::new();
-        if !self.report.value.is_empty() {
-            w.extend(["--value".to_owned(), self.report.value.join(",")]);
-        }
+        let mut w = self.what.to_words();
         if !self.key.is_empty() {
             w.extend(["--key".to_owned(), self.key.join(",")]);
         }
@@ -246,29 +176,6 @@ impl JobArgs {
         for x in &self.wheres {
             w.extend(["--where".to_owned(), x.clone()]);
         }
-        for h in &self.hist {
-            w.push(format!("--hist={h}"));
-        }
-        match self.report.quantiles.as_deref() {
-            None => {}
-            Some("default") => w.push("--quantiles".to_owned()),
-            Some(q) => w.push(format!("--quantiles={q}")),
-        }
-        for d in &self.report.distinct {
-            w.extend(["--distinct".to_owned(), d.clone()]);
-        }
-        if let Some(c) = &self.report.corr {
-            w.extend(["--corr".to_owned(), c.clone()]);
-        }
-        if let Some(h) = &self.report.hist2d {
-            w.push(format!("--hist2d={h}"));
-        }
-        if self.report.quantiles.is_some() && self.quantile_error != DEFAULT_QUANTILE_ERROR {
-            w.extend([
-                "--quantile-error".to_owned(),
-                self.quantile_error.to_string(),
-            ]);
-        }
         if self.max_malformed != spec::DEFAULT_MAX_MALFORMED {
             w.extend(["--max-malformed".to_owned(), self.max_malformed.to_string()]);
         }
@@ -282,37 +189,14 @@ impl JobArgs {
     }
 }
 
-/// The value column a `--hist` is for (its position in `values`) and its
-/// layout: `COL=LO:HI:BINS`, or `LO:HI:BINS` when there is one column.
-fn hist_column<'a>(text: &'a str, values: &[&str]) -> Result<(usize, &'a str), String> {
-    match text.rsplit_once('=') {
-        Some((col, layout)) => values
-            .iter()
-            .position(|v| *v == col.trim())
-            .map(|at| (at, layout))
-            .ok_or_else(|| format!("{:?} is not one of the --value columns", col.trim())),
-        None => match values.len() {
-            0 => Err("a histogram needs --value".into()),
-            1 => Ok((0, text)),
-            _ => Err("which column? with several --value columns, write COL=LO:HI:BINS".into()),
-        },
-    }
-}
-
-/// The default of `--quantile-error`.
-pub const DEFAULT_QUANTILE_ERROR: f64 = 0.01;
-
-/// Parses a `--quantiles` list (`default` for the default list): numbers
-/// in `[0, 1]`.
-/// What the reducer reports besides the states: the quantile list and the
-/// names of the value, distinct, `--corr` and `--hist2d` columns. The
-/// mapper derives it from its own flags ([`JobArgs::report_args`]) and
-/// writes it into its counters record, so a reducer learns it from its
-/// input; the runners also give it to every reduce task
-/// (`$mapfold_report`). As `mapfold-reduce`'s flags it can be given by
-/// hand, and is then checked against the job's.
+/// What a job computes: its value columns and its measures' flags (every
+/// registered [`crate::agg::Measure`]'s, defined in its own file). The
+/// mapper writes these words into its counters record, so a reducer
+/// learns the job from its input; the runners also give them to every
+/// reduce task (`$mapfold_report`). As `mapfold-reduce`'s flags they can be
+/// given by hand, and are then checked against the job's.
 #[derive(clap::Args, Debug, Clone, Default, PartialEq)]
-pub struct ReportArgs {
+pub struct WhatArgs {
     /// Column to aggregate: a name (from --schema or the header line) or a
     /// 1-based index. Repeatable (or a comma list) for several columns in
     /// one pass; the JSON then has one object per column under its name.
@@ -320,90 +204,67 @@ pub struct ReportArgs {
     #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
     pub value: Vec<String>,
 
-    /// Quantiles of the value from a mergeable sketch: alone for p1 p5 p10
-    /// p25 p50 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each
-    /// is within --quantile-error (relative) of the exact order statistic
-    /// of rank floor(q (n-1)), and identical however the data was split.
-    /// Zeros are exact; NaN and infinities are left out.
-    #[arg(long, value_name = "Q[,Q...]", num_args = 0..=1, default_missing_value = "default")]
-    pub quantiles: Option<String>,
-
-    /// Count the distinct values of this column per group (repeatable; any
-    /// column, text or number, compared as written; missing values not
-    /// counted): exact up to 1,024, then a HyperLogLog estimate (1.6%
-    /// standard error), the same however the data was split.
-    #[arg(long, value_name = "COL")]
-    pub distinct: Vec<String>,
-
-    /// Two columns together: covariance, Pearson's r, and the least-squares
-    /// slope and intercept of Y on X per group, from exact sums rounded
-    /// once. Rows where either is missing or not finite are left out.
-    #[arg(long, value_name = "X,Y")]
-    pub corr: Option<String>,
-
-    /// A 2-D histogram of two columns: X's bins by Y's, exact counts, plus
-    /// the pairs outside the grid and those with a NaN.
-    #[arg(long, value_name = "X=LO:HI:N,Y=LO:HI:M", allow_hyphen_values = true)]
-    pub hist2d: Option<String>,
+    #[command(flatten)]
+    pub measures: MeasureFlags,
 }
 
-/// [`ReportArgs`] alone, to parse its words.
+/// [`WhatArgs`] alone, to parse its words.
 #[derive(clap::Parser, Debug)]
 #[command(no_binary_name = true)]
-struct ReportWords {
+struct WhatWords {
     #[command(flatten)]
-    report: ReportArgs,
+    what: WhatArgs,
 }
 
-impl ReportArgs {
+impl WhatArgs {
     /// True when nothing is given (every default).
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
-    /// The [`Report`](crate::agg::Report) these flags ask for.
-    pub fn report(&self) -> Result<crate::agg::Report, Error> {
-        Ok(crate::agg::Report {
-            quantiles: parse_quantiles(self.quantiles.as_deref().unwrap_or("default"))?,
-            distinct: self.distinct.clone(),
-            corr: self
-                .corr
-                .as_deref()
-                .map(parse_corr)
-                .transpose()?
-                .map(|(x, y)| (x.0, y.0)),
-            hist2d: self
-                .hist2d
-                .as_deref()
-                .map(parse_hist2d)
-                .transpose()?
-                .map(|(x, y, _)| (x.0, y.0)),
-            // One value column's object is the JSON itself: no names.
-            values: if self.value.len() > 1 {
-                self.value.clone()
-            } else {
-                Vec::new()
-            },
-        })
+    /// Validates the flags into what the job computes.
+    pub fn what(&self) -> Result<What, Error> {
+        let flag = |value: &str, why: String| Error::Flag {
+            flag: "--value",
+            value: value.to_owned(),
+            why,
+        };
+        let values: Vec<&str> = self.value.iter().map(|v| v.trim()).collect();
+        if values.len() > crate::group::MAX_COLUMNS {
+            return Err(flag(
+                &self.value.join(","),
+                format!("at most {} value columns", crate::group::MAX_COLUMNS),
+            ));
+        }
+        if let Some(v) = values
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| values[..i].contains(v).then_some(v))
+        {
+            return Err(flag(v, "this column is named twice".into()));
+        }
+        let values: Vec<Column> = values.iter().map(|v| Column((*v).to_owned())).collect();
+        let measures = Measures::parse(&self.measures.0, &values)?;
+        Ok(What { values, measures })
     }
 
-    /// The flags as `mapfold-reduce` words, defaults left out.
+    /// The flags as words, defaults left out, in registry order.
     pub fn to_words(&self) -> Vec<String> {
-        let mut w = match self.quantiles.as_deref() {
-            Some(q) if q != "default" => vec![format!("--quantiles={q}")],
-            _ => Vec::new(),
-        };
-        for d in &self.distinct {
-            w.extend(["--distinct".to_owned(), d.clone()]);
-        }
-        if let Some(c) = &self.corr {
-            w.extend(["--corr".to_owned(), c.clone()]);
-        }
-        if let Some(h) = &self.hist2d {
-            w.push(format!("--hist2d={h}"));
-        }
+        let mut w = Vec::new();
         if !self.value.is_empty() {
             w.extend(["--value".to_owned(), self.value.join(",")]);
+        }
+        for f in Measures::flags() {
+            for v in self.measures.0.get(f.name) {
+                if f.default == Some(v.as_str()) {
+                    continue;
+                }
+                // `=` form: a layout may start with a minus.
+                w.push(match f.bare {
+                    Some(b) if b == v => format!("--{}", f.name),
+                    _ => format!("--{}={v}", f.name),
+                });
+            }
         }
         w
     }
@@ -416,7 +277,7 @@ impl ReportArgs {
         text.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Parses [`ReportArgs::encode`]'s token.
+    /// Parses [`WhatArgs::encode`]'s token.
     pub fn decode(token: &[u8]) -> Result<Self, crate::error::DecodeError> {
         let bad = || crate::error::DecodeError::new("the job's report (hex words)", token);
         if !token.len().is_multiple_of(2) {
@@ -437,72 +298,65 @@ impl ReportArgs {
         } else {
             text.split('\0').collect()
         };
-        <ReportWords as clap::Parser>::try_parse_from(words)
-            .map(|w| w.report)
+        <WhatWords as clap::Parser>::try_parse_from(words)
+            .map(|w| w.what)
             .map_err(|_| bad())
     }
 }
 
-pub fn parse_quantiles(text: &str) -> Result<Vec<f64>, Error> {
-    if text == "default" {
-        return Ok(quantiles::DEFAULT_QS.to_vec());
+/// The registered measures' flags, as clap arguments built from each
+/// measure's [`crate::agg::Flag`]s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeasureFlags(pub Given);
+
+impl clap::FromArgMatches for MeasureFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut f = Self::default();
+        f.update_from_arg_matches(m)?;
+        Ok(f)
     }
-    text.split(',')
-        .map(|q| {
-            q.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|q| (0.0..=1.0).contains(q))
-                .ok_or_else(|| Error::Flag {
-                    flag: "--quantiles",
-                    value: text.to_owned(),
-                    why: format!("{q:?} is not a quantile between 0 and 1 (0.5 is the median)"),
-                })
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for f in Measures::flags() {
+            let given = m.value_source(f.name) == Some(clap::parser::ValueSource::CommandLine);
+            if let (true, Some(vs)) = (given, m.get_many::<String>(f.name)) {
+                let values = vs.cloned().collect();
+                match self.0.0.iter_mut().find(|(n, _)| *n == f.name) {
+                    Some((_, v)) => *v = values,
+                    None => self.0.0.push((f.name, values)),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for MeasureFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Measures::flags().fold(cmd, |cmd, f| {
+            let mut a = clap::Arg::new(f.name)
+                .long(f.name)
+                .value_name(f.value_name)
+                .help(f.help)
+                .allow_hyphen_values(f.hyphen)
+                .action(if f.repeat {
+                    clap::ArgAction::Append
+                } else {
+                    clap::ArgAction::Set
+                });
+            if let Some(b) = f.bare {
+                a = a.num_args(0..=1).default_missing_value(b);
+            }
+            if let Some(d) = f.default {
+                a = a.default_value(d);
+            }
+            cmd.arg(a)
         })
-        .collect()
-}
-
-/// Parses `--corr X,Y`: two columns.
-pub fn parse_corr(text: &str) -> Result<(spec::Column, spec::Column), Error> {
-    match text.split_once(',') {
-        Some((x, y)) if !x.trim().is_empty() && !y.trim().is_empty() && !y.contains(',') => Ok((
-            spec::Column(x.trim().to_owned()),
-            spec::Column(y.trim().to_owned()),
-        )),
-        _ => Err(Error::Flag {
-            flag: "--corr",
-            value: text.to_owned(),
-            why: "two columns, X,Y (the line is Y on X)".into(),
-        }),
     }
-}
 
-/// Parses `--hist2d X=LO:HI:N,Y=LO:HI:M`.
-pub fn parse_hist2d(text: &str) -> Result<(spec::Column, spec::Column, Grid), Error> {
-    let bad = |why: String| Error::Flag {
-        flag: "--hist2d",
-        value: text.to_owned(),
-        why,
-    };
-    let axes: Vec<&str> = text.split(',').collect();
-    let [x, y] = axes[..] else {
-        return Err(bad(
-            "expected X=LO:HI:N,Y=LO:HI:M, e.g. precip=-3:3:60,temp=-3:3:60".into(),
-        ));
-    };
-    fn axis(a: &str) -> Option<(&str, &str)> {
-        a.rsplit_once('=').filter(|(c, _)| !c.trim().is_empty())
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
-    let ((xc, xl), (yc, yl)) = match (axis(x), axis(y)) {
-        (Some(x), Some(y)) => (x, y),
-        _ => return Err(bad("each axis is COLUMN=LO:HI:BINS".into())),
-    };
-    let grid = Grid::parse(xl, yl).map_err(bad)?;
-    Ok((
-        spec::Column(xc.trim().to_owned()),
-        spec::Column(yc.trim().to_owned()),
-        grid,
-    ))
 }
 
 /// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a

@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 
-use crate::agg::Report;
+use crate::agg::What;
 use crate::error::{Error, snippet};
 use crate::key;
 use crate::lines::{MAX_LINE, for_each_line};
@@ -51,26 +51,26 @@ impl Run {
     }
 }
 
-/// What the reducer reports, and how it learns the job's report from its
-/// input: the mappers write it into the counters record, the first key of
-/// a sorted input (see `cli::ReportArgs`).
+/// What the reducer reports, and how it learns what the job computes from
+/// its input: the mappers write it into the counters record, the first key
+/// of a sorted input (see `cli::WhatArgs`).
 #[allow(missing_debug_implementations)]
 pub struct Reporting<'a> {
-    /// The report to use until the input says otherwise.
-    pub report: Report,
-    /// True when `report` was given (the reducer's flags, or the task's job
+    /// What the job computes, until the input says otherwise.
+    pub what: What,
+    /// True when `what` was given (the reducer's flags, or the task's job
     /// configuration): the input's must then be the same.
     pub given: bool,
     /// Reads the counters record's report token.
-    pub learn: &'a dyn Fn(&[u8]) -> Result<Report, String>,
+    pub learn: &'a dyn Fn(&[u8]) -> Result<What, String>,
 }
 
 impl Reporting<'_> {
     /// A fixed report that nothing in the input changes (the combiner's,
     /// which reports nothing, and tests').
-    pub fn fixed(report: Report) -> Reporting<'static> {
+    pub fn fixed(what: What) -> Reporting<'static> {
         Reporting {
-            report,
+            what,
             given: false,
             learn: &|_| Err("not read".into()),
         }
@@ -85,7 +85,7 @@ pub fn fold(
     reporting: Reporting<'_>,
 ) -> Result<FoldStats, Error> {
     let Reporting {
-        mut report,
+        what: mut report,
         given,
         learn,
     } = reporting;
@@ -193,7 +193,7 @@ fn emit(
     mode: Mode,
     out: &mut impl Write,
     buf: &mut Vec<u8>,
-    report: &Report,
+    report: &What,
     template: Option<&OneTemplate>,
 ) -> Result<(), Error> {
     buf.clear();
@@ -232,7 +232,7 @@ mod tests {
             input.as_bytes(),
             &mut out,
             Mode::Reduce,
-            Reporting::fixed(Report::default()),
+            Reporting::fixed(What::default()),
         )
         .expect("folds");
         String::from_utf8(out).expect("utf-8")
@@ -253,7 +253,7 @@ mod tests {
                 }
             }
             let mut out = Vec::new();
-            p.finish(key, &mut out, &Report::default());
+            p.finish(key, &mut out, &What::default());
             String::from_utf8(out).expect("utf-8")
         };
         let out = reduce("\t1.5\na\t2.5\nb\t-0.0\nc\t1.0\nc\t2.0\n");

@@ -8,7 +8,7 @@
 //! the same bytes as before several columns existed, and the reducer nests
 //! one object per column under its name.
 
-use crate::agg::{Aggregates, Report, Shape};
+use crate::agg::{Aggregates, Shape, What};
 use crate::error::DecodeError;
 use crate::json::Obj;
 
@@ -139,22 +139,21 @@ impl Group {
     }
 
     /// Writes the finished values: as the first column's when there is one
-    /// column; else one object per column under its name (from `report`,
+    /// column; else one object per column under its name (from `what`,
     /// else `v1`, `v2`, ...), then the group's own.
-    pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+    pub fn finish(&self, out: &mut Obj<'_>, what: &What) {
         if self.more.is_empty() {
-            self.aggs.finish(out, report);
+            self.aggs.finish(out, what);
             return;
         }
         for (j, a) in std::iter::once(&self.aggs).chain(&self.more).enumerate() {
-            let name = report
+            let name = what
                 .values
                 .get(j)
-                .cloned()
-                .unwrap_or_else(|| format!("v{}", j + 1));
-            out.obj_named(&name, |o| a.finish_column(o, report));
+                .map_or_else(|| format!("v{}", j + 1), |c| c.0.clone());
+            out.obj_named(&name, |o| a.finish_column(o, what));
         }
-        self.aggs.finish_group(out, report);
+        self.aggs.finish_group(out, what);
     }
 }
 
@@ -167,12 +166,12 @@ mod tests {
         let hist = HistLayout::parse("-4:4:8").ok();
         vec![
             Shape {
-                distinct: 1,
+                distinct: Some(1),
                 ..Shape::default()
             },
             Shape {
                 hist,
-                quantile_bits: Some(3),
+                quantiles: Some(3),
                 ..Shape::default()
             },
         ]
@@ -201,7 +200,7 @@ mod tests {
         a.column(0).update(1.5);
         a.column(1).update(-2.25);
         a.column(1).missing.add();
-        a.aggs.add_distinct(0, b"x");
+        a.aggs.distinct.columns[0].add(crate::agg::distinct::hash(b"x"));
         let text = String::from_utf8(bytes(&a)).expect("utf8");
         assert!(text.contains(" 1:v="), "{text}");
         assert!(text.contains(" 1:q="), "{text}");
@@ -235,12 +234,12 @@ mod tests {
             match y {
                 Some(y) => {
                     g.column(1).update(y);
-                    g.aggs.add_pair(x, y);
-                    g.aggs.add_grid_pair(x, y);
+                    g.aggs.corr.add_pair(x, y);
+                    g.aggs.hist2d.add_pair(x, y);
                 }
                 None => g.column(1).missing.add(),
             }
-            g.aggs.add_distinct(0, &x.to_bits().to_le_bytes());
+            g.aggs.distinct.columns[0].add(crate::agg::distinct::hash(&x.to_bits().to_le_bytes()));
         }
         g
     }
@@ -250,14 +249,14 @@ mod tests {
         vec![
             Shape {
                 hist,
-                quantile_bits: Some(k),
-                distinct: 1,
-                corr: true,
+                quantiles: Some(k),
+                distinct: Some(1),
+                corr: Some(()),
                 hist2d: crate::agg::Grid::parse("-4:4:3", "-10:10:2").ok(),
             },
             Shape {
                 hist,
-                quantile_bits: Some(k),
+                quantiles: Some(k),
                 ..Shape::default()
             },
         ]

@@ -173,8 +173,8 @@ mod tests {
                 hi: 5.0,
                 bins: 10,
             }),
-            quantile_bits: sketch.then_some(7),
-            distinct: usize::from(distinct),
+            quantiles: sketch.then_some(7),
+            distinct: distinct.then_some(1),
             ..Shape::default()
         }
     }

@@ -3,7 +3,7 @@
 //! `mapfold-reduce`.
 //!
 //! Data flow: [`map::Mapper`] parses lines ([`record`]) under a job
-//! ([`spec`]), folds values into per-key [`agg::Aggregates`], and writes wire
+//! ([`job`]), folds values into per-key [`agg::Aggregates`], and writes wire
 //! records ([`wire`], keys per [`key`]); Hadoop (or `sort`) orders them;
 //! [`fold::fold`] merges runs of equal keys and finishes them into JSON.
 //! Sums are exact ([`superacc`]) and rounded once ([`round`]), so results do
@@ -16,6 +16,7 @@ pub mod error;
 pub mod fold;
 pub mod group;
 pub mod held;
+pub mod job;
 pub mod json;
 pub mod key;
 pub mod keys;

@@ -8,15 +8,17 @@
 
 use std::io::Write;
 
+use crate::agg::{Aggregates, Line};
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
 use crate::held::{Held, HeldJob};
+use crate::job::{Job, Plan};
 use crate::key;
 use crate::keys::Keys;
 use crate::record::{Splitter, parse_number};
 use crate::sizing::{Full, Sizing};
-use crate::spec::{MapSpec, Na, Plan, Test};
+use crate::spec::{Na, Test};
 use crate::wire;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -41,7 +43,7 @@ pub struct MapStats {
 /// A map task writing wire records to `out`.
 #[derive(Debug)]
 pub struct Mapper<W: Write> {
-    spec: MapSpec,
+    spec: Job,
     plan: Option<Plan>,
     schema: Option<Vec<Vec<u8>>>,
     header: Option<Vec<u8>>,
@@ -99,7 +101,7 @@ pub struct Mapper<W: Write> {
 
 impl<W: Write> Mapper<W> {
     /// `location` names the input in messages (e.g. the split's file).
-    pub fn new(spec: MapSpec, location: String, out: W) -> Result<Self, Error> {
+    pub fn new(spec: Job, location: String, out: W) -> Result<Self, Error> {
         let (plan, header) = match &spec.schema {
             Some(s) => (
                 Some(Plan::bind(&spec, Some(s))?),
@@ -119,9 +121,7 @@ impl<W: Write> Mapper<W> {
         let proto_heap = proto.heap_size();
         // The allocator's own bytes per block, and slack.
         let group_cost = std::mem::size_of::<Group>() + proto_heap + 64;
-        let grows = shapes
-            .iter()
-            .any(|s| s.quantile_bits.is_some() || s.distinct > 0 || s.hist2d.is_some());
+        let grows = shapes.iter().any(|s| s.grows());
         let held_cost = 2 * std::mem::size_of::<Held>() + 40;
         if group_cost + held_cost > spec.max_bytes {
             return Err(Error::Flag {
@@ -152,7 +152,7 @@ impl<W: Write> Mapper<W> {
             grows,
             spilled: crate::superacc::spilled_bytes(),
             report: Vec::new(),
-            job: HeldJob::new(proto, spec.values.is_empty()),
+            job: HeldJob::new(proto, spec.what.values.is_empty()),
             groups_made: 0,
             passthrough: false,
             pass_key: Vec::new(),
@@ -298,19 +298,20 @@ impl<W: Write> Mapper<W> {
             }
             self.more = more;
         }
-        // The --corr and --hist2d pairs: both numbers, or no pair when one
-        // is missing.
+        // What the line gives the group measures (a pair of numbers, say),
+        // read before it is counted: a field that is not a number makes it
+        // malformed.
         let extras = plan.extras;
-        let (mut pair, mut grid_pair) = (None, None);
+        let mut inputs = Default::default();
         if extras {
-            let (corr, grid) = (plan.corr, plan.hist2d);
-            pair = match corr.map(|c| self.pair(l, c, "--corr")) {
-                Some(Err(why)) => return self.malformed(l, n, why),
-                p => p.and_then(Result::ok).flatten(),
+            let line = Line {
+                splitter: &self.splitter,
+                text: l,
+                na: &self.spec.na,
             };
-            grid_pair = match grid.map(|c| self.pair(l, c, "--hist2d")) {
-                Some(Err(why)) => return self.malformed(l, n, why),
-                p => p.and_then(Result::ok).flatten(),
+            inputs = match Aggregates::read(&plan.fields, &line) {
+                Ok(i) => i,
+                Err(why) => return self.malformed(l, n, why),
             };
         }
         if !pass {
@@ -321,7 +322,7 @@ impl<W: Write> Mapper<W> {
         let pass_on = self.passthrough;
         let before = if self.grows { self.heap_of(g) } else { 0 };
         if extras {
-            self.update_extras(g, l, pair, grid_pair);
+            self.update_extras(g, l, inputs);
         }
         if several {
             self.update_columns(g, value);
@@ -391,34 +392,22 @@ impl<W: Write> Mapper<W> {
         Ok(())
     }
 
-    /// Folds a line's `--corr` and `--hist2d` pairs and distinct fields
-    /// into group `g` (jobs with [`Plan::extras`] only).
-    fn update_extras(
-        &mut self,
-        g: usize,
-        l: &[u8],
-        pair: Option<(f64, f64)>,
-        grid_pair: Option<(f64, f64)>,
-    ) {
-        if let Some((x, y)) = pair {
-            self.state(g).aggs.add_pair(x, y);
-        }
-        if let Some((x, y)) = grid_pair {
-            self.state(g).aggs.add_grid_pair(x, y);
-        }
-        if self.plan.as_ref().is_some_and(|p| !p.distinct.is_empty()) {
-            // Made and counted first: below, the fields borrow the
-            // splitter beside the state.
-            self.state(g);
-        }
-        if let Some(plan) = &self.plan {
-            for (i, &col) in plan.distinct.iter().enumerate() {
-                let f = self.splitter.field(l, col).unwrap_or_default();
-                if !self.spec.na.is(f) {
-                    self.job.full(&mut self.groups[g]).aggs.add_distinct(i, f);
-                }
-            }
-        }
+    /// Folds a line's inputs into group `g`'s measures (jobs with
+    /// [`Plan::extras`] only).
+    fn update_extras(&mut self, g: usize, l: &[u8], inputs: crate::agg::Inputs) {
+        // Made and counted first: below, the line borrows the splitter
+        // beside the state.
+        self.state(g);
+        let Some(plan) = &self.plan else { return };
+        let line = Line {
+            splitter: &self.splitter,
+            text: l,
+            na: &self.spec.na,
+        };
+        self.job
+            .full(&mut self.groups[g])
+            .aggs
+            .feed(inputs, &plan.fields, &line);
     }
 
     /// What group `g`'s state holds on the heap, the empty state's share
@@ -476,33 +465,6 @@ impl<W: Write> Mapper<W> {
             c.missing += 1;
         }
         self.more = more;
-    }
-
-    /// Two numeric columns of a line: both numbers, `None` when one is
-    /// missing, or why the line is malformed.
-    fn pair(
-        &self,
-        l: &[u8],
-        (a, b): (usize, usize),
-        flag: &str,
-    ) -> Result<Option<(f64, f64)>, String> {
-        let mut xy = [0.0; 2];
-        let mut both = true;
-        for (slot, col) in xy.iter_mut().zip([a, b]) {
-            let f = self.splitter.field(l, col).unwrap_or_default();
-            match number_or_missing(&self.spec.na, f) {
-                Ok(Some(x)) => *slot = x,
-                Ok(None) => both = false,
-                Err(()) => {
-                    return Err(format!(
-                        "{flag} column {} is not a number ({:?})",
-                        col + 1,
-                        snippet(f)
-                    ));
-                }
-            }
-        }
-        Ok(both.then_some((xy[0], xy[1])))
     }
 
     /// The first non-blank line of a task without `--schema`: the header
@@ -796,7 +758,7 @@ impl<W: Write> Mapper<W> {
         Ok(self.stats)
     }
 
-    /// What the reducer is to report (`cli::ReportArgs::encode`'s
+    /// What the reducer is to report (`cli::WhatArgs::encode`'s
     /// token): written into the counters record, from which a reducer
     /// learns it.
     pub fn set_report(&mut self, token: &str) {
@@ -895,7 +857,7 @@ fn push_wire_key(nkeys: usize, na: &Na, text_keys: bool, raw: &[u8], out: &mut V
 /// parses as a number (`-999`) is missing; that check runs only when the
 /// list has such a text.
 #[inline]
-fn number_or_missing(na: &Na, f: &[u8]) -> Result<Option<f64>, ()> {
+pub(crate) fn number_or_missing(na: &Na, f: &[u8]) -> Result<Option<f64>, ()> {
     match parse_number(f) {
         Some(x) if !na.numeric => Ok(Some(x)),
         _ if na.is(f) => Ok(None),

@@ -11,7 +11,7 @@
 //! per key. A proptest compares it with the general finish over every
 //! kind of `f64`.
 
-use crate::agg::Report;
+use crate::agg::What;
 use crate::json::{finite_text, push_f64};
 use crate::wire::Partials;
 
@@ -27,14 +27,14 @@ pub struct OneTemplate {
 }
 
 impl OneTemplate {
-    /// The template of `report`'s finish, `None` when the finished object
+    /// The template of `what`'s finish, `None` when the finished object
     /// is not the same text around the value for both sentinels.
-    pub fn new(report: &Report) -> Option<Self> {
+    pub fn new(what: &What) -> Option<Self> {
         let render = |x: f64| {
             let mut p = Partials::default();
             p.set_one(x);
             let mut out = Vec::new();
-            p.finish(b"k", &mut out, report);
+            p.finish(b"k", &mut out, what);
             out
         };
         let text = |x: f64| {
@@ -90,17 +90,17 @@ mod tests {
     use crate::agg::laws;
     use proptest::prelude::*;
 
-    fn general(x: f64, report: &Report) -> Vec<u8> {
+    fn general(x: f64, what: &What) -> Vec<u8> {
         let mut p = Partials::default();
         p.set_one(x);
         let mut out = Vec::new();
-        p.finish(b"k", &mut out, report);
+        p.finish(b"k", &mut out, what);
         out
     }
 
     #[test]
     fn the_value_is_cut_out_four_times() {
-        let t = OneTemplate::new(&Report::default()).expect("a template");
+        let t = OneTemplate::new(&What::default()).expect("a template");
         assert_eq!(t.pieces.len(), 5, "sum, mean, min, max");
         let mut out = Vec::new();
         assert!(!t.write(-0.0, &mut out));
@@ -113,11 +113,11 @@ mod tests {
         /// every exponent, subnormals, integers, zeros and extremes.
         #[test]
         fn same_bytes_as_the_general_finish(x in laws::value()) {
-            let report = Report::default();
-            let t = OneTemplate::new(&report).expect("a template");
+            let what = What::default();
+            let t = OneTemplate::new(&what).expect("a template");
             let mut out = Vec::new();
             if t.write(x, &mut out) {
-                let want = general(x, &report);
+                let want = general(x, &what);
                 prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want));
             } else {
                 prop_assert!(!x.is_finite() || x.to_bits() == 1 << 63);

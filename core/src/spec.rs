@@ -1,7 +1,6 @@
-//! What a map task computes: the job's columns, filters and histogram,
-//! parsed from the mapper's flags and bound to a schema.
+//! The pieces of a job's flags that name its input: columns, filters,
+//! missing-value tokens, the delimiter and the schema.
 
-use crate::agg::HistLayout;
 use crate::error::Error;
 
 /// Groups held in memory before the mapper writes the least-hit out: no
@@ -253,98 +252,6 @@ impl Na {
     }
 }
 
-/// Everything a map task needs, as the user gave it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MapSpec {
-    /// The columns to aggregate; without one, the job counts rows per key.
-    pub values: Vec<Column>,
-    pub keys: Vec<Column>,
-    /// Key fields grouped and shown exactly as written (no numeric
-    /// canonicalisation: `007` stays `007`).
-    pub text_keys: bool,
-    /// Field texts that mean "missing" (compared after trimming spaces).
-    pub na: Na,
-    pub schema: Option<Vec<Vec<u8>>>,
-    pub delimiter: u8,
-    pub wheres: Vec<Where>,
-    /// Each value column's histogram, if it has one (one per value column).
-    pub hists: Vec<Option<HistLayout>>,
-    /// Significand bits of the quantile sketch, when quantiles are asked for.
-    pub quantile_bits: Option<u8>,
-    /// Columns whose distinct values are counted per group.
-    pub distinct: Vec<Column>,
-    /// Two columns whose covariance, correlation and line are computed.
-    pub corr: Option<(Column, Column)>,
-    /// Two columns and the grid of their 2-D histogram.
-    pub hist2d: Option<(Column, Column, crate::agg::Grid)>,
-    pub max_malformed: f64,
-    pub max_groups: usize,
-    /// Bytes the groups may hold before the least-hit are written out.
-    pub max_bytes: usize,
-}
-
-impl MapSpec {
-    /// A spec with defaults for everything but the value columns.
-    pub fn new(values: &[&str]) -> Self {
-        Self {
-            values: values.iter().map(|v| Column((*v).to_owned())).collect(),
-            keys: Vec::new(),
-            text_keys: false,
-            na: Na::parse(DEFAULT_NA),
-            schema: None,
-            delimiter: b',',
-            wheres: Vec::new(),
-            hists: vec![None; values.len()],
-            quantile_bits: None,
-            distinct: Vec::new(),
-            corr: None,
-            hist2d: None,
-            max_malformed: DEFAULT_MAX_MALFORMED,
-            max_groups: DEFAULT_MAX_GROUPS,
-            max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
-        }
-    }
-
-    /// The parameters of the job's aggregates: the first value column's
-    /// with the group's own (or the group's alone, counting rows), then
-    /// each further value column's.
-    pub fn shapes(&self) -> Vec<crate::agg::Shape> {
-        let column = |j: usize| crate::agg::Shape {
-            hist: self.hists.get(j).copied().flatten(),
-            quantile_bits: self.quantile_bits,
-            ..crate::agg::Shape::default()
-        };
-        let first = crate::agg::Shape {
-            distinct: self.distinct.len(),
-            corr: self.corr.is_some(),
-            hist2d: self.hist2d.as_ref().map(|h| h.2),
-            ..column(0)
-        };
-        std::iter::once(first)
-            .chain((1..self.values.len()).map(column))
-            .collect()
-    }
-
-    /// True when some column is referenced by name.
-    pub fn needs_names(&self) -> bool {
-        !self.named_columns().is_empty()
-    }
-
-    /// The columns referenced by name (not by index), in flag order.
-    pub fn named_columns(&self) -> Vec<&str> {
-        self.values
-            .iter()
-            .chain(&self.keys)
-            .chain(self.wheres.iter().map(|w| &w.column))
-            .chain(&self.distinct)
-            .chain(self.corr.iter().flat_map(|(x, y)| [x, y]))
-            .chain(self.hist2d.iter().flat_map(|(x, y, _)| [x, y]))
-            .filter(|c| c.is_name())
-            .map(|c| c.0.as_str())
-            .collect()
-    }
-}
-
 /// Parses `--delimiter`: one byte, `tab` / `\t`, or `space` (as the
 /// page-view dumps need: `project page views bytes`).
 pub fn parse_delimiter(text: &str) -> Result<u8, Error> {
@@ -377,90 +284,6 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
     // Two columns of one name are allowed, as in headers (spreadsheets
     // write them): naming one of them is refused (see `Column::resolve`).
     Ok(names)
-}
-
-/// A spec bound to a schema: field indices, ready for the hot loop.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// The value columns' field indices, in flag order.
-    pub values: Vec<usize>,
-    pub keys: Vec<usize>,
-    pub wheres: Vec<(usize, Test)>,
-    pub distinct: Vec<usize>,
-    pub corr: Option<(usize, usize)>,
-    pub hist2d: Option<(usize, usize)>,
-    /// Fields a line must have (the schema's width), when known.
-    pub width: Option<usize>,
-    /// The highest field index the plan reads.
-    pub max_field: usize,
-    /// Whether lines feed more than the value column: `--corr` or
-    /// `--hist2d` pairs, or distinct counts (one test a line for the rest).
-    pub extras: bool,
-}
-
-impl Plan {
-    pub fn bind(spec: &MapSpec, schema: Option<&[Vec<u8>]>) -> Result<Self, Error> {
-        let values = spec
-            .values
-            .iter()
-            .map(|v| v.resolve(schema))
-            .collect::<Result<Vec<_>, _>>()?;
-        let keys = spec
-            .keys
-            .iter()
-            .map(|k| k.resolve(schema))
-            .collect::<Result<Vec<_>, _>>()?;
-        let wheres = spec
-            .wheres
-            .iter()
-            .map(|w| Ok((w.column.resolve(schema)?, w.test.clone())))
-            .collect::<Result<Vec<_>, Error>>()?;
-        let distinct = spec
-            .distinct
-            .iter()
-            .map(|c| c.resolve(schema))
-            .collect::<Result<Vec<_>, _>>()?;
-        let max_field = keys
-            .iter()
-            .chain(wheres.iter().map(|w| &w.0))
-            .chain(&values)
-            .chain(&distinct)
-            .fold(0, |m, &i| m.max(i));
-        let corr = spec
-            .corr
-            .as_ref()
-            .map(|(x, y)| Ok::<_, Error>((x.resolve(schema)?, y.resolve(schema)?)))
-            .transpose()?;
-        let max_field = corr.map_or(max_field, |(x, y)| max_field.max(x).max(y));
-        let hist2d = spec
-            .hist2d
-            .as_ref()
-            .map(|(x, y, _)| Ok::<_, Error>((x.resolve(schema)?, y.resolve(schema)?)))
-            .transpose()?;
-        let max_field = hist2d.map_or(max_field, |(x, y)| max_field.max(x).max(y));
-        let width = schema.map(<[_]>::len);
-        if let Some(w) = width
-            && max_field >= w
-        {
-            return Err(Error::Flag {
-                flag: "--value/--key/--where/--distinct/--corr/--hist2d",
-                value: format!("column {}", max_field + 1),
-                why: format!("the schema has only {w} columns"),
-            });
-        }
-        let extras = corr.is_some() || hist2d.is_some() || !distinct.is_empty();
-        Ok(Self {
-            values,
-            keys,
-            wheres,
-            distinct,
-            corr,
-            hist2d,
-            width,
-            max_field,
-            extras,
-        })
-    }
 }
 
 #[cfg(test)]

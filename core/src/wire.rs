@@ -15,7 +15,7 @@
 //! a digit or `-`, which no version word does. Decoding folds the value in,
 //! which gives the very state the mapper held.
 
-use crate::agg::{Aggregates, Report, Shape};
+use crate::agg::{Aggregates, Shape, What};
 use crate::counters::Counters;
 use crate::error::DecodeError;
 use crate::group::Group;
@@ -25,7 +25,7 @@ use crate::key::COUNTERS_KEY;
 /// The version word that starts every partial.
 pub const VERSION: &[u8] = b"mf2";
 const COUNTERS_TAG: &[u8] = b"c";
-/// The job's report (see [`crate::cli::ReportArgs`]), beside the counters.
+/// The job's report (see [`crate::cli::WhatArgs`]), beside the counters.
 const JOB_TAG: &[u8] = b"j";
 
 /// Everything known about one key: its group's aggregates and, for the
@@ -34,7 +34,7 @@ const JOB_TAG: &[u8] = b"j";
 pub struct Partials {
     pub group: Group,
     pub counters: Counters,
-    /// The job's report as [`crate::cli::ReportArgs::encode`] wrote it,
+    /// The job's report as [`crate::cli::WhatArgs::encode`] wrote it,
     /// carried by the counters record (empty elsewhere).
     pub job: Vec<u8>,
 }
@@ -124,7 +124,7 @@ impl Partials {
                 self.counters = Counters::decode(payload)?;
             } else if tag == JOB_TAG {
                 // Lower-case hex, as written; what it says is read by the
-                // reducer (`cli::ReportArgs::decode`).
+                // reducer (`cli::WhatArgs::decode`).
                 if payload.len() % 2 != 0
                     || !payload
                         .iter()
@@ -167,10 +167,10 @@ impl Partials {
     }
 
     /// Appends the reducer's JSON for a key.
-    pub fn finish(&self, key: &[u8], out: &mut Vec<u8>, report: &Report) {
+    pub fn finish(&self, key: &[u8], out: &mut Vec<u8>, what: &What) {
         Obj::write(out, |o| {
             if key != COUNTERS_KEY {
-                self.group.finish(o, report);
+                self.group.finish(o, what);
             }
             if key == COUNTERS_KEY || !self.counters.is_zero() {
                 o.obj("counters", |c| {
@@ -210,71 +210,35 @@ pub fn encode(group: &Group, counters: &Counters, job: &[u8], out: &mut Vec<u8>)
 }
 
 /// The partial of a group of the one finite value `x` in a job of
-/// `shape`: `VALUE[@LO:HI:BINS][/K]` (see [`decode_one`]).
+/// `shape`: `VALUE[SIGIL SHAPE]...`, each column measure's shape after its
+/// sigil (`@LO:HI:BINS` a histogram's, `/K` a sketch's; see
+/// [`Shape::write_one`]).
 pub fn encode_one(x: f64, shape: Shape, out: &mut Vec<u8>) {
     crate::agg::write_f64(out, x);
-    if let Some(l) = shape.hist {
-        use std::io::Write;
-        // Writes to a Vec cannot fail; no String in between.
-        let _ = write!(out, "@{l}");
-    }
-    if let Some(k) = shape.quantile_bits {
-        out.push(b'/');
-        out.extend_from_slice(itoa::Buffer::new().format(k).as_bytes());
-    }
+    // The mapper calls this only for a state of one value, whose shape a
+    // one-value partial names.
+    let named = shape.write_one(out);
+    debug_assert!(named, "a one-value partial of {shape:?}");
 }
 
 /// The value of a one-value partial of the default shape (a bare `VALUE`,
-/// no histogram or sketch after it), `None` for any other partial.
+/// no shape after it), `None` for any other partial.
 #[inline]
 pub fn plain_one(v: &[u8]) -> Option<Result<f64, DecodeError>> {
     match v.first() {
-        Some(b'0'..=b'9' | b'-') if memchr::memchr2(b'@', b'/', v).is_none() => {
+        Some(b'0'..=b'9' | b'-') if !v.iter().any(|&b| Shape::is_sigil(b)) => {
             Some(crate::agg::read_f64(v, "a single value"))
         }
         _ => None,
     }
 }
 
-/// `VALUE[@LO:HI:BINS][/K]`: the aggregates of that one value, in a job
-/// with that histogram and a quantile sketch of `K` bits.
+/// `VALUE[SIGIL SHAPE]...`: the aggregates of that one value, in a job of
+/// that shape.
 fn decode_one(payload: &[u8], into: &mut Aggregates) -> Result<f64, DecodeError> {
-    let (payload, bits) = match memchr::memrchr(b'/', payload) {
-        Some(at) => (&payload[..at], Some(&payload[at + 1..])),
-        None => (payload, None),
-    };
-    let quantile_bits = bits
-        .map(|b| {
-            crate::agg::read_u64(b, "quantile sketch precision")
-                .ok()
-                .filter(|k| (1..=u64::from(crate::agg::quantiles::MAX_BITS)).contains(k))
-                .map(|k| k as u8)
-                .ok_or_else(|| DecodeError::new("quantile sketch precision", b))
-        })
-        .transpose()?;
-    let (value, layout) = match memchr::memchr(b'@', payload) {
-        Some(at) => (&payload[..at], Some(&payload[at + 1..])),
-        None => (payload, None),
-    };
+    let (value, shape) = Shape::read_one(payload)?;
     let x = crate::agg::read_f64(value, "a single value")?;
-    let layout = layout
-        .map(|l| {
-            std::str::from_utf8(l)
-                .ok()
-                .and_then(|t| crate::agg::HistLayout::parse(t).ok())
-                .ok_or_else(|| DecodeError::new("histogram layout", l))
-        })
-        .transpose()?;
-    into.reset_to_one(
-        Shape {
-            hist: layout,
-            quantile_bits,
-            distinct: 0,
-            corr: false,
-            hist2d: None,
-        },
-        x,
-    );
+    into.reset_to_one(shape, x);
     Ok(x)
 }
 
@@ -298,9 +262,9 @@ mod tests {
         let mut p = Partials::of(Group {
             aggs: Aggregates::new(Shape {
                 hist: Some(HistLayout::parse("0:1:2").expect("valid")),
-                quantile_bits: Some(3),
-                distinct: 2,
-                corr: true,
+                quantiles: Some(3),
+                distinct: Some(2),
+                corr: Some(()),
                 hist2d: Some(crate::agg::Grid::parse("0:1:2", "0:1:3").expect("valid")),
             }),
             more: vec![Aggregates::default(); 2],
@@ -392,7 +356,7 @@ mod tests {
                 match x.merge(&y) {
                     Ok(()) => {
                         let mut json = Vec::new();
-                        x.finish(b"k", &mut json, &Report::default());
+                        x.finish(b"k", &mut json, &What::default());
                         proptest::prop_assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok());
                         let mut v = Vec::new();
                         x.encode(&mut v);
@@ -410,7 +374,7 @@ mod tests {
                                       bits in proptest::option::of(1u8..=20)) {
             proptest::prop_assume!(x.is_finite());
             let layout = hist.then(|| crate::agg::HistLayout::parse("-5:5:10").expect("valid"));
-            let shape = Shape { hist: layout, quantile_bits: bits, distinct: 0, corr: false, hist2d: None };
+            let shape = Shape { hist: layout, quantiles: bits, distinct: None, corr: None, hist2d: None };
             let p = Partials::of(Group { aggs: Aggregates::of_one(shape, x), more: Vec::new() });
             let mut v = Vec::new();
             p.encode(&mut v);
@@ -504,8 +468,8 @@ mod tests {
                 folded.encode(&mut e2);
                 proptest::prop_assert_eq!(e1, e2);
                 let (mut j1, mut j2) = (Vec::new(), Vec::new());
-                merged.finish(b"k", &mut j1, &Report::default());
-                folded.finish(b"k", &mut j2, &Report::default());
+                merged.finish(b"k", &mut j1, &What::default());
+                folded.finish(b"k", &mut j2, &What::default());
                 proptest::prop_assert_eq!(j1, j2);
             }
         }

@@ -27,11 +27,11 @@ struct Args {
 
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    let spec = args.job.spec()?;
+    let job = args.job.job()?;
     let location = input_location_from_env();
     let out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut mapper = Mapper::new(spec, location.clone(), out)?;
-    mapper.set_report(&args.job.report_args().encode());
+    let mut mapper = Mapper::new(job, location.clone(), out)?;
+    mapper.set_report(&args.job.what.encode());
     if split_starts_mid_file() {
         mapper.starts_mid_file();
     }

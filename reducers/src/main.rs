@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use mapfold_core::agg::Report;
-use mapfold_core::cli::{ReportArgs, exit};
+use mapfold_core::agg::What;
+use mapfold_core::cli::{WhatArgs, exit};
 use mapfold_core::fold::{Mode, Reporting, fold};
 
 /// Reads mapfold partials (KEY<TAB>mf2 ... or KEY<TAB>VALUE), sorted by key bytes, on stdin;
@@ -18,12 +18,12 @@ use mapfold_core::fold::{Mode, Reporting, fold};
 #[derive(Parser, Debug)]
 #[command(name = "mapfold-reduce", version, verbatim_doc_comment)]
 struct Args {
-    /// What to report; without these flags the reducer reads the job's
-    /// report from its input (the mappers' counters record) or from
-    /// `$mapfold_report` (the runners set it), and given, they must match
+    /// What the job computes: the mapper's own flags. Without them the
+    /// reducer reads them from its input (the mappers' counters record) or
+    /// from `$mapfold_report` (the runners set it); given, they must match
     /// the job's.
     #[command(flatten)]
-    report: ReportArgs,
+    what: WhatArgs,
 }
 
 fn run() -> anyhow::Result<()> {
@@ -31,18 +31,18 @@ fn run() -> anyhow::Result<()> {
     let from_env = std::env::var("mapfold_report")
         .ok()
         .filter(|t| !t.is_empty())
-        .map(|t| ReportArgs::decode(t.as_bytes()))
+        .map(|t| WhatArgs::decode(t.as_bytes()))
         .transpose()
         .context("reading $mapfold_report (the job's report, set by the runner)")?;
-    let (given, report) = match (args.report.is_empty(), from_env) {
-        (false, _) => (true, args.report.report()?),
-        (true, Some(r)) => (true, r.report()?),
-        (true, None) => (false, Report::default()),
+    let (given, what) = match (args.what.is_empty(), from_env) {
+        (false, _) => (true, args.what.what()?),
+        (true, Some(w)) => (true, w.what()?),
+        (true, None) => (false, What::default()),
     };
     let learn = |token: &[u8]| {
-        ReportArgs::decode(token)
+        WhatArgs::decode(token)
             .map_err(|e| e.to_string())
-            .and_then(|r| r.report().map_err(|e| e.to_string()))
+            .and_then(|w| w.what().map_err(|e| e.to_string()))
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     fold(
@@ -50,7 +50,7 @@ fn run() -> anyhow::Result<()> {
         &mut out,
         Mode::Reduce,
         Reporting {
-            report,
+            what,
             given,
             learn: &learn,
         },

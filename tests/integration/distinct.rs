@@ -44,7 +44,7 @@ fn distinct_counts_are_exact_then_estimated_and_split_independent() {
     );
     let piped = ok(&format!(
         "mapfold-map --value x --key g --text-keys --distinct user < {d}/in.csv 2>/dev/null \
-         | {PIPE} --distinct user"
+         | {PIPE}"
     ));
     let got = parse_reduced(&out);
     assert_eq!(parse_reduced(&piped), got, "the pipe and the runner agree");

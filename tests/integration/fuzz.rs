@@ -344,7 +344,7 @@ fn accepted_partials_finish_to_consistent_numbers() {
                 }
             }
             input.push(b'\n');
-            let (code, out, err) = run("mapfold-reduce", &["--quantiles"], &input);
+            let (code, out, err) = run("mapfold-reduce", &["--value", "x", "--quantiles"], &input);
             assert_clean("mapfold-reduce", &input, code, &err);
             refused_as_contradiction += usize::from(err.contains("contradicts itself"));
             if code == Some(0) {

@@ -435,7 +435,7 @@ fn the_reducer_learns_the_job_from_its_input() {
     }
     let o = bash(&format!(
         "cat fixtures/weather/*.csv | mapfold-map {job} 2>/dev/null | LC_ALL=C sort \
-         | mapfold-reduce --quantiles 0.5"
+         | mapfold-reduce --value temp,precip --quantiles 0.5"
     ));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

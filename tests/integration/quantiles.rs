@@ -66,8 +66,8 @@ fn quantiles_are_within_the_bound_and_split_independent() {
             7,
         );
         let piped = ok(&format!(
-            "mapfold-map --value x --key g --text-keys --quantiles --quantile-error {error} \
-             < {d}/in.csv 2>/dev/null | {PIPE} --quantiles {list}"
+            "mapfold-map --value x --key g --text-keys --quantiles {list} --quantile-error {error} \
+             < {d}/in.csv 2>/dev/null | {PIPE}"
         ));
         let got = parse_reduced(&out);
         assert_eq!(parse_reduced(&piped), got, "the pipe and the runner agree");

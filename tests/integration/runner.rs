@@ -405,7 +405,7 @@ fn hadoop_command_is_printed() {
         "#mapfold-map,",
         // Double quotes for Hadoop's splitter, inside single quotes for the shell; the
         // malformed limit is judged for the job, so tasks get none.
-        " -mapper 'mapfold-map --value temp --key year --where \"temp >= 0.5\" --hist=-5:5:20 --max-malformed 1'",
+        " -mapper 'mapfold-map --value temp --hist=-5:5:20 --key year --where \"temp >= 0.5\" --max-malformed 1'",
         " -combiner mapfold-combine -reducer mapfold-reduce -input hdfs:///data/weather -output hdfs:///out/y -numReduceTasks 4",
     ] {
         assert!(out.contains(part), "missing {part:?} in {out}");

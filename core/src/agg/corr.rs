@@ -13,11 +13,12 @@
 use num_bigint::BigInt;
 use num_traits::Signed;
 
-use super::Finish;
-use super::{Count, Partial, sum::UNIT_EXP};
-use crate::error::DecodeError;
+use super::measure::{Flag, Given, Line, flag_error};
+use super::{Count, Finish, Partial, sum::UNIT_EXP};
+use crate::error::{DecodeError, Error};
 use crate::json::Obj;
 use crate::round;
+use crate::spec::Column;
 use crate::superacc::{Superacc, split};
 
 /// Units of the squares and products: 2^-2148.
@@ -121,15 +122,15 @@ impl Corr {
 
     /// Writes `"corr":{"x":..,"y":..,"n":..,"covariance":..,"r":..,
     /// "slope":..,"intercept":..}` with the reducer's column names.
-    fn write(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+    fn write(&self, out: &mut Obj<'_>, names: Option<&(Column, Column)>) {
         if self.0.is_none() {
             return;
         }
         let [cov, r, slope, intercept] = self.results();
         out.obj("corr", |o| {
             if let Some((x, y)) = names {
-                o.str("x", x);
-                o.str("y", y);
+                o.str("x", &x.0);
+                o.str("y", &y.0);
             }
             o.u64("n", self.pairs());
             o.opt_f64("covariance", cov);
@@ -137,6 +138,72 @@ impl Corr {
             o.opt_f64("slope", slope);
             o.opt_f64("intercept", intercept);
         });
+    }
+}
+
+/// `--corr X,Y`: the co-moments of two columns, once per group.
+impl super::Measure for Corr {
+    const FLAGS: &'static [Flag] = &[Flag::new(
+        "corr",
+        "X,Y",
+        "Two columns together: covariance, Pearson's r, and the least-squares slope and \
+         intercept of Y on X per group, from exact sums rounded once. Rows where either is \
+         missing or not finite are left out.",
+    )];
+
+    type Spec = (Column, Column);
+    type Shape = ();
+    /// The line's pair, when both are numbers.
+    type Input = Option<(f64, f64)>;
+
+    fn parse(given: &Given, _: &[Column]) -> Result<Option<Self::Spec>, Error> {
+        let Some(text) = given.one("corr") else {
+            return Ok(None);
+        };
+        match text.split_once(',') {
+            Some((x, y)) if !x.trim().is_empty() && !y.trim().is_empty() && !y.contains(',') => Ok(
+                Some((Column(x.trim().to_owned()), Column(y.trim().to_owned()))),
+            ),
+            _ => Err(flag_error(
+                "--corr",
+                text,
+                "two columns, X,Y (the line is Y on X)",
+            )),
+        }
+    }
+
+    fn columns((x, y): &Self::Spec) -> Vec<&Column> {
+        vec![x, y]
+    }
+
+    fn shape(_: &Self::Spec, _: usize) -> Option<()> {
+        Some(())
+    }
+
+    fn with_shape((): ()) -> Self {
+        Self::new()
+    }
+
+    fn shape_of(&self) -> Option<()> {
+        self.0.as_ref().map(|_| ())
+    }
+
+    fn read(cols: &[usize], line: &Line<'_>) -> Result<Self::Input, String> {
+        line.pair(cols, "--corr")
+    }
+
+    fn feed(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_>) {
+        if let Some((x, y)) = pair {
+            self.add_pair(x, y);
+        }
+    }
+
+    fn rows_counted(&self) -> u128 {
+        u128::from(self.pairs())
+    }
+
+    fn check_state(&self, _: &super::Check) -> Result<(), String> {
+        self.check_sums()
     }
 }
 
@@ -176,8 +243,8 @@ impl Partial for Corr {
         }
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
-        self.write(out, report.corr.as_ref());
+    fn finish(&self, out: &mut Obj<'_>, f: &Finish<'_>) {
+        self.write(out, f.spec::<Self>());
     }
 
     fn is_identity(&self) -> bool {

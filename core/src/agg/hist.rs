@@ -1,10 +1,11 @@
 //! A fixed-edge histogram of a group's values, with underflow, overflow and
 //! NaN bins so that every value is counted somewhere.
 
-use super::Finish;
-use super::{Partial, read_f64, read_u64, write_f64, write_u64};
-use crate::error::DecodeError;
+use super::measure::{Check, Flag, Given, flag_error};
+use super::{Finish, Partial, read_f64, read_u64, write_f64, write_u64};
+use crate::error::{DecodeError, Error};
 use crate::json::Obj;
+use crate::spec::Column;
 
 /// `bins` equal bins over `[lo, hi]`. Bin `i` holds
 /// `floor((x - lo) * bins / (hi - lo)) == i`; `x == hi` falls in the last bin
@@ -269,6 +270,88 @@ impl Hist {
             ));
         }
         Ok(())
+    }
+}
+
+/// `--hist [COL=]LO:HI:BINS`: one histogram per value column at most.
+impl super::Measure for Hist {
+    const FLAGS: &'static [Flag] = &[Flag {
+        repeat: true,
+        hyphen: true,
+        ..Flag::new(
+            "hist",
+            "[COL=]LO:HI:BINS",
+            "Fixed-edge histogram of the value: BINS equal bins over [LO, HI], plus \
+             underflow, overflow and nan bins. With several value columns, name the column: \
+             `--hist temp=-5:5:100` (repeatable, one per column).",
+        )
+    }];
+
+    /// Each value column's layout, if it has one.
+    type Spec = Vec<Option<HistLayout>>;
+    type Shape = HistLayout;
+    type Input = ();
+
+    fn parse(given: &Given, values: &[Column]) -> Result<Option<Self::Spec>, Error> {
+        let texts = given.get("hist");
+        if texts.is_empty() {
+            return Ok(None);
+        }
+        let mut layouts = vec![None; values.len()];
+        for h in texts {
+            let bad = |why| flag_error("--hist", h, why);
+            let (at, text) = hist_column(h, values).map_err(bad)?;
+            let layout = HistLayout::parse(text).map_err(bad)?;
+            if layouts[at].replace(layout).is_some() {
+                return Err(bad("a second histogram of one column".into()));
+            }
+        }
+        Ok(Some(layouts))
+    }
+
+    fn shape(spec: &Self::Spec, column: usize) -> Option<HistLayout> {
+        spec.get(column).copied().flatten()
+    }
+
+    fn with_shape(layout: HistLayout) -> Self {
+        Self::new(layout)
+    }
+
+    fn shape_of(&self) -> Option<HistLayout> {
+        self.layout
+    }
+
+    const SIGIL: Option<u8> = Some(b'@');
+
+    fn write_shape(layout: &HistLayout, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writes to a Vec cannot fail; no String in between.
+        let _ = write!(out, "{layout}");
+    }
+
+    fn read_shape(text: &[u8]) -> Option<HistLayout> {
+        HistLayout::parse(std::str::from_utf8(text).ok()?).ok()
+    }
+
+    fn check_state(&self, c: &Check) -> Result<(), String> {
+        self.check_against(c.finite, c.nonfinite, c.range)
+    }
+}
+
+/// The value column a `--hist` is for (its position in `values`) and its
+/// layout: `COL=LO:HI:BINS`, or `LO:HI:BINS` when there is one column.
+fn hist_column<'a>(text: &'a str, values: &[Column]) -> Result<(usize, &'a str), String> {
+    match text.rsplit_once('=') {
+        Some((col, layout)) => values
+            .iter()
+            .position(|v| v.0 == col.trim())
+            .map(|at| (at, layout))
+            .ok_or_else(|| format!("{:?} is not one of the --value columns", col.trim())),
+        None => match values.len() {
+            0 => Err("a histogram needs --value".into()),
+            1 => Ok((0, text)),
+            _ => Err("which column? with several --value columns, write COL=LO:HI:BINS".into()),
+        },
     }
 }
 

@@ -5,11 +5,12 @@
 //! merges exactly: Datashader's aggregate-then-shade, with a mergeable
 //! aggregate.
 
-use super::Finish;
 use super::hist::{HistLayout, Place, place};
-use super::{Partial, read_u64, write_u64};
-use crate::error::DecodeError;
+use super::measure::{Flag, Given, Line, flag_error};
+use super::{Finish, Partial, read_u64, write_u64};
+use crate::error::{DecodeError, Error};
 use crate::json::Obj;
+use crate::spec::Column;
 
 /// The grid's layout: X's bins by Y's.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -198,12 +199,12 @@ impl Hist2d {
 
     /// Writes `"hist2d":{"x":{..},"y":{..},"counts":[[..],..],"outside":..,
     /// "nan":..}`, a row of Y counts per X bin, with the reducer's names.
-    fn write(&self, out: &mut Obj<'_>, names: Option<&(String, String)>) {
+    fn write(&self, out: &mut Obj<'_>, names: Option<(&Column, &Column)>) {
         let Some(c) = self.0.as_ref() else { return };
         out.obj("hist2d", |o| {
             for (axis, l, name) in [
-                ("x", c.grid.x, names.map(|n| n.0.as_str())),
-                ("y", c.grid.y, names.map(|n| n.1.as_str())),
+                ("x", c.grid.x, names.map(|n| n.0.0.as_str())),
+                ("y", c.grid.y, names.map(|n| n.1.0.as_str())),
             ] {
                 o.obj(axis, |a| {
                     if let Some(name) = name {
@@ -221,6 +222,82 @@ impl Hist2d {
             o.u64("outside", c.outside);
             o.u64("nan", c.nan);
         });
+    }
+}
+
+/// `--hist2d X=LO:HI:N,Y=LO:HI:M`: one grid per group.
+impl super::Measure for Hist2d {
+    const FLAGS: &'static [Flag] = &[Flag {
+        hyphen: true,
+        ..Flag::new(
+            "hist2d",
+            "X=LO:HI:N,Y=LO:HI:M",
+            "A 2-D histogram of two columns: X's bins by Y's, exact counts, plus the pairs \
+             outside the grid and those with a NaN.",
+        )
+    }];
+
+    const GROWS: bool = true;
+
+    type Spec = (Column, Column, Grid);
+    type Shape = Grid;
+    /// The line's pair, when both are numbers.
+    type Input = Option<(f64, f64)>;
+
+    fn parse(given: &Given, _: &[Column]) -> Result<Option<Self::Spec>, Error> {
+        let Some(text) = given.one("hist2d") else {
+            return Ok(None);
+        };
+        let bad = |why: String| flag_error("--hist2d", text, why);
+        let axes: Vec<&str> = text.split(',').collect();
+        let [x, y] = axes[..] else {
+            return Err(bad(
+                "expected X=LO:HI:N,Y=LO:HI:M, e.g. precip=-3:3:60,temp=-3:3:60".into(),
+            ));
+        };
+        fn axis(a: &str) -> Option<(&str, &str)> {
+            a.rsplit_once('=').filter(|(c, _)| !c.trim().is_empty())
+        }
+        let ((xc, xl), (yc, yl)) = match (axis(x), axis(y)) {
+            (Some(x), Some(y)) => (x, y),
+            _ => return Err(bad("each axis is COLUMN=LO:HI:BINS".into())),
+        };
+        let grid = Grid::parse(xl, yl).map_err(bad)?;
+        Ok(Some((
+            Column(xc.trim().to_owned()),
+            Column(yc.trim().to_owned()),
+            grid,
+        )))
+    }
+
+    fn columns((x, y, _): &Self::Spec) -> Vec<&Column> {
+        vec![x, y]
+    }
+
+    fn shape(spec: &Self::Spec, _: usize) -> Option<Grid> {
+        Some(spec.2)
+    }
+
+    fn with_shape(grid: Grid) -> Self {
+        Self::new(grid)
+    }
+
+    fn shape_of(&self) -> Option<Grid> {
+        self.grid()
+    }
+
+    fn read(cols: &[usize], line: &Line<'_>) -> Result<Self::Input, String> {
+        line.pair(cols, "--hist2d")
+    }
+
+    fn feed(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_>) {
+        if let Some((x, y)) = pair {
+            self.add_pair(x, y);
+        }
+    }
+
+    fn rows_counted(&self) -> u128 {
+        self.pairs()
     }
 }
 
@@ -268,8 +345,8 @@ impl Partial for Hist2d {
         c.nan += o.nan;
     }
 
-    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
-        self.write(out, report.hist2d.as_ref());
+    fn finish(&self, out: &mut Obj<'_>, f: &Finish<'_>) {
+        self.write(out, f.spec::<Self>().map(|(x, y, _)| (x, y)));
     }
 
     fn is_identity(&self) -> bool {

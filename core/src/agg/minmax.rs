@@ -107,7 +107,7 @@ mod tests {
             MinMax::default().finish(
                 o,
                 &crate::agg::Finish {
-                    report: &crate::agg::Report::default(),
+                    what: &crate::agg::What::default(),
                     range: None,
                 },
             )

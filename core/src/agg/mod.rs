@@ -70,6 +70,7 @@ mod count;
 pub mod distinct;
 mod hist;
 pub mod hist2d;
+pub mod measure;
 mod minmax;
 mod missing;
 mod nonfinite;
@@ -91,8 +92,11 @@ pub use rows::Rows;
 pub use spread::Spread;
 pub use sum::Sum;
 
+pub use measure::{Check, Flag, Given, Line, Measure};
+
 use crate::error::DecodeError;
 use crate::json::Obj;
+use crate::spec::Column;
 
 /// The state of one aggregate over part of a group's values.
 pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
@@ -207,39 +211,198 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
 macro_rules! registry {
     (
         column { $($c:ident: $cty:ty),* $(,)? }
+        column_measures { $($cm:ident: $cmty:ty),* $(,)? }
         group { $($g:ident: $gty:ty),* $(,)? }
+        group_measures { $($gm:ident: $gmty:ty),* $(,)? }
     ) => {
         /// Every registered aggregate of one value column, and (in a
         /// group's first column) those of the group itself: its row count,
-        /// distinct counts and column pairs.
+        /// and the group measures (distinct counts, column pairs).
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct Aggregates {
             $(pub $c: $cty,)*
+            $(pub $cm: $cmty,)*
             $(pub $g: $gty,)*
+            $(pub $gm: $gmty,)*
+        }
+
+        /// What the job's flags say of each measure it asks for (see
+        /// [`Measure::Spec`]).
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct Measures {
+            $(pub $cm: Option<<$cmty as Measure>::Spec>,)*
+            $(pub $gm: Option<<$gmty as Measure>::Spec>,)*
+        }
+
+        /// The parameters a state is made with: each measure's
+        /// [`Measure::Shape`], when it has one. A group's state starts from
+        /// them, and a one-value group's bare form names them.
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        pub struct Shape {
+            $(pub $cm: Option<<$cmty as Measure>::Shape>,)*
+            $(pub $gm: Option<<$gmty as Measure>::Shape>,)*
+        }
+
+        /// The field indices each group measure reads, bound to a schema
+        /// (empty for a measure the job does not ask for).
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct Fields {
+            $(pub $gm: Vec<usize>,)*
+        }
+
+        /// What one line gives the group measures.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct Inputs {
+            $($gm: <$gmty as Measure>::Input,)*
+        }
+
+        /// The measure's place in [`Measures`].
+        pub trait Registered: Measure {
+            fn spec(m: &Measures) -> Option<&Self::Spec>;
+        }
+
+        $(impl Registered for $cmty {
+            fn spec(m: &Measures) -> Option<&Self::Spec> {
+                m.$cm.as_ref()
+            }
+        })*
+        $(impl Registered for $gmty {
+            fn spec(m: &Measures) -> Option<&Self::Spec> {
+                m.$gm.as_ref()
+            }
+        })*
+
+        impl Measures {
+            /// Every measure's flags, in registry order.
+            pub fn flags() -> impl Iterator<Item = &'static Flag> {
+                [$(<$cmty as Measure>::FLAGS,)* $(<$gmty as Measure>::FLAGS,)*]
+                    .into_iter()
+                    .flatten()
+            }
+
+            /// Parses every measure's flags for a job of these value columns.
+            pub fn parse(given: &Given, values: &[Column]) -> Result<Self, crate::Error> {
+                Ok(Self {
+                    $($cm: <$cmty as Measure>::parse(given, values)?,)*
+                    $($gm: <$gmty as Measure>::parse(given, values)?,)*
+                })
+            }
+
+            /// The columns the measures read besides the value columns.
+            pub fn columns(&self) -> Vec<&Column> {
+                let mut v = Vec::new();
+                $(if let Some(s) = &self.$cm { v.extend(<$cmty as Measure>::columns(s)); })*
+                $(if let Some(s) = &self.$gm { v.extend(<$gmty as Measure>::columns(s)); })*
+                v
+            }
+
+            /// The shape of value column `j`'s state: the column measures',
+            /// and in the first column the group measures'.
+            pub fn shape(&self, j: usize) -> Shape {
+                Shape {
+                    $($cm: self.$cm.as_ref().and_then(|s| <$cmty as Measure>::shape(s, j)),)*
+                    $($gm: self.$gm.as_ref().filter(|_| j == 0)
+                        .and_then(|s| <$gmty as Measure>::shape(s, 0)),)*
+                }
+            }
+
+            /// The group measures' columns under `schema`.
+            pub fn bind(&self, schema: Option<&[Vec<u8>]>) -> Result<Fields, crate::Error> {
+                let resolve = |cols: Vec<&Column>| {
+                    cols.iter().map(|c| c.resolve(schema)).collect::<Result<Vec<_>, _>>()
+                };
+                Ok(Fields {
+                    $($gm: match &self.$gm {
+                        Some(s) => resolve(<$gmty as Measure>::columns(s))?,
+                        None => Vec::new(),
+                    },)*
+                })
+            }
+        }
+
+        impl Shape {
+            /// True when some state of this shape grows as values come.
+            pub fn grows(&self) -> bool {
+                false $(|| (<$cmty as Measure>::GROWS && self.$cm.is_some()))*
+                    $(|| (<$gmty as Measure>::GROWS && self.$gm.is_some()))*
+            }
+
+            /// True for a byte that introduces a shape in a one-value
+            /// partial (never in a number's text).
+            #[inline]
+            pub fn is_sigil(b: u8) -> bool {
+                false $(|| <$cmty as Measure>::SIGIL == Some(b))*
+            }
+
+            /// Appends the shape of a one-value partial (each column
+            /// measure's sigil and shape); false when it has a shape that a
+            /// one-value partial cannot name (a group measure's).
+            pub fn write_one(&self, out: &mut Vec<u8>) -> bool {
+                $(if self.$gm.is_some() { return false; })*
+                $(if let (Some(shape), Some(sigil)) = (&self.$cm, <$cmty as Measure>::SIGIL) {
+                    out.push(sigil);
+                    <$cmty as Measure>::write_shape(shape, out);
+                })*
+                true
+            }
+
+            /// Parses [`Shape::write_one`]'s text: the value before the
+            /// first sigil, and the shape.
+            pub fn read_one(text: &[u8]) -> Result<(&[u8], Self), DecodeError> {
+                let mut shape = Self::default();
+                let at = text.iter().position(|&b| Self::is_sigil(b)).unwrap_or(text.len());
+                let (value, mut tail) = text.split_at(at);
+                while let [sigil, rest @ ..] = tail {
+                    let end = rest.iter().position(|&b| Self::is_sigil(b)).unwrap_or(rest.len());
+                    let t = &rest[..end];
+                    let bad = || DecodeError::new("a one-value partial's shape", tail);
+                    $(
+                        if <$cmty as Measure>::SIGIL == Some(*sigil) {
+                            if shape.$cm.is_some() {
+                                return Err(bad());
+                            }
+                            shape.$cm = Some(<$cmty as Measure>::read_shape(t).ok_or_else(bad)?);
+                        }
+                    )*
+                    tail = &rest[end..];
+                }
+                Ok((value, shape))
+            }
         }
 
         impl Aggregates {
             /// Every registered aggregate's wire tag.
-            pub const TAGS: &'static [&'static str] = &[$(<$cty>::TAG,)* $(<$gty>::TAG,)*];
+            pub const TAGS: &'static [&'static str] = &[
+                $(<$cty>::TAG,)* $(<$cmty>::TAG,)* $(<$gty>::TAG,)* $(<$gmty>::TAG,)*
+            ];
 
             #[inline]
             pub fn update(&mut self, x: f64) {
                 $(self.$c.update(x);)*
+                $(self.$cm.update(x);)*
             }
 
             /// Bytes every aggregate holds on the heap.
             pub fn heap_size(&self) -> usize {
-                0 $(+ self.$c.heap_size())* $(+ self.$g.heap_size())*
+                0 $(+ self.$c.heap_size())* $(+ self.$cm.heap_size())*
+                  $(+ self.$g.heap_size())* $(+ self.$gm.heap_size())*
             }
 
             /// True when some value statistic is not the identity.
             pub fn has_values(&self) -> bool {
-                $(!self.$c.is_identity())||*
+                $(!self.$c.is_identity())||* $(|| !self.$cm.is_identity())*
+            }
+
+            /// True when no group measure holds anything.
+            fn no_group_measures(&self) -> bool {
+                true $(&& self.$gm.is_identity())*
             }
 
             pub fn check_merge(&self, other: &Self) -> Result<(), String> {
                 $(self.$c.check_merge(&other.$c)?;)*
+                $(self.$cm.check_merge(&other.$cm)?;)*
                 $(self.$g.check_merge(&other.$g)?;)*
+                $(self.$gm.check_merge(&other.$gm)?;)*
                 let counts_rows = |a: &Self| !a.rows.is_identity();
                 if (counts_rows(self) && other.has_values()) || (self.has_values() && counts_rows(other)) {
                     return Err("a row count and value statistics under one key: were these \
@@ -250,49 +413,55 @@ macro_rules! registry {
 
             pub fn merge(&mut self, other: &Self) {
                 $(self.$c.merge(&other.$c);)*
+                $(self.$cm.merge(&other.$cm);)*
                 $(self.$g.merge(&other.$g);)*
+                $(self.$gm.merge(&other.$gm);)*
             }
 
-            /// Writes every aggregate's finished values as `report` asks;
-            /// a row count (and distinct counts) alone when the job counted
+            /// Writes every aggregate's finished values as `what` asks;
+            /// a row count and distinct counts alone when the job counted
             /// rows (no value column).
-            pub fn finish(&self, out: &mut Obj<'_>, report: &Report) {
+            pub fn finish(&self, out: &mut Obj<'_>, what: &What) {
                 if !self.rows.is_identity() {
-                    let f = Finish { report, range: None };
+                    let f = Finish { what, range: None };
                     self.rows.finish(out, &f);
                     self.distinct.finish(out, &f);
                     return;
                 }
-                self.finish_column(out, report);
-                self.finish_group(out, report);
+                self.finish_column(out, what);
+                self.finish_group(out, what);
             }
 
             /// Writes the value column's finished values.
-            pub fn finish_column(&self, out: &mut Obj<'_>, report: &Report) {
-                let f = Finish { report, range: self.minmax.range() };
+            pub fn finish_column(&self, out: &mut Obj<'_>, what: &What) {
+                let f = Finish { what, range: self.minmax.range() };
                 $(self.$c.finish(out, &f);)*
+                $(self.$cm.finish(out, &f);)*
             }
 
             /// Writes the group's own finished values (not its row count).
-            pub fn finish_group(&self, out: &mut Obj<'_>, report: &Report) {
-                let f = Finish { report, range: None };
+            pub fn finish_group(&self, out: &mut Obj<'_>, what: &What) {
+                let f = Finish { what, range: None };
                 $(
                     if <$gty>::TAG != Rows::TAG {
                         self.$g.finish(out, &f);
                     }
                 )*
+                $(self.$gm.finish(out, &f);)*
             }
 
             /// Appends ` TAG=payload` for every non-identity aggregate.
             pub fn encode(&self, out: &mut Vec<u8>) {
-                $(encode_token(&self.$c, "", out);)*
+                self.encode_column("", out);
                 $(encode_token(&self.$g, "", out);)*
+                $(encode_token(&self.$gm, "", out);)*
             }
 
             /// Appends ` PREFIX:TAG=payload` for every non-identity
             /// aggregate of the value column (a further column's).
             pub fn encode_column(&self, prefix: &str, out: &mut Vec<u8>) {
                 $(encode_token(&self.$c, prefix, out);)*
+                $(encode_token(&self.$cm, prefix, out);)*
             }
 
             /// Decodes one `TAG=payload` token; `Ok(false)` for a tag that
@@ -301,6 +470,12 @@ macro_rules! registry {
                 $(
                     if tag == <$gty>::TAG.as_bytes() {
                         self.$g = <$gty>::decode(payload)?;
+                        return Ok(true);
+                    }
+                )*
+                $(
+                    if tag == <$gmty>::TAG.as_bytes() {
+                        self.$gm = <$gmty>::decode(payload)?;
                         return Ok(true);
                     }
                 )*
@@ -316,7 +491,144 @@ macro_rules! registry {
                         return Ok(true);
                     }
                 )*
+                $(
+                    if tag == <$cmty>::TAG.as_bytes() {
+                        self.$cm = <$cmty>::decode(payload)?;
+                        return Ok(true);
+                    }
+                )*
                 Ok(false)
+            }
+
+            /// What a line gives the group measures (`fields` their
+            /// columns), or why the line is malformed.
+            pub fn read(fields: &Fields, line: &Line<'_>) -> Result<Inputs, String> {
+                Ok(Inputs {
+                    $($gm: if fields.$gm.is_empty() {
+                        Default::default()
+                    } else {
+                        <$gmty as Measure>::read(&fields.$gm, line)?
+                    },)*
+                })
+            }
+
+            /// Folds a counted line's [`Aggregates::read`] into the group
+            /// measures.
+            pub fn feed(&mut self, inputs: Inputs, fields: &Fields, line: &Line<'_>) {
+                $(if !fields.$gm.is_empty() {
+                    self.$gm.feed(inputs.$gm, &fields.$gm, line);
+                })*
+            }
+
+            /// The aggregates of a job: its measures' states when it asks
+            /// for them.
+            pub fn new(shape: Shape) -> Self {
+                Self {
+                    $($cm: shape.$cm.map(<$cmty as Measure>::with_shape).unwrap_or_default(),)*
+                    $($gm: shape.$gm.map(<$gmty as Measure>::with_shape).unwrap_or_default(),)*
+                    ..Self::default()
+                }
+            }
+
+            /// The parameters this state was made with.
+            pub fn shape(&self) -> Shape {
+                Shape {
+                    $($cm: self.$cm.shape_of(),)*
+                    $($gm: self.$gm.shape_of(),)*
+                }
+            }
+
+            /// Why this column's state, decoded from the wire, cannot be one
+            /// the mapper made: its count, extremes, sums and measures must
+            /// agree. Each check holds for every union of states that pass
+            /// it, so whatever a combiner merges from checked partials
+            /// passes again.
+            pub fn check_column(&self) -> Result<(), String> {
+                let range = self.minmax.range();
+                self.spread.check_within(range)?;
+                let c = Check {
+                    finite: self.spread.sum.count.n,
+                    nonfinite: self.nonfinite.n,
+                    range,
+                };
+                $(self.$cm.check_state(&c)?;)*
+                Ok(())
+            }
+
+            /// [`Aggregates::check_column`] for the group's own aggregates:
+            /// none counts more rows than the group has.
+            pub fn check_group(&self) -> Result<(), String> {
+                if !self.rows.is_identity() && self.has_values() {
+                    return Err("a row count and value statistics in one partial".into());
+                }
+                let rows = self.rows_seen();
+                let c = Check { finite: 0, nonfinite: 0, range: None };
+                $(
+                    self.$gm.check_state(&c)?;
+                    let n = self.$gm.rows_counted();
+                    if n > rows {
+                        return Err(format!(
+                            "{n} rows counted by --{} in a group of {rows} rows",
+                            <$gmty as Measure>::FLAGS[0].name
+                        ));
+                    }
+                )*
+                Ok(())
+            }
+        }
+
+        impl Aggregates {
+            /// The rows this column's tallies account for: each row of a group
+            /// lands in exactly one of them (wide: decoded counts may add past
+            /// 2^64).
+            pub fn rows_seen(&self) -> u128 {
+                [
+                    self.rows.n,
+                    self.spread.sum.count.n,
+                    self.nonfinite.n,
+                    self.missing.n,
+                ]
+                .iter()
+                .map(|&n| u128::from(n))
+                .sum()
+            }
+
+            /// The one value of a group that holds exactly one finite value and
+            /// nothing else (no non-finite or missing values, no row count, no
+            /// group measure): its state is what folding that value into
+            /// [`Aggregates::new`] gives.
+            pub fn single_value(&self) -> Option<f64> {
+                let one = self.spread.sum.count.n == 1
+                    && self.nonfinite.n == 0
+                    && self.missing.n == 0
+                    && self.rows.n == 0
+                    && self.no_group_measures();
+                // Every state the mapper and merges make with one finite value is
+                // exactly what folding that value in gives. Rebuilding the state to
+                // compare (against corrupted input, which could claim one value
+                // with other sums) would build a state per one-value record, and
+                // the consistency checks of decoded partials (Group::check_consistent)
+                // refuse sums that disagree with min and max, which must agree.
+                let x = self.minmax.min;
+                (one && x.is_finite() && x == self.minmax.max).then_some(x)
+            }
+
+            /// The aggregates of one value.
+            pub fn of_one(shape: Shape, x: f64) -> Self {
+                let mut a = Self::default();
+                a.reset_to_one(shape, x);
+                a
+            }
+
+            /// Back to the identity, in place (a decoder reusing its state).
+            pub fn reset(&mut self) {
+                *self = Self::default();
+            }
+
+            /// [`Aggregates::of_one`] in place.
+            pub fn reset_to_one(&mut self, shape: Shape, x: f64) {
+                *self = Self::new(shape);
+                self.update(x);
             }
         }
     };
@@ -344,218 +656,58 @@ registry! {
         minmax: MinMax,
         nonfinite: NonFinite,
         missing: Missing,
+    }
+    column_measures {
         hist: Hist,
         quantiles: Quantiles,
     }
     group {
         rows: Rows,
+    }
+    group_measures {
         distinct: DistinctSet,
         corr: Corr,
         hist2d: Hist2d,
     }
 }
 
-/// What the reducer is asked to report besides the state (which quantiles).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub quantiles: Vec<f64>,
-    /// Names of the `--distinct` columns, in flag order.
-    pub distinct: Vec<String>,
-    /// Names of the `--corr` columns.
-    pub corr: Option<(String, String)>,
-    /// Names of the `--hist2d` columns.
-    pub hist2d: Option<(String, String)>,
-    /// Names of the value columns, when there are several.
-    pub values: Vec<String>,
+/// What a job computes: its value columns and its measures. The mapper
+/// writes its flags into its counters record, so the reducer learns it
+/// from its input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct What {
+    /// The value columns; none when the job counts rows.
+    pub values: Vec<Column>,
+    pub measures: Measures,
 }
 
-impl Default for Report {
-    fn default() -> Self {
-        Self {
-            quantiles: quantiles::DEFAULT_QS.to_vec(),
-            distinct: Vec::new(),
-            corr: None,
-            hist2d: None,
-            values: Vec::new(),
-        }
+impl What {
+    /// The shape of each value column's state (the first with the
+    /// group's own measures), one at least.
+    pub fn shapes(&self) -> Vec<Shape> {
+        (0..self.values.len().max(1))
+            .map(|j| self.measures.shape(j))
+            .collect()
     }
 }
 
-/// What [`Partial::finish`] is given: the job's [`Report`] (it derefs to
-/// it) and the range of the column's finite values, which estimates (the
-/// quantile sketch's) are clamped to: an estimate outside the values'
-/// range is never closer to the truth, and a p50 above the max would
-/// contradict the line it is printed on.
+/// What [`Partial::finish`] is given: what the job computes, and the range
+/// of the column's finite values, which estimates (the quantile sketch's)
+/// are clamped to: an estimate outside the values' range is never closer
+/// to the truth, and a p50 above the max would contradict the line it is
+/// printed on.
 #[derive(Clone, Copy, Debug)]
 pub struct Finish<'a> {
-    pub report: &'a Report,
+    pub what: &'a What,
     /// The column's finite `(min, max)`, `None` without finite values or
     /// for the group's own aggregates.
     pub range: Option<(f64, f64)>,
 }
 
-impl std::ops::Deref for Finish<'_> {
-    type Target = Report;
-
-    fn deref(&self) -> &Report {
-        self.report
-    }
-}
-
-/// The parameters a job gives its aggregates: a group's state starts from
-/// them, and a one-value group's bare form names them.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Shape {
-    pub hist: Option<HistLayout>,
-    /// Significand bits of the quantile sketch, when the job asked for one.
-    pub quantile_bits: Option<u8>,
-    /// Columns whose distinct values are counted.
-    pub distinct: usize,
-    /// Two columns' co-moments are summed.
-    pub corr: bool,
-    /// Two columns' 2-D histogram.
-    pub hist2d: Option<Grid>,
-}
-
-impl Aggregates {
-    /// Folds in a pair of the `--corr` columns.
-    #[inline]
-    pub fn add_pair(&mut self, x: f64, y: f64) {
-        self.corr.add_pair(x, y);
-    }
-
-    /// Counts a pair of the `--hist2d` columns.
-    #[inline]
-    pub fn add_grid_pair(&mut self, x: f64, y: f64) {
-        self.hist2d.add_pair(x, y);
-    }
-
-    /// Counts the text of `--distinct` column `i` (by its hash).
-    #[inline]
-    pub fn add_distinct(&mut self, i: usize, text: &[u8]) {
-        if let Some(d) = self.distinct.columns.get_mut(i) {
-            d.add(distinct::hash(text));
-        }
-    }
-
-    /// The rows this column's tallies account for: each row of a group
-    /// lands in exactly one of them (wide: decoded counts may add past
-    /// 2^64).
-    pub fn rows_seen(&self) -> u128 {
-        [
-            self.rows.n,
-            self.spread.sum.count.n,
-            self.nonfinite.n,
-            self.missing.n,
-        ]
-        .iter()
-        .map(|&n| u128::from(n))
-        .sum()
-    }
-
-    /// Why this column's state, decoded from the wire, cannot be one the
-    /// mapper made: its count, extremes, sums, histogram and sketch must
-    /// agree. Each check holds for every union of states that pass it, so
-    /// whatever a combiner merges from checked partials passes again.
-    pub fn check_column(&self) -> Result<(), String> {
-        let n = self.spread.sum.count.n;
-        let range = self.minmax.range();
-        self.spread.check_within(range)?;
-        self.hist.check_against(n, self.nonfinite.n, range)?;
-        self.quantiles.check_against(n, range)
-    }
-
-    /// [`Aggregates::check_column`] for the group's own aggregates: none
-    /// counts more rows than the group has.
-    pub fn check_group(&self) -> Result<(), String> {
-        if !self.rows.is_identity() && self.has_values() {
-            return Err("a row count and value statistics in one partial".into());
-        }
-        let rows = self.rows_seen();
-        self.corr.check_sums()?;
-        let distinct = self.distinct.columns.iter().map(|d| match d.count() {
-            (n, true) => u128::from(n),
-            // An estimate may exceed the rows.
-            (_, false) => 0,
-        });
-        let counted = [
-            ("pairs of --corr", u128::from(self.corr.pairs())),
-            ("pairs of --hist2d", self.hist2d.pairs()),
-            ("distinct values", distinct.max().unwrap_or(0)),
-        ];
-        for (what, n) in counted {
-            if n > rows {
-                return Err(format!("{n} {what} in a group of {rows} rows"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The one value of a group that holds exactly one finite value and
-    /// nothing else (no non-finite or missing values, no row count): its
-    /// state is what folding that value into [`Aggregates::new`] gives.
-    pub fn single_value(&self) -> Option<f64> {
-        let one = self.spread.sum.count.n == 1
-            && self.nonfinite.n == 0
-            && self.missing.n == 0
-            && self.rows.n == 0
-            && self.distinct.is_identity()
-            && self.corr.is_identity()
-            && self.hist2d.is_identity();
-        // Every state the mapper and merges make with one finite value is
-        // exactly what folding that value in gives. Rebuilding the state to
-        // compare (against corrupted input, which could claim one value
-        // with other sums) would build a state per one-value record, and
-        // the consistency checks of decoded partials (Group::check_consistent)
-        // refuse sums that disagree with min and max, which must agree.
-        let x = self.minmax.min;
-        (one && x.is_finite() && x == self.minmax.max).then_some(x)
-    }
-
-    /// The aggregates of one value.
-    pub fn of_one(shape: Shape, x: f64) -> Self {
-        let mut a = Self::default();
-        a.reset_to_one(shape, x);
-        a
-    }
-
-    /// Back to the identity, in place (a decoder reusing its state).
-    pub fn reset(&mut self) {
-        *self = Self::default();
-    }
-
-    /// [`Aggregates::of_one`] in place.
-    pub fn reset_to_one(&mut self, shape: Shape, x: f64) {
-        *self = Self::new(shape);
-        self.update(x);
-    }
-
-    /// The aggregates of a job: a histogram and a quantile sketch when the
-    /// job asked for them.
-    pub fn new(shape: Shape) -> Self {
-        Self {
-            hist: shape.hist.map(Hist::new).unwrap_or_default(),
-            quantiles: shape.quantile_bits.map(Quantiles::new).unwrap_or_default(),
-            distinct: DistinctSet::new(shape.distinct),
-            corr: if shape.corr {
-                Corr::new()
-            } else {
-                Corr::default()
-            },
-            hist2d: shape.hist2d.map(Hist2d::new).unwrap_or_default(),
-            ..Self::default()
-        }
-    }
-
-    /// The parameters this state was made with.
-    pub fn shape(&self) -> Shape {
-        Shape {
-            hist: self.hist.layout(),
-            quantile_bits: Some(self.quantiles.bits()).filter(|&k| k > 0),
-            distinct: self.distinct.columns.len(),
-            corr: !self.corr.is_identity(),
-            hist2d: self.hist2d.grid(),
-        }
+impl Finish<'_> {
+    /// What the job's flags say of measure `M`, if it asked for it.
+    pub fn spec<M: Registered>(&self) -> Option<&M::Spec> {
+        M::spec(&self.what.measures)
     }
 }
 
@@ -769,3 +921,6 @@ pub(crate) mod laws {
         assert_eq!(bytes(&with_identity), bytes(&one_pass));
     }
 }
+
+#[cfg(test)]
+mod toy;

@@ -23,10 +23,11 @@
 //! (0-based, DDSketch's definition) in sorted order, so `p50` of 4 values
 //! is the 2nd smallest.
 
-use super::Finish;
-use super::{Partial, read_u64, write_u64};
-use crate::error::DecodeError;
+use super::measure::{Check, Flag, Given, flag_error};
+use super::{Finish, Partial, read_u64, write_u64};
+use crate::error::{DecodeError, Error};
 use crate::json::Obj;
+use crate::spec::Column;
 
 /// The finest sketch: 2^-21 relative error, 2^20 buckets per octave.
 pub const MAX_BITS: u8 = 20;
@@ -411,6 +412,122 @@ fn pow2(e: i32) -> f64 {
     f64::from_bits(((e + 1023) as u64) << 52)
 }
 
+/// The default of `--quantile-error`.
+pub const DEFAULT_ERROR: &str = "0.01";
+
+/// What `--quantiles` and `--quantile-error` say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    /// The quantiles reported.
+    pub qs: Vec<f64>,
+    /// The sketch's significand bits.
+    pub bits: u8,
+}
+
+/// `--quantiles [Q,...]` and `--quantile-error ALPHA`: one sketch per value
+/// column.
+impl super::Measure for Quantiles {
+    const FLAGS: &'static [Flag] = &[
+        Flag {
+            bare: Some("default"),
+            ..Flag::new(
+                "quantiles",
+                "Q[,Q...]",
+                "Quantiles of the value from a mergeable sketch: alone for p1 p5 p10 p25 p50 \
+                 p75 p90 p95 p99, or a list (`--quantiles 0.5,0.999`). Each is within \
+                 --quantile-error (relative) of the exact order statistic of rank floor(q \
+                 (n-1)), and identical however the data was split. Zeros are exact; NaN and \
+                 infinities are left out.",
+            )
+        },
+        Flag {
+            default: Some(DEFAULT_ERROR),
+            ..Flag::new(
+                "quantile-error",
+                "ALPHA",
+                "Relative error bound of --quantiles, rounded down to a power of two (0.01 \
+                 gives 2^-7, 0.78%): finer costs more buckets per group.",
+            )
+        },
+    ];
+
+    const GROWS: bool = true;
+
+    type Spec = Spec;
+    type Shape = u8;
+    type Input = ();
+
+    fn parse(given: &Given, values: &[Column]) -> Result<Option<Spec>, Error> {
+        let Some(q) = given.one("quantiles") else {
+            return Ok(None);
+        };
+        let qs = parse_list(q)?;
+        if values.is_empty() {
+            return Err(flag_error("--quantiles", q, "quantiles need --value"));
+        }
+        let alpha = given.one("quantile-error").unwrap_or(DEFAULT_ERROR);
+        let bad = |why| flag_error("--quantile-error", alpha, why);
+        let bits = alpha
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad("not a number".to_owned()))
+            .and_then(|a| bits_for_error(a).map_err(bad))?;
+        Ok(Some(Spec { qs, bits }))
+    }
+
+    fn shape(spec: &Spec, _: usize) -> Option<u8> {
+        Some(spec.bits)
+    }
+
+    fn with_shape(bits: u8) -> Self {
+        Self::new(bits)
+    }
+
+    fn shape_of(&self) -> Option<u8> {
+        Some(self.k).filter(|&k| k > 0)
+    }
+
+    const SIGIL: Option<u8> = Some(b'/');
+
+    fn write_shape(bits: &u8, out: &mut Vec<u8>) {
+        write_u64(out, u64::from(*bits));
+    }
+
+    fn read_shape(text: &[u8]) -> Option<u8> {
+        read_u64(text, "quantile sketch precision")
+            .ok()
+            .filter(|k| (1..=u64::from(MAX_BITS)).contains(k))
+            .map(|k| k as u8)
+    }
+
+    fn check_state(&self, c: &Check) -> Result<(), String> {
+        self.check_against(c.finite, c.range)
+    }
+}
+
+/// Parses a `--quantiles` list (`default` for the default list): numbers
+/// in `[0, 1]`.
+pub fn parse_list(text: &str) -> Result<Vec<f64>, Error> {
+    if text == "default" {
+        return Ok(DEFAULT_QS.to_vec());
+    }
+    text.split(',')
+        .map(|q| {
+            q.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))
+                .ok_or_else(|| {
+                    flag_error(
+                        "--quantiles",
+                        text,
+                        format!("{q:?} is not a quantile between 0 and 1 (0.5 is the median)"),
+                    )
+                })
+        })
+        .collect()
+}
+
 impl Partial for Quantiles {
     fn heap_size(&self) -> usize {
         self.neg.heap_size() + self.pos.heap_size()
@@ -459,9 +576,11 @@ impl Partial for Quantiles {
         self.pos.merge(&other.pos);
     }
 
-    /// The quantiles the reducer was asked for.
-    fn finish(&self, out: &mut Obj<'_>, report: &Finish<'_>) {
-        self.write(out, &report.quantiles, report.range);
+    /// The quantiles the job asks for (the default list when the reducer
+    /// does not know the job).
+    fn finish(&self, out: &mut Obj<'_>, f: &Finish<'_>) {
+        let qs = f.spec::<Self>().map_or(&DEFAULT_QS[..], |s| &s.qs[..]);
+        self.write(out, qs, f.range);
     }
 
     fn is_identity(&self) -> bool {

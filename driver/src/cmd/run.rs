@@ -101,7 +101,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     if a.max_attempts == 0 {
         bail!("--max-attempts must be at least 1");
     }
-    let spec = a.job.spec()?;
+    let spec = a.job.job()?;
     if let Some(p) = &a.plot {
         crate::plot::check_target(p)?;
     }
@@ -216,15 +216,15 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
 /// taken from the header when none is given: every split gets it, so
 /// splits that never see the header still resolve column names.
 pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Result<()> {
-    let spec = job.spec()?;
+    let spec = job.job()?;
     let files = input::resolve(inputs)?;
     input::check_text(&files)?;
     if job.schema.is_none() {
         job.schema = input::header_schema(&files, &spec)?;
     }
     // Columns that do not exist fail here, once, not in every task.
-    let spec = job.spec()?;
-    mapfold_core::spec::Plan::bind(&spec, spec.schema.as_deref())?;
+    let spec = job.job()?;
+    mapfold_core::job::Plan::bind(&spec, spec.schema.as_deref())?;
     Ok(())
 }
 

@@ -639,7 +639,7 @@ async fn job_on_emr(
 /// The schema of the S3 inputs, from the first line of every object, which
 /// must agree (see [`super::input::agreed_schema`]).
 async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
-    let spec = job.job.spec()?;
+    let spec = job.job.job()?;
     let mut firsts = Vec::new();
     for input in &job.inputs {
         let url = S3Url::parse(input)?;

@@ -395,10 +395,16 @@ mod tests {
         assert_eq!(a[5], "mapfold.schema=a,precip,temp,year");
         // The report every reducer reads ($mapfold_report).
         let report = a[7].strip_prefix("mapfold.report=").expect("report");
-        let words = mapfold_core::cli::ReportArgs::decode(report.as_bytes()).expect("decodes");
+        let words = mapfold_core::cli::WhatArgs::decode(report.as_bytes()).expect("decodes");
         assert_eq!(
             words.to_words(),
-            ["--quantiles=0.5,0.99", "--value", "temp,precip"]
+            [
+                "--value",
+                "temp,precip",
+                "--hist=temp=-5:5:100",
+                "--quantiles=0.5,0.99",
+                "--quantile-error=0.001"
+            ]
         );
         let split = "mapreduce.input.fileinputformat.split";
         assert_eq!(a[9], format!("{split}.minsize=1048576"));
@@ -407,7 +413,7 @@ mod tests {
         assert_eq!(a[13], "m#mapfold-map,c#mapfold-combine,r#mapfold-reduce");
         assert_eq!(
             a[15],
-            "mapfold-map --value temp,precip --key year --where \"temp >= 0.5\" --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error 0.001 --max-malformed 1"
+            "mapfold-map --value temp,precip --hist=temp=-5:5:100 --quantiles=0.5,0.99 --quantile-error=0.001 --key year --where \"temp >= 0.5\" --max-malformed 1"
         );
         // The reducer needs no flags.
         assert_eq!(a[19], "mapfold-reduce");

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use mapfold_core::job::Job;
 use mapfold_core::record::{Splitter, parse_number};
-use mapfold_core::spec::MapSpec;
 
 /// An input file, with its size and modification time when the job's
 /// splits were planned: the job reads exactly that (see
@@ -167,7 +167,7 @@ pub fn first_line(file: &InputFile) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The schema of local inputs, from their first lines (see [`agreed_schema`]).
-pub fn header_schema(files: &[InputFile], spec: &MapSpec) -> anyhow::Result<Option<String>> {
+pub fn header_schema(files: &[InputFile], spec: &Job) -> anyhow::Result<Option<String>> {
     let firsts = files
         .iter()
         .map(|f| Ok((f.path.display().to_string(), first_line(f)?)))
@@ -182,10 +182,7 @@ pub fn header_schema(files: &[InputFile], spec: &MapSpec) -> anyhow::Result<Opti
 /// of a file never see its header), so files whose headers order or name
 /// the columns differently would be read from the wrong columns: refused
 /// here, before any task runs, naming both files.
-pub fn agreed_schema(
-    firsts: &[(String, Vec<u8>)],
-    spec: &MapSpec,
-) -> anyhow::Result<Option<String>> {
+pub fn agreed_schema(firsts: &[(String, Vec<u8>)], spec: &Job) -> anyhow::Result<Option<String>> {
     let Some((source, line)) = firsts.iter().find(|(_, l)| !trim_line(l).is_empty()) else {
         return Ok(None);
     };
@@ -229,7 +226,7 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
 }
 
-fn trimmed_fields(line: &[u8], spec: &MapSpec) -> Vec<String> {
+fn trimmed_fields(line: &[u8], spec: &Job) -> Vec<String> {
     if line.is_empty() {
         return Vec::new();
     }
@@ -242,11 +239,7 @@ fn trimmed_fields(line: &[u8], spec: &MapSpec) -> Vec<String> {
 }
 
 /// The schema in `line` (the first line of `source`), when it is a header.
-pub fn schema_from_line(
-    line: &[u8],
-    spec: &MapSpec,
-    source: &str,
-) -> anyhow::Result<Option<String>> {
+pub fn schema_from_line(line: &[u8], spec: &Job, source: &str) -> anyhow::Result<Option<String>> {
     let line = trim_line(line);
     if line.is_empty() {
         return Ok(None);
@@ -255,7 +248,7 @@ pub fn schema_from_line(
     // Columns by index: the line is data when its value is a number or a
     // missing-value token; without a value column there is no telling, so
     // it is data (pass --schema to name a header).
-    let value_is_data = spec.values.first().is_none_or(|v| {
+    let value_is_data = spec.what.values.first().is_none_or(|v| {
         v.resolve(None)
             .ok()
             .and_then(|i| names.get(i))

@@ -193,9 +193,9 @@ impl Job {
     }
 
     /// The job's report for its reduce tasks (see
-    /// [`mapfold_core::cli::ReportArgs`]), as `$mapfold_report` holds it.
+    /// [`mapfold_core::cli::WhatArgs`]), as `$mapfold_report` holds it.
     pub fn report_token(&self) -> String {
-        self.job.report_args().encode()
+        self.job.what.encode()
     }
 
     /// Fails when more than `--max-malformed` of the job's lines were

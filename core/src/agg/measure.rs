@@ -1,0 +1,210 @@
+//! The seam between a job's flags and its aggregates.
+//!
+//! Every value column always gets the summary (count, sum, spread,
+//! extremes, tallies); anything more is a [`Measure`]: an aggregate asked
+//! for by flags of its own. Its file says everything about it: its flags
+//! ([`Measure::FLAGS`]), what they mean ([`Measure::Spec`], parsed once),
+//! the parameters its state is made with and carries on the wire
+//! ([`Measure::Shape`]), what it reads of a line, and how it finishes. Its
+//! one line in the registry (`agg/mod.rs`) gives it a place in a group's
+//! state; the command-line flags, the job's description, the mapper's
+//! plan, the wire's shapes, the reducer's report and the runners' command
+//! lines follow from there.
+
+use crate::error::Error;
+use crate::record::Splitter;
+use crate::spec::{Column, Na};
+
+use super::Partial;
+
+/// One command-line flag of a measure, defined once: `mapfold-map`,
+/// `mapfold-reduce` and `mapfold run` all take it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag {
+    /// The flag without its dashes (`hist2d` for `--hist2d`).
+    pub name: &'static str,
+    pub value_name: &'static str,
+    pub help: &'static str,
+    /// The value when the flag is given alone (`--quantiles`), if it may be.
+    pub bare: Option<&'static str>,
+    /// The value when the flag is not given, shown in `--help` (and left
+    /// out of a job's words).
+    pub default: Option<&'static str>,
+    /// May be given more than once (`--distinct a --distinct b`).
+    pub repeat: bool,
+    /// Its value may start with a minus (`--hist -5:5:100`).
+    pub hyphen: bool,
+}
+
+impl Flag {
+    /// A flag with one value, given at most once.
+    pub const fn new(name: &'static str, value_name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            value_name,
+            help,
+            bare: None,
+            default: None,
+            repeat: false,
+            hyphen: false,
+        }
+    }
+}
+
+/// The values given to the measures' flags: each flag given, in registry
+/// order, with its values in the order given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Given(pub Vec<(&'static str, Vec<String>)>);
+
+impl Given {
+    /// The values of `--name`, none when it was not given.
+    pub fn get(&self, name: &str) -> &[String] {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// The one value of a flag given at most once.
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.get(name).last().map(String::as_str)
+    }
+}
+
+/// What a decoded state is checked against: its column's finite values,
+/// non-finite values and range (see [`Measure::check_state`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Check {
+    pub finite: u64,
+    pub nonfinite: u64,
+    pub range: Option<(f64, f64)>,
+}
+
+/// One line's fields, as a measure reads them.
+#[derive(Clone, Copy, Debug)]
+pub struct Line<'a> {
+    pub(crate) splitter: &'a Splitter,
+    pub(crate) text: &'a [u8],
+    pub(crate) na: &'a Na,
+}
+
+impl Line<'_> {
+    /// Field `col`'s text, `None` when it is missing (a `--na-values`
+    /// token).
+    pub fn text(&self, col: usize) -> Option<&[u8]> {
+        let f = self.splitter.field(self.text, col).unwrap_or_default();
+        (!self.na.is(f)).then_some(f)
+    }
+
+    /// Field `col` as a number, `None` when it is missing, or why the
+    /// line is malformed (`flag` names who wanted a number).
+    pub fn number(&self, col: usize, flag: &str) -> Result<Option<f64>, String> {
+        let f = self.splitter.field(self.text, col).unwrap_or_default();
+        crate::map::number_or_missing(self.na, f).map_err(|()| {
+            format!(
+                "{flag} column {} is not a number ({:?})",
+                col + 1,
+                crate::error::snippet(f)
+            )
+        })
+    }
+
+    /// Two fields as numbers: both, `None` when one is missing, or why
+    /// the line is malformed.
+    pub fn pair(&self, cols: &[usize], flag: &str) -> Result<Option<(f64, f64)>, String> {
+        let [x, y] = cols else { return Ok(None) };
+        Ok(match (self.number(*x, flag)?, self.number(*y, flag)?) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => None,
+        })
+    }
+}
+
+/// An aggregate a job asks for by flags of its own.
+///
+/// A column measure (listed under `column_measures` in the registry) lives
+/// in every value column's state and is fed each value by
+/// [`Partial::update`]; a group measure (`group_measures`) lives once in
+/// a group's state and reads the fields it names from each line
+/// ([`Measure::read`], then [`Measure::feed`]).
+pub trait Measure: Partial {
+    /// Its flags: the first asks for it, any others tune it.
+    const FLAGS: &'static [Flag];
+
+    /// Its state grows as values come (a sketch, a set): the mapper then
+    /// measures each line's growth against its memory bound.
+    const GROWS: bool = false;
+
+    /// What the flags say: the columns it reads, its parameters.
+    type Spec: Clone + std::fmt::Debug + PartialEq;
+
+    /// The parameters a state is made with and carries (a layout, a
+    /// precision), which states must share to merge.
+    type Shape: Copy + std::fmt::Debug + PartialEq;
+
+    /// What [`Measure::read`] takes from a line for [`Measure::feed`].
+    type Input: Copy + Default;
+
+    /// Parses its flags' values for a job of these value columns; `None`
+    /// when the job does not ask for it.
+    fn parse(given: &Given, values: &[Column]) -> Result<Option<Self::Spec>, Error>;
+
+    /// The columns it reads besides the value columns.
+    fn columns(_spec: &Self::Spec) -> Vec<&Column> {
+        Vec::new()
+    }
+
+    /// The shape of value column `column`'s state (a column measure), or of
+    /// the group's (a group measure, `column` 0); `None` for none.
+    fn shape(spec: &Self::Spec, column: usize) -> Option<Self::Shape>;
+
+    /// The empty state of this shape.
+    fn with_shape(shape: Self::Shape) -> Self;
+
+    /// The shape of this state, `None` for the identity.
+    fn shape_of(&self) -> Option<Self::Shape>;
+
+    /// What a line gives it, read before the line is counted: a field that
+    /// should be a number and is not makes the line malformed (`cols` are
+    /// [`Measure::columns`]' field indices).
+    fn read(_cols: &[usize], _line: &Line<'_>) -> Result<Self::Input, String> {
+        Ok(Self::Input::default())
+    }
+
+    /// Folds in a counted line's input.
+    fn feed(&mut self, _input: Self::Input, _cols: &[usize], _line: &Line<'_>) {}
+
+    /// The byte that introduces its shape in a one-value partial
+    /// (`VALUE@LO:HI:BINS`), for a column measure whose state of one value
+    /// is made from its shape alone.
+    const SIGIL: Option<u8> = None;
+
+    /// Writes its shape after [`Measure::SIGIL`].
+    fn write_shape(_shape: &Self::Shape, _out: &mut Vec<u8>) {}
+
+    /// Parses [`Measure::write_shape`]'s text.
+    fn read_shape(_text: &[u8]) -> Option<Self::Shape> {
+        None
+    }
+
+    /// The rows this state counts: none may count more than its group has.
+    fn rows_counted(&self) -> u128 {
+        0
+    }
+
+    /// Why this state, decoded from the wire, cannot be one the mapper made
+    /// (checked for column measures against their column, for group
+    /// measures on their own).
+    fn check_state(&self, _column: &Check) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A refused flag value and why.
+pub(crate) fn flag_error(flag: &'static str, value: &str, why: impl Into<String>) -> Error {
+    Error::Flag {
+        flag,
+        value: value.to_owned(),
+        why: why.into(),
+    }
+}
