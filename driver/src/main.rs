@@ -2,6 +2,7 @@
 
 mod cmd;
 mod emr_args;
+mod manifest;
 mod plot;
 mod pyfloat;
 mod runner;

@@ -6,42 +6,8 @@
 use std::io::Read;
 
 use crate::aws::{Aws, S3Url};
-use crate::cluster::ClusterSpec;
 use crate::step::Failure;
 use crate::upload;
-
-/// Adds what to do about the most common first-run errors to an API error.
-pub fn explain_api_error(msg: &str, spec: &ClusterSpec) -> String {
-    let lower = msg.to_ascii_lowercase();
-    let hint = if lower.contains("role")
-        && (lower.contains("invalid") || lower.contains("not") || lower.contains("exist"))
-    {
-        format!(
-            "The cluster roles {} / {} are missing or unusable. Create the defaults once per account with \
-             `aws emr create-default-roles`, or pass --service-role and --instance-profile.",
-            spec.service_role, spec.instance_profile
-        )
-    } else if lower.contains("instance type") || lower.contains("instancetype") {
-        format!(
-            "An instance type ({} / {}) is not offered for {} in this region or availability zone. \
-             List what is with `aws emr list-supported-instance-types --release-label {}` and pass --primary-type/--core-type.",
-            spec.primary.instance_type,
-            spec.core.instance_type,
-            spec.release_label,
-            spec.release_label
-        )
-    } else if lower.contains("accessdenied")
-        || lower.contains("access denied")
-        || lower.contains("not authorized")
-    {
-        "The credentials in use may not do this. Check which identity they are (`aws sts get-caller-identity`) \
-         and that its policy allows EMR and the S3 bucket."
-            .to_owned()
-    } else {
-        return msg.to_owned();
-    };
-    format!("{msg}\n{hint}")
-}
 
 /// A hint for an S3 error on `bucket`.
 pub fn explain_s3_error(msg: &str, bucket: &str) -> String {

@@ -8,7 +8,7 @@ use mapfold_core::cli::JobArgs;
 
 use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
 use crate::runner::hadoop::{self, Shipped};
-use crate::runner::{Bins, Job, input, local};
+use crate::runner::{self, Bins, Job, input, local};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runner {
@@ -147,36 +147,48 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             hadoop::quote(&w)?;
         }
     }
-    if a.runner == Runner::Emr && !a.print_command {
-        return run_emr(&job, &a);
-    }
-    if a.plot.is_some() && a.runner != Runner::Local && !a.print_command {
+    if a.plot.is_some() && a.runner == Runner::Hadoop && !a.print_command {
         bail!("--plot needs the output on this machine: run `mapfold plot` on a local copy of it");
     }
-    if a.print_command || a.runner == Runner::Hadoop {
+    if a.print_command {
         let jar = hadoop::streaming_jar(a.streaming_jar.as_deref())
             .unwrap_or_else(|_| "$HADOOP_STREAMING_JAR".to_owned());
-        let mut shipped = shipped_locally(a.bin_dir.as_deref())?;
-        if let Some(schema) = job.long_schema() {
-            let (path, _) = crate::runner::schema_file(schema)?;
-            shipped.schema = Some(path.display().to_string());
-        }
-        if a.print_command {
-            let args = hadoop::streaming_args(&job, &shipped, a.split_size)?;
-            println!("{}", hadoop::shell_line(&jar, &args));
-            return Ok(());
-        }
-        return hadoop::run(
-            &job,
-            &hadoop::streaming_jar(a.streaming_jar.as_deref())?,
-            &shipped,
-            a.split_size,
-        );
+        let args = hadoop::streaming_args(&job, &shipped(&job, &a)?, a.split_size)?;
+        println!("{}", hadoop::shell_line(&jar, &args));
+        return Ok(());
     }
+    let runner: Box<dyn runner::Runner> = match a.runner {
+        Runner::Local => Box::new(local_options(&a)?),
+        Runner::Hadoop => Box::new(hadoop::Cluster {
+            jar: hadoop::streaming_jar(a.streaming_jar.as_deref())?,
+            shipped: shipped(&job, &a)?,
+            split_size: a.split_size,
+        }),
+        Runner::Emr => emr_runner(&a)?,
+    };
+    let here = runner.run(&job)?;
+    if let (Some(p), Some(dir)) = (&a.plot, here) {
+        let kind =
+            crate::plot::render(&dir, p, &crate::plot::Options::default()).with_context(|| {
+                format!(
+                    "the job's output is in {}, but plotting it to {} failed",
+                    dir.display(),
+                    p.display()
+                )
+            })?;
+        if !a.quiet {
+            eprintln!("mapfold: plotted {} ({kind:?})", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// How the local runner runs this job.
+fn local_options(a: &Args) -> anyhow::Result<local::Options> {
     if a.sort_memory == 0 {
         bail!("--sort-memory must be at least 1 (MiB)");
     }
-    let opts = local::Options {
+    Ok(local::Options {
         sort_memory: a.sort_memory.saturating_mul(1 << 20),
         maps: a
             .maps
@@ -188,26 +200,17 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         overwrite: a.overwrite,
         quiet: a.quiet,
         command: std::env::args().collect(),
-    };
-    local::run(&job, &opts)?;
-    if let Some(p) = &a.plot {
-        let kind = crate::plot::render(
-            std::path::Path::new(&a.output),
-            p,
-            &crate::plot::Options::default(),
-        )
-        .with_context(|| {
-            format!(
-                "the job's output is in {}, but plotting it to {} failed",
-                a.output,
-                p.display()
-            )
-        })?;
-        if !a.quiet {
-            eprintln!("mapfold: plotted {} ({kind:?})", p.display());
-        }
+    })
+}
+
+/// The binaries (and a long schema) a Hadoop cluster's tasks get.
+fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
+    let mut shipped = shipped_locally(a.bin_dir.as_deref())?;
+    if let Some(schema) = job.long_schema() {
+        let (path, _) = crate::runner::schema_file(schema)?;
+        shipped.schema = Some(path.display().to_string());
     }
-    Ok(())
+    Ok(shipped)
 }
 
 /// The checks a job over local inputs gets before any task starts, on
@@ -229,24 +232,20 @@ pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Resul
 }
 
 #[cfg(feature = "emr")]
-fn run_emr(job: &Job, a: &Args) -> anyhow::Result<()> {
-    crate::runner::emr::run(
-        job,
-        &crate::runner::emr::EmrRun {
-            aws: a.aws.clone(),
-            cluster: a.cluster.clone(),
-            emr: a.emr.clone(),
-            overwrite: a.overwrite,
-            quiet: a.quiet,
-            plot: a.plot.clone(),
-            command: std::env::args().collect(),
-            split_size: a.split_size,
-        },
-    )
+fn emr_runner(a: &Args) -> anyhow::Result<Box<dyn runner::Runner>> {
+    Ok(Box::new(crate::runner::emr::EmrRun {
+        aws: a.aws.clone(),
+        cluster: a.cluster.clone(),
+        emr: a.emr.clone(),
+        overwrite: a.overwrite,
+        quiet: a.quiet,
+        command: std::env::args().collect(),
+        split_size: a.split_size,
+    }))
 }
 
 #[cfg(not(feature = "emr"))]
-fn run_emr(_: &Job, _: &Args) -> anyhow::Result<()> {
+fn emr_runner(_: &Args) -> anyhow::Result<Box<dyn runner::Runner>> {
     bail!(crate::emr_args::NO_EMR)
 }
 

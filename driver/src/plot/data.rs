@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::runner::manifest::Manifest;
+use crate::manifest::Manifest;
 
 /// Four significant digits, for a note.
 pub(crate) fn short(x: f64) -> String {
@@ -109,7 +109,7 @@ impl Reduced {
             bail!(
                 "{} has no part-* files and no {}",
                 dir.display(),
-                crate::runner::manifest::NAME
+                crate::manifest::NAME
             );
         }
         let mut rows = Vec::new();

@@ -5,7 +5,7 @@
 //! cluster's architecture content-addressed by hash, adds a
 //! `command-runner.jar hadoop-streaming` step with exactly the arguments of
 //! `--runner hadoop`, waits with backoff, downloads the part files, writes
-//! the manifest and plots. A failed step is explained from EMR's failure
+//! the manifest. A failed step is explained from EMR's failure
 //! details and the task's own stderr. Ctrl-C or any error terminates the
 //! cluster this run created, and says so.
 
@@ -22,10 +22,10 @@ use mapfold_emr::{diagnose, dryrun, upload};
 
 use super::Job;
 use super::hadoop::{Shipped, streaming_args};
-use super::local::{counters_in_parts, counters_json, list_outputs};
-use super::manifest::{Binary, Input, Manifest, Timings};
+use super::output::{self, counters_in_parts};
 use super::staging::Staging;
 use crate::emr_args::{AwsArgs, ClusterArgs, EmrRunArgs};
+use crate::manifest::{Binary, Input, Manifest, Timings};
 
 /// Everything `run --runner emr` was asked.
 #[derive(Debug, Clone)]
@@ -35,7 +35,6 @@ pub struct EmrRun {
     pub emr: EmrRunArgs,
     pub overwrite: bool,
     pub quiet: bool,
-    pub plot: Option<PathBuf>,
     pub command: Vec<String>,
     /// `--split-size`, passed on to Hadoop as FileInputFormat's bounds.
     pub split_size: Option<u64>,
@@ -247,14 +246,23 @@ fn step_name(job: &Job) -> String {
     job.title()
 }
 
-pub fn run(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
+impl super::Runner for EmrRun {
+    /// The output is in S3, and downloaded here.
+    fn run(&self, job: &Job) -> anyhow::Result<Option<PathBuf>> {
+        run(job, self)
+    }
+}
+
+/// Runs `job` on EMR; returns the local copy of its output (`None` for a
+/// dry run).
+pub fn run(job: &Job, r: &EmrRun) -> anyhow::Result<Option<PathBuf>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(run_async(job, r))
 }
 
-async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
+async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<Option<PathBuf>> {
     let output = S3Url::parse(&job.output)
         .context("--runner emr writes to S3: pass --output s3://bucket/prefix")?
         .dir();
@@ -287,7 +295,7 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
         local_out,
     };
     if r.aws.dry_run {
-        return dry_run(job, r, &plan);
+        return dry_run(job, r, &plan).map(|()| None);
     }
     let aws = Aws::load(&aws_opts(&r.aws)).await?;
     let created: Created = Arc::new(tokio::sync::Mutex::new(None));
@@ -316,7 +324,7 @@ async fn run_async(job: &Job, r: &EmrRun) -> anyhow::Result<()> {
             }
         }
     }
-    result
+    result.map(|()| Some(plan.local_out.clone()))
 }
 
 /// The static build an instance type needs, guessed from its name: a real
@@ -372,6 +380,9 @@ async fn create_cluster(
     .map_err(|e| anyhow!("creating the cluster: {e}"))?
 }
 
+/// Runs the job as a step: inputs staged, a cluster found or made, the
+/// binaries shipped, the step submitted and waited for, its output fetched
+/// and committed.
 async fn job_on_emr(
     aws: &Aws,
     job: &Job,
@@ -379,19 +390,51 @@ async fn job_on_emr(
     plan: &Plan,
     created: &Created,
 ) -> anyhow::Result<()> {
-    let Plan {
-        spec,
-        inputs,
-        stage,
-        output,
-        local_out,
-    } = plan;
     let t0 = Instant::now();
     let say = |m: String| {
         if !r.quiet {
             eprintln!("mapfold: {m}");
         }
     };
+    let job = stage_inputs(aws, job, r, plan, &say).await?;
+    let c = cluster_for(aws, r, plan, created, &say).await?;
+    let (bins, schema, binaries) = ship(aws, &job, r, plan, &c, &say).await?;
+    let ran = run_step(aws, &job, r, plan, &c, &bins, schema.as_ref(), t0, &say).await?;
+    fetch_and_commit(aws, r, plan, &c, &ran, binaries, t0, &say).await
+}
+
+/// The cluster a step runs on.
+struct Target {
+    cluster_id: String,
+    release: String,
+    instance_type: String,
+    log_uri: Option<String>,
+}
+
+/// A step that completed, and when.
+struct Ran {
+    /// The job as the step ran it (its inputs the S3 URLs).
+    job: Job,
+    step_id: String,
+    t_submit: f64,
+    t_wait: f64,
+}
+
+/// Uploads local inputs, reads the schema of S3 inputs, and refuses an
+/// output that exists: the job as the step will run it.
+async fn stage_inputs(
+    aws: &Aws,
+    job: &Job,
+    r: &EmrRun,
+    plan: &Plan,
+    say: &impl Fn(String),
+) -> anyhow::Result<Job> {
+    let Plan {
+        inputs,
+        stage,
+        output,
+        ..
+    } = plan;
     let uopts = upload::Options {
         quiet: r.quiet,
         ..upload::Options::default()
@@ -426,7 +469,18 @@ async fn job_on_emr(
             "the output {output} already exists and Hadoop will not overwrite it: choose another --output, or remove it (`aws s3 rm --recursive {output}`)"
         );
     }
+    Ok(job)
+}
 
+/// The cluster given (`--cluster`), or a new one.
+async fn cluster_for(
+    aws: &Aws,
+    r: &EmrRun,
+    plan: &Plan,
+    created: &Created,
+    say: &impl Fn(String),
+) -> anyhow::Result<Target> {
+    let Plan { spec, stage, .. } = plan;
     let (cluster_id, release, instance_type, log_uri) = match &r.emr.cluster {
         Some(id) => {
             let info = cluster::describe_cluster(aws, id).await?;
@@ -472,24 +526,40 @@ async fn job_on_emr(
             )
         }
     };
-    let arch = cluster::architecture(aws, &release, &instance_type).await?;
+    Ok(Target {
+        cluster_id,
+        release,
+        instance_type,
+        log_uri,
+    })
+}
+
+/// Uploads the static builds the cluster's architecture needs (and a long
+/// schema); returns them and the manifest's record of them.
+async fn ship(
+    aws: &Aws,
+    job: &Job,
+    r: &EmrRun,
+    plan: &Plan,
+    c: &Target,
+    say: &impl Fn(String),
+) -> anyhow::Result<(Vec<ShippedBin>, Option<(PathBuf, S3Url)>, Vec<Binary>)> {
+    let stage = &plan.stage;
+    let (release, instance_type) = (&c.release, &c.instance_type);
+    let uopts = upload::Options {
+        quiet: true,
+        ..upload::Options::default()
+    };
+    let arch = cluster::architecture(aws, release, instance_type).await?;
     let target = cluster::target_for(&arch)?;
     let bins = shipped_bins(&super::dist_dir(r.emr.dist.as_deref()), target, stage)?;
     let mut to_ship: Vec<(PathBuf, S3Url)> = bins
         .iter()
         .map(|b| (b.path.clone(), b.url.clone()))
         .collect();
-    let schema = shipped_schema(&job, stage)?;
+    let schema = shipped_schema(job, stage)?;
     to_ship.extend(schema.clone());
-    upload::upload_all(
-        aws,
-        &to_ship,
-        &upload::Options {
-            quiet: true,
-            ..uopts.clone()
-        },
-    )
-    .await?;
+    upload::upload_all(aws, &to_ship, &uopts).await?;
     let binaries: Vec<Binary> = bins
         .iter()
         .map(|b| Binary {
@@ -499,16 +569,34 @@ async fn job_on_emr(
         })
         .collect();
     say(format!("binaries: {target} ({arch}) in {stage}bin/"));
+    Ok((bins, schema, binaries))
+}
+
+/// Submits the step and waits for it; a failed step is explained.
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    aws: &Aws,
+    job: &Job,
+    r: &EmrRun,
+    plan: &Plan,
+    c: &Target,
+    bins: &[ShippedBin],
+    schema: Option<&(PathBuf, S3Url)>,
+    t0: Instant,
+    say: &impl Fn(String),
+) -> anyhow::Result<Ran> {
+    let (inputs, output) = (&plan.inputs, &plan.output);
+    let (cluster_id, log_uri) = (&c.cluster_id, &c.log_uri);
     let (job, args) = step_job(
-        &job,
+        job,
         &inputs.urls,
         output,
-        &bins,
-        schema.as_ref().map(|s| &s.1),
+        bins,
+        schema.map(|s| &s.1),
         r.split_size,
     )?;
     let name = step_name(&job);
-    let step_id = step::add_streaming_step(&aws.emr, &cluster_id, &name, &args).await?;
+    let step_id = step::add_streaming_step(&aws.emr, cluster_id, &name, &args).await?;
     let t_submit = t0.elapsed().as_secs_f64();
     let spinner = if r.quiet {
         ProgressBar::hidden()
@@ -524,18 +612,12 @@ async fn job_on_emr(
         ..Backoff::default()
     };
     say(format!("waiting for step {step_id} on {cluster_id}"));
-    let end = step::wait(
-        &aws.emr,
-        &cluster_id,
-        &step_id,
-        backoff,
-        |state, elapsed| {
-            spinner.set_message(format!(
-                "step {step_id} on {cluster_id}: {state}, {}",
-                hms(elapsed)
-            ));
-        },
-    )
+    let end = step::wait(&aws.emr, cluster_id, &step_id, backoff, |state, elapsed| {
+        spinner.set_message(format!(
+            "step {step_id} on {cluster_id}: {state}, {}",
+            hms(elapsed)
+        ));
+    })
     .await;
     spinner.finish_and_clear();
     let t_wait = t0.elapsed().as_secs_f64() - t_submit;
@@ -543,7 +625,7 @@ async fn job_on_emr(
         End::Completed => {}
         End::Failed(f) => bail!(
             "{}",
-            diagnose::failed_step(aws, &cluster_id, &step_id, log_uri.as_deref(), &f).await
+            diagnose::failed_step(aws, cluster_id, &step_id, log_uri.as_deref(), &f).await
         ),
         End::Cancelled(why) => bail!("step {step_id} on {cluster_id} did not finish: {why}"),
         End::ClusterGone { state, reason } => {
@@ -551,6 +633,37 @@ async fn job_on_emr(
         }
     }
 
+    Ok(Ran {
+        job,
+        step_id,
+        t_submit,
+        t_wait,
+    })
+}
+
+/// Downloads the step's output into a staging directory, judges the
+/// job-wide malformed limit (a failed job's `_SUCCESS` is removed from S3),
+/// and commits it with its manifest.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_and_commit(
+    aws: &Aws,
+    r: &EmrRun,
+    plan: &Plan,
+    c: &Target,
+    ran: &Ran,
+    binaries: Vec<Binary>,
+    t0: Instant,
+    say: &impl Fn(String),
+) -> anyhow::Result<()> {
+    let (output, local_out) = (&plan.output, &plan.local_out);
+    let (cluster_id, release, log_uri) = (&c.cluster_id, &c.release, &c.log_uri);
+    let Ran {
+        job,
+        step_id,
+        t_submit,
+        t_wait,
+    } = ran;
+    let (t_submit, t_wait) = (*t_submit, *t_wait);
     let staging = Staging::new(local_out, r.overwrite)?;
     let names = upload::download_dir(aws, output, &staging.dir, |n| {
         n.starts_with("part-") || n == "_SUCCESS"
@@ -588,11 +701,11 @@ async fn job_on_emr(
             });
         }
     }
-    let info = cluster::describe_cluster(aws, &cluster_id).await.ok();
+    let info = cluster::describe_cluster(aws, cluster_id).await.ok();
     let mut extra = serde_json::Map::new();
     extra.insert("cluster_id".into(), cluster_id.clone().into());
     extra.insert("step_id".into(), step_id.clone().into());
-    extra.insert("release_label".into(), release.into());
+    extra.insert("release_label".into(), release.as_str().into());
     extra.insert("region".into(), aws.region.clone().into());
     extra.insert("created_cluster".into(), r.emr.cluster.is_none().into());
     extra.insert("output".into(), output.to_string().into());
@@ -605,23 +718,20 @@ async fn job_on_emr(
         extra.insert("instance_groups".into(), groups.into());
     }
     let mut m = Manifest {
-        mapfold_version: env!("CARGO_PKG_VERSION").to_owned(),
-        runner: "emr".into(),
-        job_id: step_id.clone(),
-        command: r.command.clone(),
-        mapper_args: job.map_words(),
-        reducers: job.reducers,
         binaries,
         inputs: inputs_listed,
-        counters: counters_json(&counters),
         timings: Timings::since(t0, t_submit, t_wait),
         extra,
-        ..Manifest::default()
+        ..Manifest::new(
+            "emr",
+            step_id,
+            &r.command,
+            job.map_words(),
+            job.reducers,
+            &counters,
+        )
     };
-    m.outputs = list_outputs(&staging.dir)?;
-    m.timings.total_seconds = t0.elapsed().as_secs_f64();
-    m.write(&staging.dir)?;
-    staging.commit()?;
+    output::commit(staging, &mut m, t0, None)?;
     say(format!(
         "step {step_id} completed in {}; {} lines in, {} used; output in {}",
         hms(Duration::from_secs_f64(t_wait)),
@@ -629,10 +739,6 @@ async fn job_on_emr(
         counters.used,
         local_out.display()
     ));
-    if let Some(p) = &r.plot {
-        crate::plot::render(local_out, p, &crate::plot::Options::default())?;
-        say(format!("plotted {}", p.display()));
-    }
     Ok(())
 }
 

@@ -163,6 +163,23 @@ pub fn shell_line(jar: &str, args: &[String]) -> String {
         .join(" ")
 }
 
+/// A Hadoop cluster reached by the `hadoop` command: the streaming jar,
+/// the binaries its tasks get, and the split size.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub jar: String,
+    pub shipped: Shipped,
+    pub split_size: Option<u64>,
+}
+
+impl super::Runner for Cluster {
+    /// The output stays on the cluster.
+    fn run(&self, job: &Job) -> anyhow::Result<Option<PathBuf>> {
+        run(job, &self.jar, &self.shipped, self.split_size)?;
+        Ok(None)
+    }
+}
+
 /// Runs the job with the `hadoop` command (which must be on PATH) into a
 /// hidden sibling of the output, judges the malformed limit for the whole
 /// job from the counters records there (`hadoop fs -cat`), and only then
@@ -264,7 +281,7 @@ fn run_and_commit(
             String::from_utf8_lossy(&cat.stderr).trim_end()
         );
     }
-    let counters = super::local::counters_in_output(&cat.stdout)?;
+    let counters = super::output::counters_in_output(&cat.stdout)?;
     job.check_malformed(&counters, Some("a line the map tasks' logs name"))
         .context("nothing was committed")?;
     let out = job.output.trim_end_matches('/');

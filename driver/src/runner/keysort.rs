@@ -6,6 +6,11 @@
 //! the spill buffer at random at every comparison, and many keys (titles)
 //! share their first words.
 
+/// The key of a streaming line: up to its first tab.
+pub fn key(line: &[u8]) -> &[u8] {
+    mapfold_core::wire::split_line(line).0
+}
+
 /// A line of a spill: where it lies in the buffer, the length of its key,
 /// and one 16-byte window of the key (refilled at each level of the sort).
 #[derive(Clone, Copy, Debug)]

@@ -20,14 +20,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mapfold_core::counters::Counters;
 
 use super::input::{self, InputFile};
-use super::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
-use super::mapside::{Spill, chaos_merges};
+use super::mapside::{Side, Spill, chaos_merges};
+use super::output::{self, counters_in_parts};
 use super::ranges::{self, Span};
-use super::shuffle::{lines, merge_spans};
+use super::shuffle::merge_spans;
 use super::split::{self, Split};
 use super::staging::{self, Staging};
 use super::tasks::{self, TaskIds, file_uri};
 use super::{Bins, Job, interrupt};
+use crate::manifest::counters_json;
+use crate::manifest::{self, Binary, Input, Manifest, ReduceRun, SplitRun, Timings};
 
 /// Jobs run by this process, for Hadoop-style job ids.
 static JOB_SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -70,19 +72,41 @@ struct ReduceDone {
 }
 
 /// Everything a task needs to know about its job.
-pub(super) struct Ctx<'a> {
-    pub(super) job: &'a Job,
-    pub(super) o: &'a Options,
-    pub(super) inputs: &'a [InputFile],
-    pub(super) splits: &'a [Split],
-    pub(super) ids: TaskIds,
-    pub(super) words: Vec<String>,
-    pub(super) bar: ProgressBar,
+struct Ctx<'a> {
+    job: &'a Job,
+    o: &'a Options,
+    inputs: &'a [InputFile],
+    splits: &'a [Split],
+    ids: TaskIds,
+    words: Vec<String>,
+    bar: ProgressBar,
     /// Where map outputs wait for the reducers, as sorted run files (inside
     /// the staging directory, removed before the commit).
-    pub(super) shuffle: PathBuf,
+    shuffle: PathBuf,
     /// The split size the job ran with.
-    pub(super) split_size: u64,
+    split_size: u64,
+}
+
+impl Ctx<'_> {
+    /// What the map side needs of the job.
+    fn side(&self) -> Side<'_> {
+        Side {
+            chaos: self.o.chaos,
+            // The lines and their sort index share the task's budget; a
+            // spill's offsets are 32-bit.
+            budget: (self.o.sort_memory / self.o.maps.max(1)).clamp(1 << 20, 1 << 31),
+            reducers: self.job.reducers,
+            shuffle: &self.shuffle,
+            combine: &self.o.bins.combine,
+        }
+    }
+}
+
+impl super::Runner for Options {
+    fn run(&self, job: &Job) -> anyhow::Result<Option<PathBuf>> {
+        run(job, self)?;
+        Ok(Some(PathBuf::from(&job.output)))
+    }
 }
 
 /// Runs `job` locally; returns its manifest (also written beside the output).
@@ -168,11 +192,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     std::fs::write(staging.dir.join("_SUCCESS"), b"").context("writing _SUCCESS")?;
     let mut m = manifest(&ctx, &maps, &reduces, &counters)?;
     m.timings = Timings::since(t0, t_map, t_reduce);
-    m.outputs = list_outputs(&staging.dir)?;
-    m.timings.commit_seconds = t_commit.elapsed().as_secs_f64();
-    m.timings.total_seconds = t0.elapsed().as_secs_f64();
-    m.write(&staging.dir)?;
-    staging.commit()?;
+    output::commit(staging, &mut m, t0, Some(t_commit))?;
     if !o.quiet {
         summary(&m, &out);
     }
@@ -276,7 +296,8 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
                 continue;
             }
         };
-        let mut spill = Spill::new(ctx, i, attempt);
+        let side = ctx.side();
+        let mut spill = Spill::new(&side, i, attempt);
         let mut sink = |chunk: &[u8]| spill.push(chunk);
         let run = tasks::run_to(
             &ctx.o.bins.map,
@@ -350,7 +371,7 @@ fn reduce_task(ctx: &Ctx<'_>, r: u32, runs: &[PathBuf], dir: &Path) -> anyhow::R
     let t0 = Instant::now();
     let runs = match ctx.o.chaos {
         None => runs.to_vec(),
-        Some(seed) => chaos_merges(ctx, r, runs, seed)?,
+        Some(seed) => chaos_merges(&ctx.side(), r, runs, seed)?,
     };
     let name = format!("part-{r:05}");
     let path = dir.join(&name);
@@ -455,60 +476,6 @@ fn reduce_range(ctx: &Ctx<'_>, r: u32, spans: &[Span], path: &Path) -> anyhow::R
     ))
 }
 
-/// The line counters carried under the empty key in the part files.
-pub(crate) fn counters_in_parts(dir: &Path, reducers: u32) -> anyhow::Result<Counters> {
-    let mut c = Counters::default();
-    for r in 0..reducers {
-        let p = dir.join(format!("part-{r:05}"));
-        // Only the first line: the reducer folds its sorted input, in
-        // which the empty key comes first, into one line per key, and no
-        // other key is written empty (an empty text field is `""`).
-        // Reading all of a part file was 2% of the job's CPU on 5M keys.
-        let mut reader = std::io::BufReader::new(
-            std::fs::File::open(&p).with_context(|| format!("reading {}", p.display()))?,
-        );
-        let mut line = Vec::new();
-        std::io::BufRead::read_until(&mut reader, b'\n', &mut line)
-            .with_context(|| format!("reading {}", p.display()))?;
-        if line.first() == Some(&b'\t') {
-            c.merge(&counters_in_output(&line)?)
-                .map_err(anyhow::Error::msg)?;
-        }
-    }
-    Ok(c)
-}
-
-/// The line counters in reducer output (the records under the empty key).
-pub(crate) fn counters_in_output(data: &[u8]) -> anyhow::Result<Counters> {
-    let mut c = Counters::default();
-    for l in lines(data) {
-        let Some(json) = l.strip_prefix(b"\t") else {
-            continue;
-        };
-        let v: serde_json::Value =
-            serde_json::from_slice(json).context("parsing the counters record")?;
-        let get = |k: &str| v["counters"][k].as_u64().unwrap_or(0);
-        c.merge(&Counters {
-            blank: get("blank"),
-            header: get("header"),
-            malformed: get("malformed"),
-            filtered: get("filtered"),
-            missing: get("missing"),
-            nonfinite: get("nonfinite"),
-            used: get("used"),
-        })
-        .map_err(anyhow::Error::msg)?;
-    }
-    Ok(c)
-}
-
-pub(crate) fn counters_json(c: &Counters) -> serde_json::Map<String, serde_json::Value> {
-    match c.to_json() {
-        serde_json::Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    }
-}
-
 fn manifest(
     ctx: &Ctx<'_>,
     maps: &[MapDone],
@@ -532,12 +499,6 @@ fn manifest(
     .collect::<anyhow::Result<Vec<_>>>()?;
     let job = ctx.ids.job.trim_start_matches("job_");
     Ok(Manifest {
-        mapfold_version: env!("CARGO_PKG_VERSION").to_owned(),
-        runner: "local".into(),
-        job_id: ctx.ids.job.clone(),
-        command: ctx.o.command.clone(),
-        mapper_args: ctx.job.map_words(),
-        reducers: ctx.job.reducers,
         split_size: ctx.split_size,
         maps: ctx.o.maps,
         combiner_chaos: ctx.o.chaos,
@@ -579,24 +540,15 @@ fn manifest(
                 ranges: d.ranges,
             })
             .collect(),
-        counters: counters_json(counters),
-        ..Manifest::default()
+        ..Manifest::new(
+            "local",
+            &ctx.ids.job,
+            &ctx.o.command,
+            ctx.job.map_words(),
+            ctx.job.reducers,
+            counters,
+        )
     })
-}
-
-pub(crate) fn list_outputs(dir: &Path) -> anyhow::Result<Vec<Input>> {
-    let mut v: Vec<Input> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let size = e.metadata().ok()?.len();
-            Some(Input {
-                path: e.file_name().to_string_lossy().into_owned(),
-                size,
-            })
-        })
-        .collect();
-    v.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(v)
 }
 
 fn summary(m: &Manifest, out: &Path) {

@@ -13,19 +13,31 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::local::Ctx;
 use mapfold_core::partition::partition;
 
-use super::keysort::{Line, sort_lines};
-use super::shuffle::{key, merge, merge_files, sort_join, write_run};
+use super::keysort::{Line, key, sort_lines};
+use super::shuffle::{merge, merge_files, sort_join, write_run};
 use super::tasks;
+
+/// What the map side of a job needs to know: how it spills, where, and
+/// with which combiner.
+pub(super) struct Side<'a> {
+    /// Seed of `--chaos` (random extra combines and merge orders).
+    pub(super) chaos: Option<u64>,
+    /// Bytes a task buffers before it spills.
+    pub(super) budget: usize,
+    pub(super) reducers: u32,
+    /// Where the sorted run files wait for the reducers.
+    pub(super) shuffle: &'a Path,
+    pub(super) combine: &'a Path,
+}
 
 /// A map task's output on its way to the reducers, as Hadoop's map side
 /// handles it: lines are buffered up to the task's share of
 /// `--sort-memory`, then partitioned, sorted, combined and written as run
 /// files (a spill), so memory stays bounded whatever the output's size.
 pub(super) struct Spill<'c, 'a> {
-    ctx: &'c Ctx<'a>,
+    ctx: &'c Side<'a>,
     task: usize,
     attempt: u32,
     /// Whole lines not yet spilled, and a partial last line.
@@ -41,8 +53,8 @@ pub(super) struct Spill<'c, 'a> {
 }
 
 impl<'c, 'a> Spill<'c, 'a> {
-    pub(super) fn new(ctx: &'c Ctx<'a>, task: usize, attempt: u32) -> Self {
-        let rng = ctx.o.chaos.map(|seed| {
+    pub(super) fn new(ctx: &'c Side<'a>, task: usize, attempt: u32) -> Self {
+        let rng = ctx.chaos.map(|seed| {
             ChaCha8Rng::seed_from_u64(seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
         });
         Self {
@@ -52,10 +64,8 @@ impl<'c, 'a> Spill<'c, 'a> {
             pending: Vec::new(),
             carry: Vec::new(),
             lines: 0,
-            // The lines and their sort index share the task's budget; a
-            // spill's offsets are 32-bit.
-            budget: (ctx.o.sort_memory / ctx.o.maps.max(1)).clamp(1 << 20, 1 << 31),
-            runs: vec![Vec::new(); ctx.job.reducers as usize],
+            budget: ctx.budget,
+            runs: vec![Vec::new(); ctx.reducers as usize],
             spills: 0,
             records: 0,
             rng,
@@ -92,12 +102,12 @@ impl<'c, 'a> Spill<'c, 'a> {
         if u32::try_from(buf.len()).is_err() {
             bail!("a map output line of over 4 GiB");
         }
-        let mut parts = vec![Vec::new(); self.ctx.job.reducers as usize];
+        let mut parts = vec![Vec::new(); self.ctx.reducers as usize];
         let mut at = 0;
         for nl in memchr::memchr_iter(b'\n', buf) {
             let k = key(&buf[at..nl]);
             // In range: the buffer is under 4 GiB.
-            parts[partition(k, self.ctx.job.reducers) as usize].push(Line::new(
+            parts[partition(k, self.ctx.reducers) as usize].push(Line::new(
                 at as u32,
                 k.len() as u32,
                 (nl - at) as u32,
@@ -152,7 +162,7 @@ impl<'c, 'a> Spill<'c, 'a> {
 /// views (35% repeats) skipping it took the job from 0.72-0.75 to
 /// 0.65-0.68 s (four runs each).
 fn sort_combine_write(
-    ctx: &Ctx<'_>,
+    ctx: &Side<'_>,
     buf: &[u8],
     ls: &mut [Line],
     path: &Path,
@@ -178,7 +188,7 @@ fn sort_combine_write(
         return Ok(write_lines(&mut f)?);
     }
     let f = tasks::run_to(
-        &ctx.o.bins.combine,
+        ctx.combine,
         &[],
         &[],
         tasks::Stdin::Feed(write_lines),
@@ -194,7 +204,7 @@ fn sort_combine_write(
 /// zero to several times, then merged and maybe combined again: the
 /// schedules Hadoop may choose, to show that results do not change.
 fn chaos_map_side(
-    ctx: &Ctx<'_>,
+    ctx: &Side<'_>,
     parts: Vec<Vec<&[u8]>>,
     rng: &mut ChaCha8Rng,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
@@ -227,11 +237,11 @@ fn chaos_map_side(
     Ok(out)
 }
 
-pub(super) fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(super) fn combine(ctx: &Side<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
     if sorted.is_empty() {
         return Ok(Vec::new());
     }
-    let f = tasks::run(&ctx.o.bins.combine, &[], &[], |w| w.write_all(sorted))?;
+    let f = tasks::run(ctx.combine, &[], &[], |w| w.write_all(sorted))?;
     if !f.status.success() {
         bail!("{}\n{}", f.status, f.stderr_tail());
     }
@@ -241,7 +251,7 @@ pub(super) fn combine(ctx: &Ctx<'_>, sorted: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// Reduce-side merges as Hadoop may do them: random groups of the map
 /// outputs, each merged and combined zero to two times, as new runs.
 pub(super) fn chaos_merges(
-    ctx: &Ctx<'_>,
+    ctx: &Side<'_>,
     r: u32,
     runs: &[PathBuf],
     seed: u64,

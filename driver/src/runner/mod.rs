@@ -10,8 +10,8 @@ pub mod input;
 pub mod interrupt;
 mod keysort;
 pub mod local;
-pub mod manifest;
 pub mod mapside;
+mod output;
 mod ranges;
 pub mod shuffle;
 pub mod split;
@@ -85,6 +85,16 @@ pub fn dist_dir(flag: Option<&Path>) -> PathBuf {
         .and_then(|e| Some(e.parent()?.parent()?.parent()?.join("dist")))
         .filter(|d| d.is_dir())
         .unwrap_or(here)
+}
+
+/// One way to run a job: on this machine ([`local`]), on a Hadoop cluster
+/// ([`hadoop`]), or on Amazon EMR (`emr`). Each commits the job's output
+/// whole, or leaves nothing; what becomes of the output (a plot) is the
+/// command's business.
+pub trait Runner {
+    /// Runs `job`; returns where its output is on this machine, when it
+    /// is (the local runner's, the EMR runner's download).
+    fn run(&self, job: &Job) -> anyhow::Result<Option<PathBuf>>;
 }
 
 /// A job as the runners see it.

@@ -10,12 +10,11 @@
 //! by the bytes they stand for) and found in every run by binary search
 //! over byte offsets; every line of a key lands in the same range.
 
+use super::keysort::key;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-
-use super::shuffle::key;
 
 /// Partitions smaller than this are reduced by one process: starting more
 /// costs more than it saves.

@@ -10,14 +10,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use mapfold_core::wire::split_line;
-
+use super::keysort::key;
 use super::ranges::Span;
-
-/// The key of a streaming line: up to its first tab.
-pub fn key(line: &[u8]) -> &[u8] {
-    split_line(line).0
-}
 
 /// Lines of `data` (each without its newline).
 pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {

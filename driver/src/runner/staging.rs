@@ -9,7 +9,7 @@
 //! step, not a check followed by a rename): an output that appeared while
 //! the job ran (another job, a user) is left as it is, and this job fails
 //! saying so. With `--overwrite` only a previous job's output (a directory
-//! holding [`super::manifest::NAME`]) is replaced, by an atomic exchange
+//! holding [`crate::manifest::NAME`]) is replaced, by an atomic exchange
 //! (`RENAME_EXCHANGE`), and the old one is removed only after the new one
 //! is in place. Staging left by a run that died (SIGKILL, power loss) is
 //! removed by the next run to the same output.
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 
 use super::interrupt;
-use super::manifest;
+use crate::manifest;
 
 /// The marker between the output's name and the owner's pid in a staging
 /// directory's name (`.NAME.mapfold-staging-PID`).

@@ -36,6 +36,41 @@ pub struct Manifest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Counters as the manifest records them.
+pub fn counters_json(
+    c: &mapfold_core::counters::Counters,
+) -> serde_json::Map<String, serde_json::Value> {
+    match c.to_json() {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+impl Manifest {
+    /// The facts every runner records: which runner ran which job, how it
+    /// was asked, and the counters it reconciled; the rest are filled in
+    /// by the runner.
+    pub fn new(
+        runner: &str,
+        job_id: &str,
+        command: &[String],
+        mapper_args: Vec<String>,
+        reducers: u32,
+        counters: &mapfold_core::counters::Counters,
+    ) -> Self {
+        Self {
+            mapfold_version: env!("CARGO_PKG_VERSION").to_owned(),
+            runner: runner.to_owned(),
+            job_id: job_id.to_owned(),
+            command: command.to_vec(),
+            mapper_args,
+            reducers,
+            counters: counters_json(counters),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Binary {
     pub name: String,
