@@ -650,26 +650,35 @@ fn encode_token<P: Partial>(p: &P, prefix: &str, out: &mut Vec<u8>) {
     p.encode(out);
 }
 
-registry! {
-    column {
-        spread: Spread,
-        minmax: MinMax,
-        nonfinite: NonFinite,
-        missing: Missing,
-    }
-    column_measures {
-        hist: Hist,
-        quantiles: Quantiles,
-    }
-    group {
-        rows: Rows,
-    }
-    group_measures {
-        distinct: DistinctSet,
-        corr: Corr,
-        hist2d: Hist2d,
-    }
+/// The registry: every aggregate, in wire order. A new one is one line
+/// here (`extra` lets a test add a group measure to a copy of it).
+macro_rules! aggregates {
+    ($($extra:tt)*) => {
+        registry! {
+            column {
+                spread: Spread,
+                minmax: MinMax,
+                nonfinite: NonFinite,
+                missing: Missing,
+            }
+            column_measures {
+                hist: Hist,
+                quantiles: Quantiles,
+            }
+            group {
+                rows: Rows,
+            }
+            group_measures {
+                distinct: DistinctSet,
+                corr: Corr,
+                hist2d: Hist2d,
+                $($extra)*
+            }
+        }
+    };
 }
+
+aggregates! {}
 
 /// What a job computes: its value columns and its measures. The mapper
 /// writes its flags into its counters record, so the reducer learns it

@@ -131,27 +131,7 @@ mod registry {
     use super::super::*;
     use super::Above;
 
-    registry! {
-        column {
-            spread: Spread,
-            minmax: MinMax,
-            nonfinite: NonFinite,
-            missing: Missing,
-        }
-        column_measures {
-            hist: Hist,
-            quantiles: Quantiles,
-        }
-        group {
-            rows: Rows,
-        }
-        group_measures {
-            distinct: DistinctSet,
-            corr: Corr,
-            hist2d: Hist2d,
-            above: Above,
-        }
-    }
+    aggregates! { above: Above, }
 
     #[test]
     fn a_new_measure_is_one_file_and_one_registry_line() {
