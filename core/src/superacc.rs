@@ -101,11 +101,18 @@ impl Superacc {
         let lo = ((m << sh) & LOW as u64) as i64;
         let hi = (m >> (32 - sh)) as i64;
         let sign = -i64::from(neg);
-        let i = self.slot(idx, 2);
-        // One slice: each index of the small vector checks where it lives.
-        let c = &mut self.chunks[i..i + 2];
-        c[0] += (lo ^ sign) - sign;
-        c[1] += (hi ^ sign) - sign;
+        let (lo, hi) = ((lo ^ sign) - sign, (hi ^ sign) - sign);
+        // One look at the small vector (where it lives, how long it is):
+        // the window holds both digits, or is widened first.
+        let i = idx.wrapping_sub(self.first) as usize;
+        if let Some([a, b]) = self.chunks.get_mut(i..i.wrapping_add(2)) {
+            *a += lo;
+            *b += hi;
+        } else {
+            let i = self.slot(idx, 2);
+            self.chunks[i] += lo;
+            self.chunks[i + 1] += hi;
+        }
         self.count_add();
     }
 
