@@ -104,19 +104,13 @@ impl Plan {
             .map(|w| Ok((w.column.resolve(schema)?, w.test.clone())))
             .collect::<Result<Vec<_>, Error>>()?;
         let fields = job.what.measures.bind(schema)?;
-        let measured: Vec<usize> = job
-            .what
-            .measures
-            .columns()
-            .into_iter()
-            .map(|c| c.resolve(schema))
-            .collect::<Result<_, _>>()?;
         let max_field = keys
             .iter()
             .chain(wheres.iter().map(|w| &w.0))
             .chain(&values)
-            .chain(&measured)
-            .fold(0, |m, &i| m.max(i));
+            .copied()
+            .chain(fields.indices())
+            .fold(0, usize::max);
         let width = schema.map(<[_]>::len);
         if let Some(w) = width
             && max_field >= w

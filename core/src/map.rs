@@ -270,7 +270,7 @@ impl<W: Write> Mapper<W> {
             None => Value::Row,
             Some(&v) => {
                 let f = self.splitter.field(l, v).unwrap_or_default();
-                match number_or_missing(&self.spec.na, f) {
+                match self.spec.na.number(f) {
                     Ok(Some(x)) => Value::Num(x),
                     Ok(None) => Value::Missing,
                     Err(()) => {
@@ -287,7 +287,7 @@ impl<W: Write> Mapper<W> {
             more.clear();
             for &v in &plan.values[1..] {
                 let f = self.splitter.field(l, v).unwrap_or_default();
-                match number_or_missing(&self.spec.na, f) {
+                match self.spec.na.number(f) {
                     Ok(x) => more.push(x),
                     Err(()) => {
                         let why =
@@ -849,20 +849,6 @@ fn push_wire_key(nkeys: usize, na: &Na, text_keys: bool, raw: &[u8], out: &mut V
         } else {
             key::push_field(out, f);
         }
-    }
-}
-
-/// A numeric field: `Ok(Some(x))`, `Ok(None)` when it is one of the
-/// missing-value texts, `Err` when it is neither. A missing-value text that
-/// parses as a number (`-999`) is missing; that check runs only when the
-/// list has such a text.
-#[inline]
-pub(crate) fn number_or_missing(na: &Na, f: &[u8]) -> Result<Option<f64>, ()> {
-    match parse_number(f) {
-        Some(x) if !na.numeric => Ok(Some(x)),
-        _ if na.is(f) => Ok(None),
-        Some(x) => Ok(Some(x)),
-        None => Err(()),
     }
 }
 

@@ -243,6 +243,20 @@ impl Na {
         Self { tokens, numeric }
     }
 
+    /// A numeric field: `Ok(Some(x))`, `Ok(None)` when it is one of the
+    /// missing-value texts, `Err` when it is neither. A missing-value text
+    /// that parses as a number (`-999`) is missing; that check runs only
+    /// when the list has such a text.
+    #[inline]
+    pub(crate) fn number(&self, f: &[u8]) -> Result<Option<f64>, ()> {
+        match crate::record::parse_number(f) {
+            Some(x) if !self.numeric => Ok(Some(x)),
+            _ if self.is(f) => Ok(None),
+            Some(x) => Ok(Some(x)),
+            None => Err(()),
+        }
+    }
+
     /// True when the field (spaces around it ignored) is a missing-value
     /// token.
     #[inline]

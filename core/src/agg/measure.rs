@@ -100,7 +100,7 @@ impl Line<'_> {
     /// line is malformed (`flag` names who wanted a number).
     pub fn number(&self, col: usize, flag: &str) -> Result<Option<f64>, String> {
         let f = self.splitter.field(self.text, col).unwrap_or_default();
-        crate::map::number_or_missing(self.na, f).map_err(|()| {
+        self.na.number(f).map_err(|()| {
             format!(
                 "{flag} column {} is not a number ({:?})",
                 col + 1,

@@ -250,6 +250,13 @@ macro_rules! registry {
             $(pub $gm: Vec<usize>,)*
         }
 
+        impl Fields {
+            /// Every field index a group measure reads.
+            pub fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+                [$(&self.$gm,)*].into_iter().flatten().copied()
+            }
+        }
+
         /// What one line gives the group measures.
         #[derive(Clone, Copy, Debug, Default)]
         pub struct Inputs {
