@@ -78,6 +78,8 @@ pub struct Mapper<W: Write> {
     groups_made: u64,
     /// Every line is written as its own record, not combined in memory.
     passthrough: bool,
+    /// The line needs only the lean path (see [`Mapper::relean`]).
+    lean: bool,
     /// The raw key of the line passed through, or of a group being made.
     pass_key: Vec<u8>,
     /// The group of the last line, when it had one (most lines of sorted
@@ -134,9 +136,9 @@ impl<W: Write> Mapper<W> {
                 ),
             });
         }
-        Ok(Self {
+        let mut mapper = Self {
             schema: spec.schema.clone(),
-            plan,
+            plan: None,
             header,
             splitter: Splitter::new(spec.delimiter),
             keys: Keys::default(),
@@ -155,6 +157,7 @@ impl<W: Write> Mapper<W> {
             job: HeldJob::new(proto, spec.what.values.is_empty()),
             groups_made: 0,
             passthrough: false,
+            lean: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
             last_key: Vec::new(),
@@ -169,7 +172,23 @@ impl<W: Write> Mapper<W> {
             out,
             wbuf: Vec::with_capacity(4096),
             spec,
-        })
+        };
+        if let Some(plan) = plan {
+            mapper.set_plan(plan);
+        }
+        Ok(mapper)
+    }
+
+    /// Takes the plan, and whether its lines need only the lean path: one
+    /// value column, no filter, no group measures, states of a fixed size,
+    /// groups combined in memory.
+    fn set_plan(&mut self, plan: Plan) {
+        self.lean = !self.grows
+            && !self.passthrough
+            && plan.values.len() == 1
+            && plan.wheres.is_empty()
+            && !plan.extras;
+        self.plan = Some(plan);
     }
 
     /// Marks the input as a split that starts past the start of its file
@@ -242,6 +261,22 @@ impl<W: Write> Mapper<W> {
             };
             return self.malformed(l, n, why);
         }
+        if self.lean {
+            // One value column, no filter, no group measures and states of
+            // a fixed size (most jobs): the general path's tests, each
+            // cheap, add up to a good share of such a line's cost.
+            let value = match self.value_of(l, plan.values[0]) {
+                Ok(value) => value,
+                Err(why) => return self.malformed(l, n, why),
+            };
+            let g = self.group(l)?;
+            self.add_value(g, value);
+            if self.passthrough {
+                // The line that found no room for its group.
+                return self.pass_line();
+            }
+            return self.count_spilled(false);
+        }
         // Broken beats filtered beats missing: every check runs before
         // the line is counted. A comparison with a missing field does not
         // hold (SQL's NULL semantics).
@@ -268,32 +303,20 @@ impl<W: Write> Mapper<W> {
         }
         let value = match plan.values.first() {
             None => Value::Row,
-            Some(&v) => {
-                let f = self.splitter.field(l, v).unwrap_or_default();
-                match self.spec.na.number(f) {
-                    Ok(Some(x)) => Value::Num(x),
-                    Ok(None) => Value::Missing,
-                    Err(()) => {
-                        let why =
-                            format!("value column {} is not a number ({:?})", v + 1, snippet(f));
-                        return self.malformed(l, n, why);
-                    }
-                }
-            }
+            Some(&v) => match self.value_of(l, v) {
+                Ok(value) => value,
+                Err(why) => return self.malformed(l, n, why),
+            },
         };
         let several = plan.values.len() > 1;
         if several {
             let mut more = std::mem::take(&mut self.more);
             more.clear();
             for &v in &plan.values[1..] {
-                let f = self.splitter.field(l, v).unwrap_or_default();
-                match self.spec.na.number(f) {
-                    Ok(x) => more.push(x),
-                    Err(()) => {
-                        let why =
-                            format!("value column {} is not a number ({:?})", v + 1, snippet(f));
-                        return self.malformed(l, n, why);
-                    }
+                match self.value_of(l, v) {
+                    Ok(Value::Num(x)) => more.push(Some(x)),
+                    Ok(_) => more.push(None),
+                    Err(why) => return self.malformed(l, n, why),
                 }
             }
             self.more = more;
@@ -327,32 +350,7 @@ impl<W: Write> Mapper<W> {
         if several {
             self.update_columns(g, value);
         } else {
-            // A value or a row goes to the group's state, or is held
-            // while there is room (see `held`); anything else makes the
-            // state.
-            match value {
-                Value::Num(x) => {
-                    if !self.groups[g].add(x) {
-                        self.state(g).aggs.update(x);
-                    }
-                    let c = &mut self.stats.counters;
-                    if x.is_finite() {
-                        c.used += 1;
-                    } else {
-                        c.nonfinite += 1;
-                    }
-                }
-                Value::Missing => {
-                    self.state(g).aggs.missing.add();
-                    self.stats.counters.missing += 1;
-                }
-                Value::Row => {
-                    if !self.groups[g].add_row() {
-                        self.state(g).aggs.rows.add();
-                    }
-                    self.stats.counters.used += 1;
-                }
-            }
+            self.add_value(g, value);
         }
         if self.grows && !pass_on {
             // A state that grew is counted; past the bound, groups are
@@ -362,32 +360,94 @@ impl<W: Write> Mapper<W> {
             if self.held_bytes > self.spec.max_bytes {
                 self.evict(false)?;
             }
-        } else if crate::superacc::spilled_bytes() != self.spilled {
-            // An exact sum that outgrew its inline chunks (1e-300 and
-            // 1e300 in one group), counted as the growing states are.
-            let now = crate::superacc::spilled_bytes();
+        } else {
+            self.count_spilled(pass_on)?;
+        }
+        if pass_on {
+            self.pass_line()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the line just folded into the scratch group as its own
+    /// record, as every line is once groups are not combined in memory.
+    fn pass_line(&mut self) -> Result<(), Error> {
+        // The key's buffer is kept between lines: no allocation per line.
+        let mut key = std::mem::take(&mut self.keyout);
+        key.clear();
+        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        push_wire_key(
+            nkeys,
+            &self.spec.na,
+            self.spec.text_keys,
+            &self.pass_key,
+            &mut key,
+        );
+        self.write_record(&key, Some(0), &Counters::default())?;
+        self.keyout = key;
+        self.groups[0] = Held::default();
+        self.held_bytes = 0;
+        Ok(())
+    }
+
+    /// The number in field `v` of the line just split, or its absence;
+    /// why the line is malformed when the field is neither.
+    #[inline(always)]
+    fn value_of(&self, l: &[u8], v: usize) -> Result<Value, String> {
+        let f = self.splitter.field(l, v).unwrap_or_default();
+        match self.spec.na.number(f) {
+            Ok(Some(x)) => Ok(Value::Num(x)),
+            Ok(None) => Ok(Value::Missing),
+            Err(()) => Err(format!(
+                "value column {} is not a number ({:?})",
+                v + 1,
+                snippet(f)
+            )),
+        }
+    }
+
+    /// Folds a line's one value (or row) into group `g` and counts the
+    /// line. The value goes to the group's state, or is held while there
+    /// is room (see `held`); anything else makes the state.
+    #[inline(always)]
+    fn add_value(&mut self, g: usize, value: Value) {
+        match value {
+            Value::Num(x) => {
+                if !self.groups[g].add(x) {
+                    self.state(g).aggs.update(x);
+                }
+                let c = &mut self.stats.counters;
+                if x.is_finite() {
+                    c.used += 1;
+                } else {
+                    c.nonfinite += 1;
+                }
+            }
+            Value::Missing => {
+                self.state(g).aggs.missing.add();
+                self.stats.counters.missing += 1;
+            }
+            Value::Row => {
+                if !self.groups[g].add_row() {
+                    self.state(g).aggs.rows.add();
+                }
+                self.stats.counters.used += 1;
+            }
+        }
+    }
+
+    /// Counts an exact sum that outgrew its inline chunks (1e-300 and
+    /// 1e300 in one group) as the growing states are counted: past the
+    /// bound, groups are written out (not while passing lines through).
+    #[inline(always)]
+    fn count_spilled(&mut self, pass_on: bool) -> Result<(), Error> {
+        let now = crate::superacc::spilled_bytes();
+        if now != self.spilled {
             self.held_bytes += now.saturating_sub(self.spilled);
             self.spilled = now;
             if self.held_bytes > self.spec.max_bytes && !pass_on {
                 self.evict(false)?;
             }
-        }
-        if pass_on {
-            // The key's buffer is kept between lines: no allocation per line.
-            let mut key = std::mem::take(&mut self.keyout);
-            key.clear();
-            let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
-            push_wire_key(
-                nkeys,
-                &self.spec.na,
-                self.spec.text_keys,
-                &self.pass_key,
-                &mut key,
-            );
-            self.write_record(&key, Some(0), &Counters::default())?;
-            self.keyout = key;
-            self.groups[0] = Held::default();
-            self.held_bytes = 0;
         }
         Ok(())
     }
@@ -479,7 +539,7 @@ impl<W: Write> Mapper<W> {
             .map(|f| f.trim_ascii().to_vec())
             .collect();
         if self.mid_file {
-            self.plan = Some(Plan::bind(&self.spec, None)?);
+            self.set_plan(Plan::bind(&self.spec, None)?);
             self.line_no -= 1;
             return self.line_with(l, None);
         }
@@ -493,7 +553,7 @@ impl<W: Write> Mapper<W> {
                 .first()
                 .is_none_or(|&v| fields.get(v).is_some_and(|f| parse_number(f).is_some()))
         {
-            self.plan = Some(plan);
+            self.set_plan(plan);
             self.line_no -= 1;
             return self.line_with(l, None);
         }
@@ -513,7 +573,7 @@ impl<W: Write> Mapper<W> {
             Error::UnknownColumn { name, .. } => Error::NoSchema { name },
             e => e,
         })?;
-        self.plan = Some(plan);
+        self.set_plan(plan);
         self.schema = Some(fields);
         self.header = Some(l.to_vec());
         self.stats.counters.header += 1;
@@ -561,7 +621,7 @@ impl<W: Write> Mapper<W> {
 
     /// The index of the line's group, creating it (and flushing first when
     /// the group limit is reached).
-    #[inline]
+    #[inline(always)]
     fn group(&mut self, l: &[u8]) -> Result<usize, Error> {
         let Some(plan) = &self.plan else {
             return Ok(0);
@@ -588,7 +648,14 @@ impl<W: Write> Mapper<W> {
         // A new group: its key kept aside while room is made.
         self.pass_key.clear();
         self.pass_key.extend_from_slice(raw);
-        let cost = self.held_cost + raw.len();
+        self.new_group()
+    }
+
+    /// Makes the group of the key in `pass_key`, which has none: out of
+    /// line, as most lines find theirs.
+    #[inline(never)]
+    fn new_group(&mut self) -> Result<usize, Error> {
+        let cost = self.held_cost + self.pass_key.len();
         let room = self.held_bytes + cost <= self.spec.max_bytes;
         if self.groups.len() >= self.sizing.cap() || !room {
             self.evict(room)?;
@@ -648,6 +715,7 @@ impl<W: Write> Mapper<W> {
         if self.sizing.settled() && self.groups_made.saturating_mul(10) >= rows.saturating_mul(9) {
             self.flush_groups()?;
             self.passthrough = true;
+            self.lean = false;
             return Ok(());
         }
         let mut sorted = self.hits.clone();
@@ -854,7 +922,7 @@ fn push_wire_key(nkeys: usize, na: &Na, text_keys: bool, raw: &[u8], out: &mut V
 
 /// A line's group key before canonicalising: its key field, or the key
 /// fields length-prefixed (so fields holding any byte cannot collide).
-#[inline]
+#[inline(always)]
 fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize]) -> &'a [u8] {
     match keys {
         [] => key::ALL_KEY,
