@@ -16,6 +16,7 @@ use crate::held::{Held, HeldJob};
 use crate::job::{Job, Plan};
 use crate::key;
 use crate::keys::Keys;
+use crate::lines::{Delims, Quotes};
 use crate::record::{Splitter, parse_number};
 use crate::sizing::{Full, Sizing};
 use crate::spec::{Na, Test};
@@ -224,16 +225,15 @@ impl<W: Write> Mapper<W> {
     /// [`Mapper::line`] with the line's delimiter bits when already known
     /// (see [`crate::lines::for_each_record`]), which saves splitting it.
     #[inline]
-    pub fn line_with(&mut self, raw: &[u8], mut delims: Option<u64>) -> Result<(), Error> {
+    pub fn line_with(&mut self, raw: &[u8], mut delims: Option<Delims>) -> Result<(), Error> {
         self.line_no += 1;
         let mut l = raw;
-        if let [rest @ .., b'\r'] = l {
-            l = rest;
-            delims = delims.map(|d| d & !(1 << l.len()));
-        }
         if l.first() == Some(&0xEF) && l.starts_with(BOM) {
             l = &l[BOM.len()..];
-            delims = delims.map(|d| d >> BOM.len());
+            delims = delims.map(|d| Delims {
+                bits: d.bits >> BOM.len(),
+                ..d
+            });
         }
         if l.is_empty() {
             self.stats.counters.blank += 1;
@@ -247,8 +247,15 @@ impl<W: Write> Mapper<W> {
             return self.first_line(l);
         };
         let n = match delims {
-            Some(d) => self.splitter.split_at_bits(l, d),
-            None => self.splitter.split(l),
+            Some(Delims {
+                bits,
+                quotes: Quotes::None,
+            }) => self.splitter.split_at_bits(l, bits),
+            Some(Delims {
+                bits,
+                quotes: Quotes::Whole,
+            }) => self.splitter.split_whole(l, bits),
+            _ => self.splitter.split(l),
         };
         let width_ok = match plan.width {
             Some(w) => n == w,
@@ -838,6 +845,11 @@ impl<W: Write> Mapper<W> {
         self.spec.delimiter
     }
 
+    /// How the input is cut into records.
+    pub fn framing(&self) -> crate::lines::Framing {
+        crate::lines::Framing::text(self.spec.delimiter)
+    }
+
     /// Counters so far.
     pub fn counters(&self) -> Counters {
         self.stats.counters
@@ -968,7 +980,7 @@ fn note_malformed(
 
 impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
     #[inline]
-    fn record(&mut self, line: &[u8], delims: Option<u64>) -> Result<(), Error> {
+    fn record(&mut self, line: &[u8], delims: Option<Delims>) -> Result<(), Error> {
         self.line_with(line, delims)
     }
 

@@ -1,5 +1,7 @@
-//! Splitting one line into fields: a fast path for lines without quotes,
-//! RFC 4180 (via `csv-core`) for lines with them.
+//! Splitting one record into fields: from the reader's delimiter bits for
+//! short records (see [`crate::lines`]), eight bytes at a time for long
+//! ones, and by the CSV state machine for records whose quotes need more
+//! than taking off (`""`, line breaks, quotes inside a field).
 
 use crate::decimal::load8;
 
@@ -8,11 +10,14 @@ use crate::decimal::load8;
 #[derive(Debug)]
 pub struct Splitter {
     delim: u8,
+    /// Quotes are CSV quoting (see [`crate::lines::Framing::text`]).
+    quoting: bool,
     /// Byte ranges of fields in the line (fast path) or in `unquoted`.
     bounds: Vec<(usize, usize)>,
     unquoted: Vec<u8>,
-    ends: Vec<usize>,
     quoted: bool,
+    /// Fields in `at` may be quoted whole: their quotes are taken off.
+    strip: bool,
     /// After [`Splitter::split_at_bits`]: the delimiters' offsets, then the
     /// line's length (a line of at most 64 bytes has at most 65 fields).
     /// A fixed array, not `bounds`: a push per field is a cost per field
@@ -26,10 +31,14 @@ impl Splitter {
     pub fn new(delim: u8) -> Self {
         Self {
             delim,
+            quoting: matches!(
+                crate::lines::Framing::text(delim),
+                crate::lines::Framing::Csv { quote: Some(_), .. }
+            ),
             bounds: Vec::with_capacity(32),
             unquoted: Vec::new(),
-            ends: Vec::new(),
             quoted: false,
+            strip: false,
             at: [0; 65],
             at_fields: 0,
         }
@@ -52,7 +61,7 @@ impl Splitter {
         let mut at = 0;
         for c in line.chunks_exact(8) {
             let w = load8(c);
-            if zero_bytes(w ^ quotes) != 0 {
+            if self.quoting && zero_bytes(w ^ quotes) != 0 {
                 self.quoted = true;
                 break;
             }
@@ -70,7 +79,7 @@ impl Splitter {
                 if b == self.delim {
                     self.bounds.push((start, at + i));
                     start = at + i + 1;
-                } else if b == b'"' {
+                } else if b == b'"' && self.quoting {
                     self.quoted = true;
                     break;
                 }
@@ -90,7 +99,22 @@ impl Splitter {
     /// `i` is one, as [`crate::lines::for_each_record`] gives them). Crate
     /// only: the mapper holds the length contract, checked in debug builds.
     #[inline]
-    pub(crate) fn split_at_bits(&mut self, line: &[u8], mut bits: u64) -> usize {
+    pub(crate) fn split_at_bits(&mut self, line: &[u8], bits: u64) -> usize {
+        self.strip = false;
+        self.at_bits(line, bits)
+    }
+
+    /// Like [`Splitter::split_at_bits`] for a record whose quoted fields
+    /// are quoted whole, with nothing to unescape inside
+    /// ([`crate::lines::Quotes::Whole`]).
+    #[inline]
+    pub(crate) fn split_whole(&mut self, line: &[u8], bits: u64) -> usize {
+        self.strip = true;
+        self.at_bits(line, bits)
+    }
+
+    #[inline(always)]
+    fn at_bits(&mut self, line: &[u8], mut bits: u64) -> usize {
         debug_assert!(line.len() <= 64, "bits describe 64 bytes at most");
         self.quoted = false;
         let mut n = 0;
@@ -104,35 +128,54 @@ impl Splitter {
         self.at_fields
     }
 
+    /// Splits a record with quotes by the CSV state machine of
+    /// [`crate::lines`], the fields unquoted into `unquoted`: `""` inside
+    /// quotes is `"`, a quote inside an unquoted field is a character, and
+    /// a line break inside quotes is `\n` (as Hadoop hands a record that
+    /// spans lines to a streaming mapper: line by line, each ended by `\n`).
     #[cold]
     fn split_quoted(&mut self, line: &[u8]) {
-        let mut rdr = csv_core::ReaderBuilder::new().delimiter(self.delim).build();
-        self.unquoted.resize(line.len() + 1, 0);
-        self.ends.resize(line.len() + 2, 0);
-        let (mut input, mut out_at, mut ends_at) = (line, 0, 0);
-        loop {
-            let (res, nin, nout, nend) = rdr.read_record(
-                input,
-                &mut self.unquoted[out_at..],
-                &mut self.ends[ends_at..],
-            );
-            input = &input[nin..];
-            out_at += nout;
-            ends_at += nend;
-            match res {
-                // The buffers are sized for the whole line: these cannot
-                // happen, but ending the loop on them keeps it total.
-                csv_core::ReadRecordResult::OutputFull
-                | csv_core::ReadRecordResult::OutputEndsFull => break,
-                csv_core::ReadRecordResult::InputEmpty => {}
-                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
-            }
+        #[derive(PartialEq)]
+        enum S {
+            Start,
+            Field,
+            Quoted,
+            QuoteInQuoted,
         }
+        self.unquoted.clear();
+        let mut state = S::Start;
         let mut start = 0;
-        for &e in &self.ends[..ends_at] {
-            self.bounds.push((start, e));
-            start = e;
+        let mut bytes = line.iter().copied().peekable();
+        while let Some(c) = bytes.next() {
+            state = match state {
+                S::Quoted if c == b'"' => S::QuoteInQuoted,
+                S::Quoted => {
+                    if c == b'\r' {
+                        // `\r\n` and a lone `\r` alike.
+                        bytes.next_if_eq(&b'\n');
+                        self.unquoted.push(b'\n');
+                    } else {
+                        self.unquoted.push(c);
+                    }
+                    S::Quoted
+                }
+                S::QuoteInQuoted if c == b'"' => {
+                    self.unquoted.push(b'"');
+                    S::Quoted
+                }
+                S::Start if c == b'"' => S::Quoted,
+                _ if c == self.delim => {
+                    self.bounds.push((start, self.unquoted.len()));
+                    start = self.unquoted.len();
+                    S::Start
+                }
+                _ => {
+                    self.unquoted.push(c);
+                    S::Field
+                }
+            };
         }
+        self.bounds.push((start, self.unquoted.len()));
     }
 
     /// Field `i` of the line last split (unquoted), if there is one.
@@ -147,7 +190,13 @@ impl Splitter {
             } else {
                 usize::from(self.at[i - 1]) + 1
             };
-            return line.get(s..usize::from(self.at[i]));
+            let f = line.get(s..usize::from(self.at[i]))?;
+            if self.strip
+                && let [b'"', inner @ ..] = f
+            {
+                return Some(inner.strip_suffix(b"\"").unwrap_or(inner));
+            }
+            return Some(f);
         }
         let &(s, e) = self.bounds.get(i)?;
         Some(if self.quoted {

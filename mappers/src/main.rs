@@ -35,14 +35,14 @@ fn run() -> anyhow::Result<()> {
     if split_starts_mid_file() {
         mapper.starts_mid_file();
     }
-    let delimiter = mapper.delimiter();
+    let framing = mapper.framing();
     // The local runner hands a file's last split over as the file itself,
     // with the bytes it planned (see `mapfold_core::map::SPLIT_BYTES`): a
     // file that grows while the job runs is not read past them.
     let stdin = io::stdin()
         .lock()
         .take(split_bytes_from_env().unwrap_or(u64::MAX));
-    for_each_record(stdin, delimiter, MAX_LINE, &mut mapper)
+    for_each_record(stdin, framing, MAX_LINE, &mut mapper)
         .with_context(|| format!("reading {location}"))?;
     let counters = mapper.counters();
     let mut err = io::stderr().lock();

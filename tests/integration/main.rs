@@ -3,6 +3,7 @@
 mod bad_input;
 mod columns;
 mod corr;
+mod csv;
 mod distinct;
 mod emr;
 mod fuzz;

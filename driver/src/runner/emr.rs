@@ -761,8 +761,9 @@ async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
                 key,
             };
             let head = upload::head_bytes(aws, &object, 1 << 16).await?;
-            let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-            firsts.push((object.to_string(), line.to_vec()));
+            let framing = mapfold_core::lines::Framing::text(spec.delimiter);
+            let line = mapfold_core::lines::first_record(&head[..], framing)?;
+            firsts.push((object.to_string(), line));
         }
     }
     super::input::agreed_schema(&firsts, &spec)

@@ -2,7 +2,7 @@
 //! that gives every split its schema.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -156,21 +156,19 @@ pub fn check_text(files: &[InputFile]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first line of an input file (at most 16 MiB of it).
-pub fn first_line(file: &InputFile) -> anyhow::Result<Vec<u8>> {
-    let mut line = Vec::new();
-    BufReader::new(file.open()?)
-        .take(16 << 20)
-        .read_until(b'\n', &mut line)
-        .with_context(|| format!("reading the header of {}", file.path.display()))?;
-    Ok(line)
+/// The first record of an input file (at most 16 MiB of it), as the
+/// tasks read it.
+pub fn first_line(file: &InputFile, spec: &Job) -> anyhow::Result<Vec<u8>> {
+    let framing = mapfold_core::lines::Framing::text(spec.delimiter);
+    mapfold_core::lines::first_record(file.open()?.take(16 << 20), framing)
+        .with_context(|| format!("reading the header of {}", file.path.display()))
 }
 
 /// The schema of local inputs, from their first lines (see [`agreed_schema`]).
 pub fn header_schema(files: &[InputFile], spec: &Job) -> anyhow::Result<Option<String>> {
     let firsts = files
         .iter()
-        .map(|f| Ok((f.path.display().to_string(), first_line(f)?)))
+        .map(|f| Ok((f.path.display().to_string(), first_line(f, spec)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     agreed_schema(&firsts, spec)
 }

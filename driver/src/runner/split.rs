@@ -6,7 +6,8 @@
 //! split starting at `s > 0` skips through the first newline at or after
 //! `s`, and every split reads each line that starts at or before its end, so
 //! each line is read by exactly one split: the one where it starts, counting
-//! a line that starts exactly on a boundary into the split before.
+//! a line that starts exactly on a boundary into the split before. Lines
+//! end at `\n`, `\r\n` or a lone `\r`, as in Hadoop's `LineReader`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -124,23 +125,43 @@ pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<(File, u64)
     Ok(Some((f, input.size.saturating_sub(pos))))
 }
 
-/// Consumes through the next newline; returns the bytes consumed.
+/// Consumes through the next line terminator (`\n`, `\r\n` or a lone
+/// `\r`, as Hadoop's `LineReader`); returns the bytes consumed.
 fn skip_line(r: &mut impl BufRead) -> io::Result<u64> {
     let mut n = 0u64;
+    through_line(r, &mut |b| {
+        n += b.len() as u64;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Hands `take` the bytes of `r` through the next line terminator, the
+/// `\n` of a `\r\n` that spans two reads included.
+fn through_line(
+    r: &mut impl BufRead,
+    take: &mut impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
-            return Ok(n);
+            return Ok(());
         }
-        match memchr_nl(buf) {
+        match memchr::memchr2(b'\n', b'\r', buf) {
             Some(i) => {
+                let cr = buf[i] == b'\r';
+                take(&buf[..=i])?;
                 r.consume(i + 1);
-                return Ok(n + i as u64 + 1);
+                if cr && r.fill_buf()?.first() == Some(&b'\n') {
+                    take(b"\n")?;
+                    r.consume(1);
+                }
+                return Ok(());
             }
             None => {
                 let l = buf.len();
+                take(buf)?;
                 r.consume(l);
-                n += l as u64;
             }
         }
     }
@@ -151,22 +172,11 @@ fn copy_line(
     out: &mut dyn Write,
     progress: &mut impl FnMut(u64),
 ) -> io::Result<()> {
-    loop {
-        let buf = r.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        let (take, done) = match memchr_nl(buf) {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        out.write_all(&buf[..take])?;
-        progress(take as u64);
-        r.consume(take);
-        if done {
-            return Ok(());
-        }
-    }
+    through_line(r, &mut |b| {
+        out.write_all(b)?;
+        progress(b.len() as u64);
+        Ok(())
+    })
 }
 
 fn copy(r: &mut impl Read, out: &mut dyn Write, progress: &mut impl FnMut(u64)) -> io::Result<()> {
@@ -181,10 +191,6 @@ fn copy(r: &mut impl Read, out: &mut dyn Write, progress: &mut impl FnMut(u64)) 
         out.write_all(&buf[..n])?;
         progress(n as u64);
     }
-}
-
-fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 #[cfg(test)]
