@@ -4,7 +4,9 @@ the port of StreamUtil.splitArgs and run over the shipped programs, the
 job configuration (-D) exported to every task's environment as streaming
 does (`mapfold.schema` becomes `mapfold_schema`), one map task per input
 file, the map output partitioned by Hadoop's HashPartitioner and sorted by
-key bytes. Used by the EMR test stack and the fake `hadoop` command.
+key bytes. The mapper reads the lines of each file as LineRecordReader
+cuts them, each written with a LF. Used by the EMR test stack and the
+fake `hadoop` command.
 """
 
 import gzip
@@ -56,6 +58,17 @@ def splits_of(urls, locals_):
     return splits
 
 
+def text_records(data):
+    """The map input as streaming writes it to the mapper: the lines of
+    TextInputFormat's LineRecordReader (ended by LF, CR LF or a lone CR,
+    as LineReader.readDefaultLine ends them; a last line needs no end),
+    each followed by LF."""
+    lines = re.split(rb"\r\n|\r|\n", data)
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return b"".join(line + b"\n" for line in lines)
+
+
 def run(opts, bins, splits, out_dir):
     """Runs the job into `out_dir` (part files and _SUCCESS); returns
     (ok, stderr of the tasks)."""
@@ -73,7 +86,7 @@ def run(opts, bins, splits, out_dir):
                    mapreduce_map_input_start="0",
                    mapreduce_map_input_length=str(len(data)),
                    mapreduce_task_partition=str(m))
-        ok, out, err = run_task(bins, opts["-mapper"], data, env)
+        ok, out, err = run_task(bins, opts["-mapper"], text_records(data), env)
         if not ok:
             return False, err
         by_part = [[] for _ in range(reducers)]

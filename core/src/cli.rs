@@ -73,6 +73,13 @@ pub struct JobArgs {
     /// change, only how much is written).
     #[arg(long, value_name = "MIB", default_value_t = spec::DEFAULT_MAX_MEMORY_MIB)]
     pub max_memory: usize,
+
+    /// Read each input file as one split: needed when quoted fields hold
+    /// line breaks, as a split may start inside such a record (`mapfold
+    /// run` sets it when the start of an input has one; a task of a split
+    /// without it fails on such a record rather than misread it).
+    #[arg(long)]
+    pub whole_files: bool,
 }
 
 /// [`JobArgs`] alone, to parse its words.
@@ -147,6 +154,7 @@ impl JobArgs {
             max_malformed: self.max_malformed,
             max_groups: self.max_groups,
             max_bytes: self.max_memory.saturating_mul(1 << 20),
+            whole_files: self.whole_files,
         })
     }
 
@@ -159,6 +167,9 @@ impl JobArgs {
         }
         if self.text_keys {
             w.push("--text-keys".to_owned());
+        }
+        if self.whole_files {
+            w.push("--whole-files".to_owned());
         }
         if self.na_values != spec::DEFAULT_NA {
             // `=` form: the list may start with a comma or be empty.

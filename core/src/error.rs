@@ -120,6 +120,13 @@ pub enum Error {
     },
 
     #[error(
+        "record {line} of {location} has a quoted field that holds a line break: a split of \
+         the file may start inside such a record and misread it, so each file must be read \
+         whole: run the job with --whole-files"
+    )]
+    SpansLines { line: u64, location: String },
+
+    #[error(
         "a record of {bytes} bytes, over the {max}-byte limit of a line: the input is not \
          mapfold's map or combine output, or is corrupted"
     )]
@@ -143,6 +150,7 @@ impl Error {
                 | Error::NoSchema { .. }
                 | Error::NotInHeader { .. }
                 | Error::OtherHeader { .. }
+                | Error::SpansLines { .. }
         )
     }
 }

@@ -27,6 +27,8 @@ pub struct Job {
     pub max_groups: usize,
     /// Bytes the groups may hold before the least-hit are written out.
     pub max_bytes: usize,
+    /// Each input file is one split (records may span lines).
+    pub whole_files: bool,
 }
 
 impl Default for Job {
@@ -42,6 +44,7 @@ impl Default for Job {
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
+            whole_files: false,
         }
     }
 }

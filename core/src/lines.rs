@@ -166,6 +166,25 @@ pub fn first_record(r: impl Read, framing: Framing) -> io::Result<Vec<u8>> {
     }
 }
 
+/// True when a record of `bytes` (the start of a file, say) holds a line
+/// break: a quoted field spans lines.
+pub fn spans_lines(bytes: &[u8], framing: Framing) -> bool {
+    let mut spans = false;
+    let _ = for_each_record::<_, io::Error>(
+        bytes,
+        framing,
+        MAX_LINE,
+        &mut (
+            |l: &[u8], _| {
+                spans |= memchr::memchr2(b'\n', b'\r', l).is_some();
+                Ok(())
+            },
+            |_| Ok(()),
+        ),
+    );
+    spans
+}
+
 /// The delimiters of a record of at most 64 bytes: bit `i` set when byte
 /// `i` is a delimiter outside quotes, and what its quotes ask of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -96,6 +96,7 @@ pub struct Mapper<W: Write> {
     line_no: u64,
     first_malformed: Option<(u64, String)>,
     mid_file: bool,
+    in_split: bool,
     stats: MapStats,
     location: String,
     out: W,
@@ -168,6 +169,7 @@ impl<W: Write> Mapper<W> {
             line_no: 0,
             first_malformed: None,
             mid_file: false,
+            in_split: false,
             stats: MapStats::default(),
             location,
             out,
@@ -190,6 +192,13 @@ impl<W: Write> Mapper<W> {
             && plan.wheres.is_empty()
             && !plan.extras;
         self.plan = Some(plan);
+    }
+
+    /// Marks the input as a split of a file that Hadoop (or the local
+    /// runner) cut (`mapreduce_map_input_file` is set): a record that spans
+    /// lines fails the task unless the job reads whole files.
+    pub fn in_split(&mut self) {
+        self.in_split = true;
     }
 
     /// Marks the input as a split that starts past the start of its file
@@ -255,7 +264,21 @@ impl<W: Write> Mapper<W> {
                 bits,
                 quotes: Quotes::Whole,
             }) => self.splitter.split_whole(l, bits),
-            _ => self.splitter.split(l),
+            _ => {
+                let n = self.splitter.split(l);
+                if self.in_split
+                    && !self.spec.whole_files
+                    && self.splitter.was_quoted()
+                    && l.iter().any(|&b| b == b'\n' || b == b'\r')
+                {
+                    // The reader ends records outside quotes only.
+                    return Err(Error::SpansLines {
+                        line: self.line_no,
+                        location: self.location.clone(),
+                    });
+                }
+                n
+            }
         };
         let width_ok = match plan.width {
             Some(w) => n == w,

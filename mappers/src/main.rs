@@ -35,6 +35,9 @@ fn run() -> anyhow::Result<()> {
     if split_starts_mid_file() {
         mapper.starts_mid_file();
     }
+    if std::env::var_os("mapreduce_map_input_file").is_some() {
+        mapper.in_split();
+    }
     let framing = mapper.framing();
     // The local runner hands a file's last split over as the file itself,
     // with the bytes it planned (see `mapfold_core::map::SPLIT_BYTES`): a

@@ -107,3 +107,94 @@ fn every_writer_gives_the_answer() {
         assert_eq!(parts, out, "{f}: mapfold run and the pipe");
     }
 }
+
+/// A file whose quoted fields hold line breaks is read whole on the local
+/// runner whatever the split size (and says so); a task of a split that
+/// meets such a record without `--whole-files` fails, naming the cause.
+#[test]
+fn records_that_span_lines_are_never_cut() {
+    let (d, answer) = corpus();
+    let path = d.path().join("pandas_minimal.csv");
+    let o = d.path().join("out");
+    let run = crate::util::bash(&format!(
+        "mapfold run --quiet --input {} --output {} --value v --key k --text-keys --split-size 4096",
+        path.display(),
+        o.display()
+    ));
+    assert!(run.status.success(), "{run:?}");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("read as one split"), "{err}");
+    check(
+        &ok(&format!("cat {}/part-*", o.display())),
+        &answer,
+        "split size 4096",
+    );
+    let env = [
+        ("mapreduce_map_input_file", "file:/data/posts.csv"),
+        ("mapreduce_map_input_start", "0"),
+    ];
+    let task = |extra: &str| {
+        crate::util::bash_env(
+            &format!(
+                "mapfold-map --value v --key k --text-keys {extra} < {} > /dev/null",
+                path.display()
+            ),
+            &env,
+        )
+    };
+    let cut = task("");
+    assert!(!cut.status.success());
+    let err = String::from_utf8_lossy(&cut.stderr);
+    assert!(
+        err.contains("holds a line break") && err.contains("--whole-files"),
+        "{err}"
+    );
+    assert!(task("--whole-files").status.success());
+}
+
+/// Lines ended by `\n`, `\r\n` and a lone `\r`, mixed in one file: each
+/// ends a line on every split size, as Hadoop's LineRecordReader reads
+/// them, and a blank line between them is counted blank.
+#[test]
+fn every_line_ending_ends_a_line_on_every_split() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut rng = crate::util::Rng(5);
+    let mut text = b"carrier,origin,x\n".to_vec();
+    let mut want = std::collections::BTreeMap::<String, (u64, i64)>::new();
+    let mut blank = 0;
+    for i in 0..20_000 {
+        let k = ["AA", "UA", "DL"][rng.index(3)];
+        let x = rng.index(1000) as i64;
+        text.extend_from_slice(format!("{k},JFK,{x}").as_bytes());
+        text.extend_from_slice([&b"\n"[..], b"\r\n", b"\r"][rng.index(3)]);
+        if i % 1000 == 7 {
+            text.extend_from_slice(b"\r");
+            blank += 1;
+        }
+        let e = want.entry(k.to_owned()).or_default();
+        e.0 += 1;
+        e.1 += x;
+    }
+    let path = d.path().join("mixed.csv");
+    std::fs::write(&path, &text).expect("write");
+    let pipe = ok(&format!(
+        "mapfold-map --value x --key carrier < {} | {PIPE}",
+        path.display()
+    ));
+    let got = parse_reduced(&pipe);
+    for (k, (n, sum)) in &want {
+        assert_eq!(got[k.as_str()]["count"], *n, "{k}");
+        assert_eq!(got[k.as_str()]["sum"].as_f64(), Some(*sum as f64), "{k}");
+    }
+    assert_eq!(got[""]["counters"]["blank"], blank);
+    for split in [1000, 4096, 65_536] {
+        let o = d.path().join(format!("o{split}"));
+        ok(&format!(
+            "mapfold run --quiet --input {} --output {} --value x --key carrier --split-size {split}",
+            path.display(),
+            o.display()
+        ));
+        let parts = ok(&format!("cat {}/part-*", o.display()));
+        assert_eq!(parts, pipe, "split size {split}");
+    }
+}

@@ -187,3 +187,56 @@ fn names_with_both_quotes_reach_the_tasks() {
     assert_eq!(got["30"]["count"], 2, "{got:?}");
     assert_eq!(got["41"]["sum"], 4.0, "{got:?}");
 }
+
+/// Every writer's file of the CSV corpus through `hadoop jar`, whose
+/// mapper reads the lines LineRecordReader cuts (a quoted line break
+/// arrives as a LF), gives the local runner's bytes; the job that reads
+/// records spanning lines asks Hadoop for one split per file.
+#[test]
+fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    ok(&format!(
+        "{python} tests/integration/csv.d/corpus.py {}",
+        dir.path().display()
+    ));
+    for f in [
+        "r_write_csv.csv",
+        "excel.csv",
+        "lone_cr.csv",
+        "postgres.csv",
+    ] {
+        let input = dir.path().join(f);
+        let (local, out, log) = (
+            dir.path().join(format!("{f}.local")),
+            dir.path().join(format!("{f}.out")),
+            dir.path().join(format!("{f}.log")),
+        );
+        let job = "--value v --key k --text-keys";
+        ok(&format!(
+            "mapfold run --quiet --input {} --output {} {job}",
+            input.display(),
+            local.display()
+        ));
+        let o = with_hadoop(
+            &format!(
+                "--quiet --input {} --output {} {job}",
+                input.display(),
+                out.display()
+            ),
+            &log,
+        );
+        assert!(o.status.success(), "{f}: {o:?}");
+        let read = |d: &Path| ok(&format!("cat {}/part-*", d.display()));
+        assert_eq!(read(&out), read(&local), "{f}");
+        let jar = calls(&log)
+            .into_iter()
+            .find(|c| c.first().map(String::as_str) == Some("jar"))
+            .expect("a hadoop jar call");
+        assert!(
+            jar.iter()
+                .any(|a| a.starts_with("mapreduce.input.fileinputformat.split.minsize=")),
+            "{f}: {jar:?}"
+        );
+    }
+}

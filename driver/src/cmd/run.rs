@@ -215,13 +215,22 @@ fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
 
 /// The checks a job over local inputs gets before any task starts, on
 /// every command that runs one (`mapfold run`, `mapfold demo`): the inputs
-/// are text, their headers agree, and the columns exist. The schema is
+/// are text, their headers agree, and the columns exist; inputs whose
+/// records span lines are read whole. The schema is
 /// taken from the header when none is given: every split gets it, so
 /// splits that never see the header still resolve column names.
 pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Result<()> {
     let spec = job.job()?;
     let files = input::resolve(inputs)?;
-    input::check_text(&files)?;
+    if let Some(file) = input::check_text(&files, &spec)?
+        && !job.whole_files
+    {
+        eprintln!(
+            "mapfold: {file} has quoted fields that hold line breaks: each input file is read \
+             as one split (--whole-files)"
+        );
+        job.whole_files = true;
+    }
     if job.schema.is_none() {
         job.schema = input::header_schema(&files, &spec)?;
     }

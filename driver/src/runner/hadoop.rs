@@ -99,9 +99,15 @@ pub fn streaming_args(
     if !report.is_empty() {
         a.extend(["-D".to_owned(), format!("mapfold.report={report}")]);
     }
-    if let Some(n) = split_size {
-        // FileInputFormat's split is max(minsize, min(maxsize, block)):
-        // both bounds at N make it N whatever the block size.
+    if job.job.whole_files {
+        // FileInputFormat's split is max(minsize, min(maxsize, block)): a
+        // minimum past any file's size makes each file one split.
+        a.extend([
+            "-D".to_owned(),
+            format!("mapreduce.input.fileinputformat.split.minsize={}", i64::MAX),
+        ]);
+    } else if let Some(n) = split_size {
+        // Both bounds at N make the split N whatever the block size.
         for bound in ["minsize", "maxsize"] {
             a.extend([
                 "-D".to_owned(),

@@ -138,7 +138,11 @@ pub fn check_unchanged(files: &[InputFile]) -> anyhow::Result<()> {
 /// Refuses an input that is not text: a NUL byte in its first 64 KiB (after
 /// decompressing `.gz`) means a binary or otherwise compressed file, whose
 /// "lines" would all be malformed (and whose first would become the schema).
-pub fn check_text(files: &[InputFile]) -> anyhow::Result<()> {
+/// Returns the first file whose first 64 KiB hold a record that spans
+/// lines (a quoted field with a line break), if one does.
+pub fn check_text(files: &[InputFile], spec: &Job) -> anyhow::Result<Option<String>> {
+    let framing = mapfold_core::lines::Framing::text(spec.delimiter);
+    let mut spans = None;
     for f in files {
         let mut head = Vec::new();
         f.open()?
@@ -152,8 +156,11 @@ pub fn check_text(files: &[InputFile]) -> anyhow::Result<()> {
                 f.path.display()
             );
         }
+        if spans.is_none() && mapfold_core::lines::spans_lines(&head, framing) {
+            spans = Some(f.path.display().to_string());
+        }
     }
-    Ok(())
+    Ok(spans)
 }
 
 /// The first record of an input file (at most 16 MiB of it), as the

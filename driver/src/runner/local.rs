@@ -121,7 +121,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     let split_size = o
         .split_size
         .unwrap_or_else(|| split::default_size(&inputs, o.maps));
-    let splits = split::plan(&inputs, split_size);
+    let splits = split::plan(&inputs, split_size, job.job.whole_files);
     let total: u64 = splits.iter().map(|s| s.length).sum();
     // A long schema reaches the tasks in a file, as on a cluster.
     let schema_file = staging.dir.join(".shuffle").join("schema");

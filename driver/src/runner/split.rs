@@ -28,7 +28,6 @@ pub struct Split {
     pub length: u64,
 }
 
-/// Cuts every input into splits.
 /// The split size when none is given: Hadoop's 128 MiB block, or less so
 /// that `maps` slots all get work (at least 1 MiB a split). Splitting
 /// never changes a result, only how many processes share the work.
@@ -38,10 +37,12 @@ pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
     total.div_ceil(maps.max(1) as u64).clamp(1 << 20, BLOCK)
 }
 
-pub fn plan(inputs: &[InputFile], split_size: u64) -> Vec<Split> {
+/// Cuts every input into splits; `whole` makes each file one split (its
+/// records may span lines), as a `.gz` file always is.
+pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool) -> Vec<Split> {
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
-        if f.is_gzip() || f.size == 0 {
+        if whole || f.is_gzip() || f.size == 0 {
             splits.push(Split {
                 file,
                 start: 0,
@@ -221,7 +222,7 @@ mod tests {
         // One 100 MB file on 2 slots: two splits of 50 MB.
         assert_eq!(default_size(&[f(100_000_000)], 2), 50_000_000);
         assert_eq!(
-            plan(&[f(100_000_000)], default_size(&[f(100_000_000)], 2)).len(),
+            plan(&[f(100_000_000)], default_size(&[f(100_000_000)], 2), false).len(),
             2
         );
         // Large inputs keep Hadoop's block; tiny ones are not cut below 1 MiB.
@@ -236,7 +237,7 @@ mod tests {
         let (_d, f) = input(data);
         for size in 1..=data.len() as u64 + 1 {
             let mut all = Vec::new();
-            for s in plan(std::slice::from_ref(&f), size) {
+            for s in plan(std::slice::from_ref(&f), size, false) {
                 feed(&f, &s, &mut all, |_| {}).expect("feed");
             }
             assert_eq!(all, data, "split size {size}");
@@ -246,7 +247,7 @@ mod tests {
     #[test]
     fn slop_and_boundaries_like_hadoop() {
         let (_d, f) = input(&[b'x'; 105]);
-        let p = plan(std::slice::from_ref(&f), 50);
+        let p = plan(std::slice::from_ref(&f), 50, false);
         // 105/50 > 1.1: cut at 50; 55/50 <= 1.1: the rest is one split.
         assert_eq!(
             p.iter().map(|s| (s.start, s.length)).collect::<Vec<_>>(),
