@@ -283,9 +283,10 @@ fn every_aggregates_memory_is_counted() {
         std::fs::write(&p, s).expect("write");
         p
     };
-    // 20,000 keys of 4 pairs on a 1000 x 1000 grid (8 MB a group dense).
+    // 4,000 keys of 4 pairs on a 64 x 64 grid (32 KiB a group dense, 128
+    // MiB for all; every cell is printed, so no bigger).
     let grid = file("grid.csv", "k,x,y", &mut |s| {
-        for k in 0..20_000 {
+        for k in 0..4_000 {
             for _ in 0..4 {
                 let (x, y) = (
                     rng.below(1000) as f64 / 1000.0,
@@ -335,9 +336,9 @@ fn every_aggregates_memory_is_counted() {
     for (input, flags, keys, rows) in [
         (
             &grid,
-            "--key k --hist2d x=0:1:1000,y=0:1:1000 --max-memory 8",
-            20_000,
-            80_000,
+            "--key k --hist2d x=0:1:64,y=0:1:64 --max-memory 8",
+            4_000,
+            16_000,
         ),
         (
             &sketch,

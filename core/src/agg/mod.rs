@@ -426,13 +426,13 @@ macro_rules! registry {
             }
 
             /// Writes every aggregate's finished values as `what` asks;
-            /// a row count and distinct counts alone when the job counted
+            /// the row count and the group measures when the job counted
             /// rows (no value column).
             pub fn finish(&self, out: &mut Obj<'_>, what: &What) {
                 if !self.rows.is_identity() {
                     let f = Finish { what, range: None };
                     self.rows.finish(out, &f);
-                    self.distinct.finish(out, &f);
+                    self.finish_group(out, what);
                     return;
                 }
                 self.finish_column(out, what);

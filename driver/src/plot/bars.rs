@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::data::{Reduced, Row};
-use super::{BAR, MUTED, Options, SortBy, Stat, de, header, thousands};
+use super::{BAR, MUTED, Options, SortBy, Stat, de, header, measured, thousands};
 
 /// The longest key label drawn, in characters.
 const LABEL: usize = 28;
@@ -47,7 +47,8 @@ pub fn draw<DB: DrawingBackend>(
     r: &Reduced,
     o: &Options,
 ) -> anyhow::Result<()> {
-    let stat = o.stat_for(r).name();
+    let which = o.stat_for(r);
+    let stat = which.name();
     let mut rows: Vec<&Row> = r
         .rows
         .iter()
@@ -85,7 +86,7 @@ pub fn draw<DB: DrawingBackend>(
             other: false,
         })
         .collect();
-    let other_value = other(o.stat_for(r), &rest);
+    let other_value = other(which, &rest).filter(|_| !rest.is_empty());
     if let Some(v) = other_value {
         bars.push(Bar {
             label: format!("other ({} keys)", thousands(rest.len() as u64)),
@@ -97,7 +98,7 @@ pub fn draw<DB: DrawingBackend>(
     let title = o
         .title
         .clone()
-        .unwrap_or_else(|| format!("{} of {} per {}", stat, r.value_name, r.key_name));
+        .unwrap_or_else(|| format!("{} per {}", measured(which, r), r.key_name));
     let mut note = format!("{} keys; n = rows per bar", thousands(total as u64));
     if !rest.is_empty() {
         note += &format!("; top {} by {stat}", o.top);
@@ -142,7 +143,19 @@ pub fn draw<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .x_desc(format!("{stat} of {}{}", r.value_name, xa.unit()))
+        .x_label_formatter(&|x| {
+            // Counts are whole: no `200.0`.
+            if which == Stat::Count && xa.unit().is_empty() {
+                if x.fract() == 0.0 {
+                    thousands(*x as u64)
+                } else {
+                    String::new()
+                }
+            } else {
+                format!("{x}")
+            }
+        })
+        .x_desc(format!("{}{}", measured(which, r), xa.unit()))
         .y_desc(r.key_name.as_str())
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 16))

@@ -133,15 +133,28 @@ impl Default for Options {
 
 impl Options {
     /// The statistic drawn: as asked, else the median where the job
-    /// computed quantiles (with their bands), else the mean.
+    /// computed quantiles (with their bands), else the mean, else (a job
+    /// that counted rows) the count.
     pub fn stat_for(&self, r: &Reduced) -> Stat {
         self.stat.unwrap_or_else(|| {
             if r.rows.iter().any(|row| row.stat("median").is_some()) {
                 Stat::Median
-            } else {
+            } else if r.rows.iter().any(|row| row.stat("mean").is_some()) {
                 Stat::Mean
+            } else {
+                Stat::Count
             }
         })
+    }
+}
+
+/// What a series or bar plot draws, as its titles say it: `rows` for the
+/// count of a job that counted rows, else `mean of temp`.
+pub fn measured(stat: Stat, r: &Reduced) -> String {
+    if stat == Stat::Count && !r.rows.iter().any(|row| row.stat("mean").is_some()) {
+        "rows".into()
+    } else {
+        format!("{} of {}", stat.name(), r.value_name)
     }
 }
 

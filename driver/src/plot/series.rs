@@ -18,7 +18,7 @@ use plotters::prelude::*;
 use super::axis::Axis;
 use super::data::{Reduced, Row};
 use super::decimate::m4;
-use super::{BAR, Options, Stat, de, header, legend, thousands};
+use super::{BAR, Options, Stat, de, header, legend, measured, thousands};
 
 /// Columns of plot area that the line is decimated to.
 fn columns(o: &Options) -> usize {
@@ -138,15 +138,18 @@ pub fn draw<DB: DrawingBackend>(
     let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
     // The median's outer band is data, not a model's spread: shown whole.
     let outer: &[(f64, f64, f64)] = if median { &sd } else { &[] };
+    // Counts are amounts: their axis starts at zero, so heights compare.
+    let count = which == Stat::Count;
     let ya = Axis::over(
         pts.iter().map(|p| p.1).chain(
             ci.iter()
                 .chain(&range)
                 .chain(outer)
-                .flat_map(|b| [b.1, b.2]),
+                .flat_map(|b| [b.1, b.2])
+                .chain(count.then_some(0.0)),
         ),
         0.05,
-        false,
+        count,
     );
     let scale = |b: &[(f64, f64, f64)]| -> Vec<(f64, f64, f64)> {
         b.iter()
@@ -166,7 +169,7 @@ pub fn draw<DB: DrawingBackend>(
     let title = o
         .title
         .clone()
-        .unwrap_or_else(|| format!("{} of {} per {}", stat, r.value_name, r.key_name));
+        .unwrap_or_else(|| format!("{} per {}", measured(which, r), r.key_name));
     let mut note = format!("{} keys", thousands(r.rows.len() as u64));
     if pts.len() < r.rows.len() {
         note += &format!(
@@ -205,7 +208,7 @@ pub fn draw<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(format!("{}{}", r.key_name, xa.unit()))
-        .y_desc(format!("{stat} of {}{}", r.value_name, ya.unit()))
+        .y_desc(format!("{}{}", measured(which, r), ya.unit()))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .x_labels(rows.len().clamp(2, 12))
@@ -217,6 +220,15 @@ pub fn draw<DB: DrawingBackend>(
                 format!("{x:.0}")
             } else {
                 String::new()
+            }
+        })
+        .y_label_formatter(&|y| {
+            if count && y.fract() == 0.0 && ya.unit().is_empty() {
+                thousands(*y as u64)
+            } else if count && ya.unit().is_empty() {
+                String::new()
+            } else {
+                format!("{y}")
             }
         })
         .draw()
