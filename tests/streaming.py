@@ -2,11 +2,14 @@
 StreamJob reads it, the -mapper, -combiner and -reducer strings split by
 the port of StreamUtil.splitArgs and run over the shipped programs, the
 job configuration (-D) exported to every task's environment as streaming
-does (`mapfold.schema` becomes `mapfold_schema`), one map task per input
-file, the map output partitioned by Hadoop's HashPartitioner and sorted by
-key bytes. The mapper reads the lines of each file as LineRecordReader
-cuts them, each written with a LF. Used by the EMR test stack and the
-fake `hadoop` command.
+does (`mapfold.schema` becomes `mapfold_schema`), one map task per split
+as FileInputFormat.getSplits cuts files (split size max(minsize,
+min(maxsize, block size)), the last split up to 1.1 of it, a `.gz` file
+whole; the block size is $FAKE_HADOOP_BLOCK_SIZE, 128 MiB by default), the
+map output partitioned by Hadoop's HashPartitioner and sorted by key
+bytes. The mapper reads the lines of its split as LineRecordReader cuts
+them, each written with a LF. Used by the EMR test stack and the fake
+`hadoop` command.
 """
 
 import gzip
@@ -58,15 +61,44 @@ def splits_of(urls, locals_):
     return splits
 
 
-def text_records(data):
+def text_records(data, start=0, end=None):
     """The map input as streaming writes it to the mapper: the lines of
-    TextInputFormat's LineRecordReader (ended by LF, CR LF or a lone CR,
-    as LineReader.readDefaultLine ends them; a last line needs no end),
-    each followed by LF."""
-    lines = re.split(rb"\r\n|\r|\n", data)
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return b"".join(line + b"\n" for line in lines)
+    TextInputFormat's LineRecordReader for the split `start..end` of
+    `data` (ended by LF, CR LF or a lone CR, as LineReader.readDefaultLine
+    ends them; a last line needs no end), each followed by LF. As the
+    reader does, a split past the start of its file drops the line it
+    starts in (the split before reads it) and reads every line that starts
+    at or before its end."""
+    end = len(data) if end is None else end
+    out = []
+    pos = 0
+    for m in re.finditer(rb"\r\n|\r|\n", data):
+        line_start, pos = pos, m.end()
+        if (line_start > start or start == 0) and line_start <= end:
+            out.append(data[line_start:m.start()] + b"\n")
+    if pos < len(data) and (pos > start or start == 0) and pos <= end:
+        out.append(data[pos:] + b"\n")
+    return b"".join(out)
+
+
+SPLIT_SLOP = 1.1
+
+
+def file_splits(path, size, conf):
+    """FileInputFormat.getSplits for one file: (start, length) pairs."""
+    if path.endswith(".gz") or size == 0:
+        return [(0, size)]
+    block = int(os.environ.get("FAKE_HADOOP_BLOCK_SIZE", str(128 << 20)))
+    lo = int(conf.get("mapreduce_input_fileinputformat_split_minsize", "1"))
+    hi = int(conf.get("mapreduce_input_fileinputformat_split_maxsize", str(2**63 - 1)))
+    split = max(lo, min(hi, block))
+    out, left = [], size
+    while left / split > SPLIT_SLOP:
+        out.append((size - left, split))
+        left -= split
+    if left:
+        out.append((size - left, left))
+    return out
 
 
 def run(opts, bins, splits, out_dir):
@@ -77,16 +109,20 @@ def run(opts, bins, splits, out_dir):
     reducers = int(opts.get("-numReduceTasks", "1"))
     conf = jobconf_env(opts)
     parts = [[] for _ in range(reducers)]
-    for m, (url, path) in enumerate(splits):
+    tasks = []
+    for url, path in splits:
         with open(path, "rb") as f:
-            data = f.read()
-        if path.endswith(".gz"):
-            data = gzip.decompress(data)
+            raw = f.read()
+        data = gzip.decompress(raw) if path.endswith(".gz") else raw
+        for start, length in file_splits(path, len(raw), conf):
+            tasks.append((url, data, start, length))
+    for m, (url, data, start, length) in enumerate(tasks):
         env = dict(conf, mapreduce_map_input_file=url, map_input_file=url,
-                   mapreduce_map_input_start="0",
-                   mapreduce_map_input_length=str(len(data)),
+                   mapreduce_map_input_start=str(start),
+                   mapreduce_map_input_length=str(length),
                    mapreduce_task_partition=str(m))
-        ok, out, err = run_task(bins, opts["-mapper"], text_records(data), env)
+        records_in = text_records(data, start, start + length)
+        ok, out, err = run_task(bins, opts["-mapper"], records_in, env)
         if not ok:
             return False, err
         by_part = [[] for _ in range(reducers)]

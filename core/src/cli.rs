@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::agg::{Given, Measures, What};
 use crate::error::Error;
+use crate::header::HeaderMode;
 use crate::job::Job;
 use crate::spec::{self, Column, Where};
 
@@ -20,20 +21,36 @@ pub struct JobArgs {
     #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
     pub key: Vec<String>,
 
-    /// Group and show key fields exactly as written. By default a key field
-    /// that is an integer is a number: `007` and `7` are one group, printed
-    /// `7`, and keys sort numerically. Use this for identifiers with leading
-    /// zeros (ZIP codes, station ids, account numbers); text keys sort by
-    /// bytes.
+    /// Sort every key field as text, by bytes. Key fields are always
+    /// grouped exactly as written (`007` and `7` are two groups); by
+    /// default those that are integers written the usual way (no leading
+    /// zeros, no `+`) sort as numbers, so years come in order. `mapfold run`
+    /// sets this when a key column holds integers with leading zeros (ZIP
+    /// codes, station ids), so such codes sort as written.
     #[arg(long)]
     pub text_keys: bool,
 
-    /// Field texts that mean "missing" (comma-separated; an empty item is
-    /// the empty field; `none` for none). A missing value is counted as
-    /// `missing`, a missing key forms its own group `\N`, and a comparison
-    /// with a missing field does not hold.
+    /// Field texts that mean "missing" in a column read as a number
+    /// (comma-separated; an empty item is the empty field; `none` for
+    /// none; default: the empty field, NA, N/A, n/a, #N/A, NULL, null,
+    /// None, \N, <NA>). A missing value is counted as `missing`, and a
+    /// comparison with a missing field does not hold.
     #[arg(long, value_name = "LIST", default_value = spec::DEFAULT_NA, hide_default_value = true)]
     pub na_values: String,
+
+    /// Field texts that mean "missing" in a column read as text: keys
+    /// (a missing key forms its own group `\N`), --distinct columns and
+    /// text comparisons (default: the empty field and \N, so a word such
+    /// as `None` or `NA` is a word).
+    #[arg(long, value_name = "LIST", default_value = spec::DEFAULT_TEXT_NA, hide_default_value = true)]
+    pub text_na_values: String,
+
+    /// Read numbers whose digits are grouped with this character (`,` `.`
+    /// `'` `_` or `space`): `23,288` as 23288 (a comma-separated file
+    /// quotes such fields: `"23,288"`). Only well-formed groups are read
+    /// (`1,5` stays malformed).
+    #[arg(long, value_name = "C")]
+    pub thousands: Option<String>,
 
     /// Column names, for splits that never see the header line (on a
     /// cluster, from the job configuration's `mapfold.schema`, which Hadoop
@@ -45,6 +62,13 @@ pub struct JobArgs {
     /// for a command line, which the runners ship this way.
     #[arg(long, value_name = "PATH", conflicts_with = "schema")]
     pub schema_file: Option<std::path::PathBuf>,
+
+    /// Whether each file starts with a header line: `auto` decides from
+    /// the first line (only the first line of a file can be a header; see
+    /// the README), `yes`, `no`, or `every` (a later line equal to the
+    /// header is one too: files joined with `cat`).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = HeaderMode::Auto)]
+    pub header: HeaderMode,
 
     /// Field delimiter: one character, `tab` or `space`.
     #[arg(long, value_name = "C", default_value = ",")]
@@ -135,6 +159,12 @@ impl JobArgs {
         if self.max_memory == 0 {
             return Err(flag("--max-memory", "0", "at least 1 (MiB)".into()));
         }
+        let delimiter = spec::parse_delimiter(&self.delimiter)?;
+        let thousands = self
+            .thousands
+            .as_deref()
+            .map(|t| spec::parse_thousands(t, delimiter))
+            .transpose()?;
         Ok(Job {
             what: self.what.what()?,
             keys: self
@@ -143,9 +173,11 @@ impl JobArgs {
                 .map(|k| Column(k.trim().to_owned()))
                 .collect(),
             text_keys: self.text_keys,
-            na: spec::Na::parse(&self.na_values),
+            na: spec::Na::parse(&self.na_values).with_thousands(thousands),
+            text_na: spec::Na::parse(&self.text_na_values),
             schema,
-            delimiter: spec::parse_delimiter(&self.delimiter)?,
+            delimiter,
+            header: self.header,
             wheres: self
                 .wheres
                 .iter()
@@ -175,11 +207,20 @@ impl JobArgs {
             // `=` form: the list may start with a comma or be empty.
             w.push(format!("--na-values={}", self.na_values));
         }
+        if self.text_na_values != spec::DEFAULT_TEXT_NA {
+            w.push(format!("--text-na-values={}", self.text_na_values));
+        }
+        if let Some(t) = &self.thousands {
+            w.push(format!("--thousands={t}"));
+        }
         if let Some(s) = &self.schema {
             w.extend(["--schema".to_owned(), s.clone()]);
         }
         if let Some(p) = &self.schema_file {
             w.extend(["--schema-file".to_owned(), p.display().to_string()]);
+        }
+        if self.header != HeaderMode::Auto {
+            w.extend(["--header".to_owned(), self.header.as_str().to_owned()]);
         }
         if self.delimiter != "," {
             w.extend(["--delimiter".to_owned(), self.delimiter.clone()]);

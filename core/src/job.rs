@@ -6,7 +6,10 @@
 
 use crate::agg::{Fields, Shape, What};
 use crate::error::Error;
-use crate::spec::{Column, DEFAULT_MAX_MALFORMED, DEFAULT_MAX_MEMORY_MIB, DEFAULT_NA, Na, Test};
+use crate::header::HeaderMode;
+use crate::spec::{
+    Column, DEFAULT_MAX_MALFORMED, DEFAULT_MAX_MEMORY_MIB, DEFAULT_NA, DEFAULT_TEXT_NA, Na, Test,
+};
 use crate::spec::{DEFAULT_MAX_GROUPS, Where};
 
 /// Everything a map task needs, as the user gave it.
@@ -18,10 +21,16 @@ pub struct Job {
     /// Key fields grouped and shown exactly as written (no numeric
     /// canonicalisation: `007` stays `007`).
     pub text_keys: bool,
-    /// Field texts that mean "missing" (compared after trimming spaces).
+    /// Field texts that mean "missing" in a number column (compared after
+    /// trimming spaces).
     pub na: Na,
+    /// Field texts that mean "missing" in a text column (keys, distinct
+    /// counts, text comparisons).
+    pub text_na: Na,
     pub schema: Option<Vec<Vec<u8>>>,
     pub delimiter: u8,
+    /// How each file's first record is taken.
+    pub header: HeaderMode,
     pub wheres: Vec<Where>,
     pub max_malformed: f64,
     pub max_groups: usize,
@@ -38,8 +47,10 @@ impl Default for Job {
             keys: Vec::new(),
             text_keys: false,
             na: Na::parse(DEFAULT_NA),
+            text_na: Na::parse(DEFAULT_TEXT_NA),
             schema: None,
             delimiter: b',',
+            header: HeaderMode::Auto,
             wheres: Vec::new(),
             max_malformed: DEFAULT_MAX_MALFORMED,
             max_groups: DEFAULT_MAX_GROUPS,

@@ -15,6 +15,7 @@ mod decimal;
 pub mod error;
 pub mod fold;
 pub mod group;
+pub mod header;
 pub mod held;
 pub mod job;
 pub mod json;

@@ -136,36 +136,6 @@ where
     }
 }
 
-/// The first record of `r` as `framing` cuts it (empty for no input), for
-/// the driver's look at headers: the same reader as the tasks', so a
-/// header ended by a lone `\r`, or with a quoted line break, is read as
-/// they read it.
-pub fn first_record(r: impl Read, framing: Framing) -> io::Result<Vec<u8>> {
-    enum Stop {
-        Found(Vec<u8>),
-        Io(io::Error),
-    }
-    impl From<io::Error> for Stop {
-        fn from(e: io::Error) -> Self {
-            Stop::Io(e)
-        }
-    }
-    let got = for_each_record(
-        r,
-        framing,
-        MAX_LINE,
-        &mut (
-            |l: &[u8], _| Err(Stop::Found(l.to_vec())),
-            |_| Err(Stop::Found(Vec::new())),
-        ),
-    );
-    match got {
-        Ok(()) => Ok(Vec::new()),
-        Err(Stop::Found(l)) => Ok(l),
-        Err(Stop::Io(e)) => Err(e),
-    }
-}
-
 /// True when a record of `bytes` (the start of a file, say) holds a line
 /// break: a quoted field spans lines.
 pub fn spans_lines(bytes: &[u8], framing: Framing) -> bool {

@@ -12,6 +12,7 @@ use crate::agg::{Aggregates, Line};
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
+use crate::header::{Decision, HeaderMode, Sniff};
 use crate::held::{Held, HeldJob};
 use crate::job::{Job, Plan};
 use crate::key;
@@ -31,6 +32,14 @@ enum Value {
     Row,
 }
 
+/// A first record held until the records after it tell what it is.
+#[derive(Debug)]
+struct Pending {
+    sniff: Sniff,
+    line: Vec<u8>,
+    line_no: u64,
+}
+
 /// What a map task did, for its caller.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MapStats {
@@ -47,7 +56,17 @@ pub struct Mapper<W: Write> {
     spec: Job,
     plan: Option<Plan>,
     schema: Option<Vec<Vec<u8>>>,
-    header: Option<Vec<u8>>,
+    /// The next non-blank record is the first of its file: the one that
+    /// may be a header (see [`crate::header`]).
+    at_start: bool,
+    /// The first record, held until the records after it tell whether it
+    /// is a header (jobs that name no column and read no value).
+    pending: Option<Box<Pending>>,
+    /// `--header every`: the header, which later records may repeat.
+    repeat_header: Option<Vec<u8>>,
+    /// Some test above applies to the next line: the one branch the hot
+    /// path takes for all of them.
+    slow: bool,
     splitter: Splitter,
     /// The key of each group.
     keys: Keys,
@@ -95,7 +114,6 @@ pub struct Mapper<W: Write> {
     more: Vec<Option<f64>>,
     line_no: u64,
     first_malformed: Option<(u64, String)>,
-    mid_file: bool,
     in_split: bool,
     stats: MapStats,
     location: String,
@@ -106,18 +124,15 @@ pub struct Mapper<W: Write> {
 impl<W: Write> Mapper<W> {
     /// `location` names the input in messages (e.g. the split's file).
     pub fn new(spec: Job, location: String, out: W) -> Result<Self, Error> {
-        let (plan, header) = match &spec.schema {
-            Some(s) => (
-                Some(Plan::bind(&spec, Some(s))?),
-                Some(s.join(&spec.delimiter)),
-            ),
+        let plan = match &spec.schema {
+            Some(s) => Some(Plan::bind(&spec, Some(s))?),
             // Without a schema the first non-blank line decides (header or
             // data); flags are still checked now, not at the first line.
             None => {
                 if !spec.needs_names() {
                     Plan::bind(&spec, None)?;
                 }
-                (None, None)
+                None
             }
         };
         let shapes = spec.shapes();
@@ -141,7 +156,10 @@ impl<W: Write> Mapper<W> {
         let mut mapper = Self {
             schema: spec.schema.clone(),
             plan: None,
-            header,
+            at_start: true,
+            pending: None,
+            repeat_header: None,
+            slow: true,
             splitter: Splitter::new(spec.delimiter),
             keys: Keys::default(),
             groups: Vec::new(),
@@ -168,7 +186,6 @@ impl<W: Write> Mapper<W> {
             more: Vec::new(),
             line_no: 0,
             first_malformed: None,
-            mid_file: false,
             in_split: false,
             stats: MapStats::default(),
             location,
@@ -205,7 +222,7 @@ impl<W: Write> Mapper<W> {
     /// (Hadoop's `mapreduce_map_input_start` > 0): its first line is data,
     /// never a header to take the schema from.
     pub fn starts_mid_file(&mut self) {
-        self.mid_file = true;
+        self.at_start = false;
     }
 
     /// Counts a line over [`crate::lines::MAX_LINE`] bytes, which the
@@ -236,24 +253,23 @@ impl<W: Write> Mapper<W> {
     #[inline]
     pub fn line_with(&mut self, raw: &[u8], mut delims: Option<Delims>) -> Result<(), Error> {
         self.line_no += 1;
-        let mut l = raw;
-        if l.first() == Some(&0xEF) && l.starts_with(BOM) {
-            l = &l[BOM.len()..];
-            delims = delims.map(|d| Delims {
-                bits: d.bits >> BOM.len(),
-                ..d
-            });
-        }
-        if l.is_empty() {
+        if raw.is_empty() {
             self.stats.counters.blank += 1;
             return Ok(());
         }
-        if self.header.as_deref() == Some(l) {
-            self.stats.counters.header += 1;
-            return Ok(());
+        let mut l = raw;
+        if self.slow {
+            let Some(skip) = self.slow_line(raw)? else {
+                return Ok(());
+            };
+            l = &raw[skip..];
+            delims = delims.map(|d| Delims {
+                bits: d.bits >> skip,
+                ..d
+            });
         }
         let Some(plan) = &self.plan else {
-            return self.first_line(l);
+            return Ok(());
         };
         let n = match delims {
             Some(Delims {
@@ -314,13 +330,22 @@ impl<W: Write> Mapper<W> {
         for (i, test) in &plan.wheres {
             let f = self.splitter.field(l, *i).unwrap_or_default();
             let text = !matches!(test, Test::Num(..));
-            if (text || self.spec.na.numeric) && self.spec.na.is(f) {
+            let na = if text {
+                &self.spec.text_na
+            } else {
+                &self.spec.na
+            };
+            if (text || na.numeric) && na.is(f) {
                 pass = false;
                 continue;
             }
             match test.eval(f) {
                 Some(ok) => pass &= ok,
-                None if self.spec.na.is(f) => pass = false,
+                None if na.is(f) => pass = false,
+                // Digits grouped with --thousands.
+                None if let (Test::Num(op, rhs), Ok(Some(x))) = (test, na.number(f)) => {
+                    pass &= op.eval(x, *rhs);
+                }
                 None => {
                     let why = format!(
                         "--where column {} is not a number ({:?})",
@@ -361,6 +386,7 @@ impl<W: Write> Mapper<W> {
                 splitter: &self.splitter,
                 text: l,
                 na: &self.spec.na,
+                text_na: &self.spec.text_na,
             };
             inputs = match Aggregates::read(&plan.fields, &line) {
                 Ok(i) => i,
@@ -408,7 +434,7 @@ impl<W: Write> Mapper<W> {
         let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
         push_wire_key(
             nkeys,
-            &self.spec.na,
+            &self.spec.text_na,
             self.spec.text_keys,
             &self.pass_key,
             &mut key,
@@ -493,6 +519,7 @@ impl<W: Write> Mapper<W> {
             splitter: &self.splitter,
             text: l,
             na: &self.spec.na,
+            text_na: &self.spec.text_na,
         };
         self.job
             .full(&mut self.groups[g])
@@ -557,57 +584,140 @@ impl<W: Write> Mapper<W> {
         self.more = more;
     }
 
-    /// The first non-blank line of a task without `--schema`: the header
-    /// when names must be resolved, or when its value column is not a number
-    /// (names trimmed, so `k, x` names `x`). Never in a split that starts
-    /// past the start of its file: there the first line is data.
+    /// The tests of a line that only some lines need (the first of a file,
+    /// those of a job without its plan yet, those after a held first
+    /// record, `--header every`): `None` when the line is taken (a header,
+    /// or held), else the bytes at its start to skip (a byte order mark).
     #[cold]
-    fn first_line(&mut self, l: &[u8]) -> Result<(), Error> {
+    #[inline(never)]
+    fn slow_line(&mut self, raw: &[u8]) -> Result<Option<usize>, Error> {
+        let mut skip = 0;
+        let result = if self.at_start {
+            // As Hadoop's LineRecordReader, which drops a UTF-8 byte order
+            // mark only at the start of a split at the start of its file.
+            if self.line_no == 1 && raw.starts_with(BOM) {
+                skip = BOM.len();
+            }
+            let l = &raw[skip..];
+            if l.is_empty() {
+                self.stats.counters.blank += 1;
+                return Ok(None);
+            }
+            self.at_start = false;
+            self.first_record(l)
+        } else if self.repeat_header.as_deref() == Some(raw) {
+            self.stats.counters.header += 1;
+            Ok(false)
+        } else {
+            if self.plan.is_none() {
+                // A split past the start of its file: its first line is data.
+                self.set_plan(Plan::bind(&self.spec, None)?);
+            }
+            if self.pending.is_some() {
+                self.sniff(raw)?;
+            }
+            Ok(true)
+        };
+        self.slow = self.at_start
+            || self.plan.is_none()
+            || self.pending.is_some()
+            || self.repeat_header.is_some();
+        Ok(result?.then_some(skip))
+    }
+
+    /// The first non-blank record of a file: a header or data, by the
+    /// rule of [`crate::header`]; true when it is data.
+    fn first_record(&mut self, l: &[u8]) -> Result<bool, Error> {
         let n = self.splitter.split(l);
         let fields: Vec<Vec<u8>> = (0..n)
             .filter_map(|i| self.splitter.field(l, i))
             .map(|f| f.trim_ascii().to_vec())
             .collect();
-        if self.mid_file {
-            self.set_plan(Plan::bind(&self.spec, None)?);
-            self.line_no -= 1;
-            return self.line_with(l, None);
-        }
-        if !self.spec.needs_names()
-            && let Ok(plan) = Plan::bind(&self.spec, None)
-            // Without a value column (counting rows by column index) the
-            // first line cannot be told from data: it is data, unless
-            // --schema names the columns.
-            && plan
-                .values
-                .first()
-                .is_none_or(|&v| fields.get(v).is_some_and(|f| parse_number(f).is_some()))
-        {
-            self.set_plan(plan);
-            self.line_no -= 1;
-            return self.line_with(l, None);
-        }
-        let plan = Plan::bind(&self.spec, Some(&fields)).map_err(|e| match e {
-            // A first line with a word in it is a header without the name
-            // (a typo); one of numbers is data, and the names need a schema.
-            Error::UnknownColumn { name, schema }
-                if fields
-                    .iter()
-                    .any(|f| !f.is_empty() && parse_number(f).is_none()) =>
-            {
-                Error::NotInHeader {
-                    name,
-                    header: schema,
-                }
+        let header = match crate::header::decide(&self.spec, &fields)? {
+            Decision::Header => true,
+            Decision::Data => false,
+            Decision::Sniff(sniff) => {
+                // Nothing tells: the records after it will.
+                self.set_plan(Plan::bind(&self.spec, None)?);
+                self.pending = Some(Box::new(Pending {
+                    sniff,
+                    line: l.to_vec(),
+                    line_no: self.line_no,
+                }));
+                return Ok(false);
             }
-            Error::UnknownColumn { name, .. } => Error::NoSchema { name },
-            e => e,
-        })?;
-        self.set_plan(plan);
-        self.schema = Some(fields);
-        self.header = Some(l.to_vec());
+        };
+        if !header {
+            if self.plan.is_none() {
+                self.set_plan(Plan::bind(&self.spec, None)?);
+            }
+            return Ok(true);
+        }
+        if self.plan.is_none() {
+            let plan = Plan::bind(&self.spec, Some(&fields)).map_err(|e| match e {
+                // A first line with a word in it is a header without the
+                // name (a typo); one of numbers is data, and the names
+                // need a schema.
+                Error::UnknownColumn { name, schema }
+                    if fields
+                        .iter()
+                        .any(|f| !f.is_empty() && parse_number(f).is_none()) =>
+                {
+                    Error::NotInHeader {
+                        name,
+                        header: schema,
+                    }
+                }
+                Error::UnknownColumn { name, .. } => Error::NoSchema { name },
+                e => e,
+            })?;
+            self.set_plan(plan);
+            self.schema = Some(fields);
+        }
+        if self.spec.header == HeaderMode::Every {
+            self.repeat_header = Some(l.to_vec());
+        }
         self.stats.counters.header += 1;
-        Ok(())
+        Ok(false)
+    }
+
+    /// Shows a record after a held first record to the sniffer; once it
+    /// has a verdict, counts the first as a header or folds it in as data.
+    fn sniff(&mut self, l: &[u8]) -> Result<(), Error> {
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
+        let n = self.splitter.split(l);
+        let splitter = &self.splitter;
+        let verdict = p.sniff.record(
+            n,
+            |i| splitter.field(l, i).map(<[u8]>::trim_ascii),
+            &self.spec.na,
+        );
+        match verdict {
+            Some(v) => self.settle(v),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts the held first record as a header, or folds it in as data
+    /// (as line `line_no`).
+    fn settle(&mut self, header: bool) -> Result<(), Error> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        self.slow = self.at_start || self.plan.is_none() || self.repeat_header.is_some();
+        if header {
+            self.stats.counters.header += 1;
+            if self.schema.is_none() {
+                self.schema = Some(p.sniff.into_names());
+            }
+            return Ok(());
+        }
+        let now = std::mem::replace(&mut self.line_no, p.line_no - 1);
+        let r = self.line_with(&p.line, None);
+        self.line_no = now;
+        r
     }
 
     /// A line that does not parse (its `n` fields already split): the
@@ -619,9 +729,14 @@ impl<W: Write> Mapper<W> {
         if let Some(s) = &self.schema
             && s.len() == n
         {
-            let fields: Vec<&[u8]> = (0..n)
+            let mut fields: Vec<&[u8]> = (0..n)
                 .map(|i| self.splitter.field(l, i).unwrap_or_default().trim_ascii())
                 .collect();
+            // The header of a file joined on with `cat` keeps its byte
+            // order mark (only a file's first line loses it).
+            if let Some(f) = fields.first_mut() {
+                *f = f.strip_prefix(BOM).unwrap_or(f);
+            }
             if fields.iter().zip(s).all(|(f, name)| f == name) {
                 self.stats.counters.header += 1;
                 return Ok(());
@@ -799,7 +914,7 @@ impl<W: Write> Mapper<W> {
     /// any other records of one key.
     fn write_groups(&mut self, pick: impl Fn(usize) -> bool) -> Result<(), Error> {
         let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
-        let (na, text) = (&self.spec.na, self.spec.text_keys);
+        let (na, text) = (&self.spec.text_na, self.spec.text_keys);
         for i in (0..self.keys.len()).filter(|&i| pick(i)) {
             let raw = self.keys.get(i);
             let key = |b: &mut Vec<u8>| push_wire_key(nkeys, na, text, raw, b);
@@ -840,6 +955,11 @@ impl<W: Write> Mapper<W> {
     /// Ends the task: fails it when too many lines were malformed, else
     /// writes every group and the counters record.
     pub fn finish(mut self) -> Result<MapStats, Error> {
+        // A first record held to the end: the records seen decide.
+        if let Some(p) = &self.pending {
+            let header = p.sniff.verdict();
+            self.settle(header)?;
+        }
         let c = self.stats.counters;
         let first = self
             .first_malformed
@@ -1011,6 +1131,35 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         Mapper::too_long(self, len);
         Ok(())
     }
+}
+
+/// The header of a file that starts with `head` (its first bytes), by the
+/// rule its task applies ([`crate::header`]): its names, trimmed, or `None`
+/// when the file starts with data. The driver's look, before any task runs.
+pub fn header_of(spec: &Job, head: &[u8]) -> Result<Option<Vec<Vec<u8>>>, Error> {
+    let mut m = Mapper::new(spec.clone(), String::new(), std::io::sink())?;
+    let framing = m.framing();
+    let mut sink = (
+        |l: &[u8], _| {
+            m.line(l)?;
+            // Decided: stop reading.
+            if !m.at_start && m.pending.is_none() {
+                return Err(Error::Io(std::io::ErrorKind::Interrupted.into()));
+            }
+            Ok(())
+        },
+        |_| Ok(()),
+    );
+    match crate::lines::for_each_record(head, framing, crate::lines::MAX_LINE, &mut sink) {
+        Ok(()) => {}
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(p) = &m.pending {
+        let header = p.sniff.verdict();
+        m.settle(header)?;
+    }
+    Ok((m.stats.counters.header > 0).then(|| m.schema.clone().unwrap_or_default()))
 }
 
 /// True when Hadoop's environment says this task's split starts past byte 0

@@ -132,9 +132,10 @@ impl Where {
             why: why.to_owned(),
         };
         if let Some((col, set)) = split_in(text) {
-            let set: Vec<Vec<u8>> = set
-                .split(',')
-                .map(|v| unquote(v.trim()).0.into_bytes())
+            let set: Vec<Vec<u8>> = list_items(set)
+                .map_err(bad)?
+                .into_iter()
+                .map(String::into_bytes)
                 .collect();
             if col.is_empty() || set.iter().all(Vec::is_empty) {
                 return Err(bad("expected COLUMN in A,B,C"));
@@ -201,6 +202,45 @@ fn split_in(text: &str) -> Option<(&str, &str)> {
     (!col.contains(['<', '>', '=', '!'])).then_some((col, set))
 }
 
+/// The items of `A,B,C`: split at commas outside quotes, each trimmed; an
+/// item in `"..."` or `'...'` may hold commas (`"China, Taiwan Province of
+/// China",World`), and its quote character doubled stands for itself.
+fn list_items(set: &str) -> Result<Vec<String>, &'static str> {
+    let mut items = Vec::new();
+    let mut chars = set.chars().peekable();
+    loop {
+        while chars.next_if(|c| *c == ' ').is_some() {}
+        let mut item = String::new();
+        match chars.peek().copied() {
+            Some(q @ ('"' | '\'')) => {
+                chars.next();
+                loop {
+                    match chars.next() {
+                        None => return Err("a quoted item of the list has no closing quote"),
+                        Some(c) if c == q && chars.next_if_eq(&q).is_some() => item.push(q),
+                        Some(c) if c == q => break,
+                        Some(c) => item.push(c),
+                    }
+                }
+                while chars.next_if(|c| *c == ' ').is_some() {}
+                if chars.peek().is_some_and(|c| *c != ',') {
+                    return Err("text after a quoted item of the list: put a comma between items");
+                }
+            }
+            _ => {
+                while let Some(c) = chars.next_if(|c| *c != ',') {
+                    item.push(c);
+                }
+                item.truncate(item.trim_end().len());
+            }
+        }
+        items.push(item);
+        if chars.next().is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 /// A word without its surrounding quotes (`"UA"` or `'UA'`), and whether it
 /// had them.
 fn unquote(w: &str) -> (String, bool) {
@@ -217,13 +257,23 @@ fn unquote(w: &str) -> (String, bool) {
 /// the empty field.
 pub const DEFAULT_NA: &str = ",NA,N/A,n/a,#N/A,NULL,null,None,\\N,<NA>";
 
-/// The `--na-values` tokens: field texts that mean "missing".
+/// The `--text-na-values` default: in a column read as text (keys,
+/// distinct counts, text comparisons), only the empty field and `\N` (the
+/// null of Hive, PostgreSQL's `COPY` and MySQL dumps) are missing, as `NA`
+/// or `None` may well be a word or a name there.
+pub const DEFAULT_TEXT_NA: &str = ",\\N";
+
+/// How a column's fields are read: the `--na-values` tokens (field texts
+/// that mean "missing") and, for number columns, the `--thousands`
+/// separator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Na {
     tokens: Vec<Vec<u8>>,
     /// Some token is a number (a sentinel like `-999`): every field must be
     /// checked, not only those that do not parse.
     pub numeric: bool,
+    /// Digits may be grouped with this byte (`23,288`).
+    thousands: Option<u8>,
 }
 
 impl Na {
@@ -240,7 +290,17 @@ impl Na {
         let numeric = tokens
             .iter()
             .any(|t| crate::record::parse_number(t).is_some());
-        Self { tokens, numeric }
+        Self {
+            tokens,
+            numeric,
+            thousands: None,
+        }
+    }
+
+    /// Numbers may group their digits with `sep` (`--thousands`).
+    pub fn with_thousands(mut self, sep: Option<u8>) -> Self {
+        self.thousands = sep;
+        self
     }
 
     /// A numeric field: `Ok(Some(x))`, `Ok(None)` when it is one of the
@@ -253,8 +313,43 @@ impl Na {
             Some(x) if !self.numeric => Ok(Some(x)),
             _ if self.is(f) => Ok(None),
             Some(x) => Ok(Some(x)),
-            None => Err(()),
+            None => self.grouped(f).ok_or(()).map(Some),
         }
+    }
+
+    /// A number whose digits are grouped with the `--thousands` separator:
+    /// `23,288`, `-1,234,567.5`, `1,00,000` (Indian grouping); the first
+    /// group of one to three digits, the last of three, any between of two
+    /// or three, and none after the decimal point, so that `1,5` (a
+    /// decimal comma) is never read as 15.
+    #[cold]
+    fn grouped(&self, f: &[u8]) -> Option<f64> {
+        let sep = self.thousands?;
+        let f = f.trim_ascii();
+        let (sign, rest) = match f.split_first()? {
+            (b'-' | b'+', rest) => (&f[..1], rest),
+            _ => (&f[..0], f),
+        };
+        let int_end = rest
+            .iter()
+            .position(|&b| !(b.is_ascii_digit() || b == sep))
+            .unwrap_or(rest.len());
+        let (int, tail) = rest.split_at(int_end);
+        let groups: Vec<&[u8]> = int.split(|&b| b == sep).collect();
+        let [first, middle @ .., last] = &groups[..] else {
+            return None;
+        };
+        let ok = (1..=3).contains(&first.len())
+            && last.len() == 3
+            && middle.iter().all(|g| (2..=3).contains(&g.len()));
+        if !ok || tail.contains(&sep) {
+            return None;
+        }
+        let mut plain = Vec::with_capacity(f.len());
+        plain.extend_from_slice(sign);
+        groups.iter().for_each(|g| plain.extend_from_slice(g));
+        plain.extend_from_slice(tail);
+        crate::record::parse_number(&plain)
     }
 
     /// True when the field (spaces around it ignored) is a missing-value
@@ -264,6 +359,37 @@ impl Na {
         let f = field.trim_ascii();
         self.tokens.iter().any(|t| t.as_slice() == f)
     }
+}
+
+/// Parses `--thousands`: one byte that groups digits (`,` `.` `'` `_` or
+/// `space`), not the delimiter unless fields can be quoted (a
+/// comma-separated file quotes `"23,288"`; a space-separated one cannot).
+pub fn parse_thousands(text: &str, delimiter: u8) -> Result<u8, Error> {
+    let sep = match text {
+        "space" | " " => b' ',
+        "," | "." | "'" | "_" => text.as_bytes()[0],
+        _ => {
+            return Err(Error::Flag {
+                flag: "--thousands",
+                value: text.to_owned(),
+                why: "expected one of , . ' _ or `space`".into(),
+            });
+        }
+    };
+    let quoted = matches!(
+        crate::lines::Framing::text(delimiter),
+        crate::lines::Framing::Csv { quote: Some(_), .. }
+    );
+    if sep == delimiter && !quoted {
+        return Err(Error::Flag {
+            flag: "--thousands",
+            value: text.to_owned(),
+            why: "it is the delimiter, and fields of this delimiter cannot be quoted, so \
+                  1,234 would be two fields"
+                .into(),
+        });
+    }
+    Ok(sep)
 }
 
 /// Parses `--delimiter`: one byte, `tab` / `\t`, or `space` (as the
@@ -292,10 +418,11 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
         value: text.to_owned(),
         why,
     };
-    if names.iter().any(Vec::is_empty) {
-        return Err(bad("empty column name".into()));
+    if names.len() == 1 && names[0].is_empty() {
+        return Err(bad("no column names".into()));
     }
-    // Two columns of one name are allowed, as in headers (spreadsheets
+    // A column may have no name (pandas writes its index so): it can
+    // still be named by its index. Two columns of one name are allowed, as in headers (spreadsheets
     // write them): naming one of them is refused (see `Column::resolve`).
     Ok(names)
 }
@@ -303,6 +430,48 @@ pub fn parse_schema(text: &str) -> Result<Vec<Vec<u8>>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_separators_group_digits_only() {
+        let na = Na::parse(DEFAULT_NA).with_thousands(Some(b','));
+        let n = |f: &str| na.number(f.as_bytes());
+        assert_eq!(n("23,288  "), Ok(Some(23288.0)));
+        assert_eq!(n("-1,234,567.25"), Ok(Some(-1_234_567.25)));
+        assert_eq!(n("1,00,000"), Ok(Some(100_000.0)));
+        assert_eq!(n("999"), Ok(Some(999.0)));
+        assert_eq!(n("NA"), Ok(None));
+        for bad in [
+            "1,5", "12,34", ",123", "1,234,", "1,,234", "1.5,000", "1,2345", "x,123",
+        ] {
+            assert_eq!(n(bad), Err(()), "{bad}");
+        }
+        assert_eq!(Na::parse(DEFAULT_NA).number(b"23,288"), Err(()));
+        assert_eq!(parse_thousands(",", b',').ok(), Some(b','));
+        assert!(parse_thousands("space", b' ').is_err());
+        assert!(parse_thousands("x", b',').is_err());
+    }
+
+    #[test]
+    fn in_lists_take_quoted_items_with_commas() {
+        let set = |s: &str| match Where::parse(s).expect("ok").test {
+            Test::In(v) => v
+                .into_iter()
+                .map(|b| String::from_utf8(b).expect("utf8"))
+                .collect::<Vec<_>>(),
+            t => panic!("{t:?}"),
+        };
+        assert_eq!(
+            set(r#"Location in "China, Taiwan Province of China",World"#),
+            ["China, Taiwan Province of China", "World"]
+        );
+        assert_eq!(set("c in AA, UA ,DL"), ["AA", "UA", "DL"]);
+        assert_eq!(
+            set(r#"c in 'it''s', "say ""hi""", ''"#),
+            ["it's", r#"say "hi""#, ""]
+        );
+        assert!(Where::parse(r#"c in "open,b"#).is_err());
+        assert!(Where::parse(r#"c in "a"b,c"#).is_err());
+    }
 
     #[test]
     fn where_parses() {

@@ -19,7 +19,7 @@ const FILES: [&str; 6] = [
 
 /// A wire key as text: `\N` is the missing key (here the empty field), a
 /// quoted key has `""`, `\\` and `\xHH` escapes.
-fn decode_key(k: &str) -> String {
+pub(crate) fn decode_key(k: &str) -> String {
     if k == "\\N" {
         return String::new();
     }

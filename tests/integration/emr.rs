@@ -740,3 +740,63 @@ fn a_step_over_emrs_length_limit_is_refused() {
     );
     assert!(stack.emr_calls("AddJobFlowSteps").is_empty());
 }
+
+/// A file whose quoted fields hold line breaks runs on EMR as one split per
+/// file, whether the driver reads it before the upload (a local input) or
+/// from S3 (an S3 input: its first 64 KiB), and gives the local bytes.
+#[test]
+fn records_that_span_lines_are_read_whole_on_emr() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let python = python();
+    ok(&format!(
+        "{} tests/integration/csv.d/corpus.py {}",
+        python.display(),
+        dir.path().display()
+    ));
+    let d = dir.path().display();
+    let job = "--value v --key k --text-keys";
+    ok(&format!(
+        "mapfold run --quiet --input {d}/pandas_minimal.csv --output {d}/local {job}"
+    ));
+    let want = std::fs::read(dir.path().join("local/part-00000")).expect("local");
+    let min_size = |step: usize| {
+        let steps = stack.emr_calls("AddJobFlowSteps");
+        let args = &steps[step]["body"]["Steps"][0]["HadoopJarStep"]["Args"];
+        args.as_array()
+            .expect("args")
+            .iter()
+            .any(|a| a.as_str().is_some_and(|a| a.contains("split.minsize=")))
+    };
+    let stderr = |o: Output| {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{err}");
+        err
+    };
+    let err = stderr(stack.run(&format!(
+        "run --runner emr --input {d}/pandas_minimal.csv --output s3://{BUCKET}/out/a {job} --local-output {d}/a --poll-seconds 0.1"
+    )));
+    assert!(err.contains("read as one split"), "{err}");
+    assert!(min_size(0), "the step asks for whole files");
+    assert_eq!(
+        std::fs::read(dir.path().join("a/part-00000")).expect("emr"),
+        want
+    );
+    // The staged copy as an S3 input, its schema given: only its head in
+    // S3 can tell.
+    let staged = err
+        .split("files in ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the staging prefix")
+        .to_owned();
+    let err = stderr(stack.run(&format!(
+        "run --runner emr --input {staged} --schema k,v --output s3://{BUCKET}/out/b {job} --local-output {d}/b --poll-seconds 0.1"
+    )));
+    assert!(err.contains("read as one split"), "{err}");
+    assert!(min_size(1), "the step asks for whole files");
+    assert_eq!(
+        std::fs::read(dir.path().join("b/part-00000")).expect("emr"),
+        want
+    );
+}

@@ -15,6 +15,11 @@ const JOB: &str = "--value temp --key year --hist=-5:5:20";
 /// `mapfold ARGS` with the fake `hadoop` first on PATH, its calls logged
 /// to `log`.
 fn with_hadoop(args: &str, log: &Path) -> Output {
+    with_hadoop_env(args, log, &[])
+}
+
+/// [`with_hadoop`] with more environment for the fake (its block size).
+fn with_hadoop_env(args: &str, log: &Path, env: &[(&str, &str)]) -> Output {
     let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let py_dir = Path::new(&python)
         .parent()
@@ -26,7 +31,11 @@ fn with_hadoop(args: &str, log: &Path) -> Output {
             "PATH={}:{py_dir}:$PATH mapfold run --runner hadoop --streaming-jar /opt/streaming.jar {args}",
             fake.display()
         ),
-        &[("FAKE_HADOOP_LOG", &log.display().to_string())],
+        &[
+            &[("FAKE_HADOOP_LOG", log.display().to_string().as_str())],
+            env,
+        ]
+        .concat(),
     )
 }
 
@@ -200,11 +209,15 @@ fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
         "{python} tests/integration/csv.d/corpus.py {}",
         dir.path().display()
     ));
+    // Blocks of 4 KiB: each file is cut into splits, as a cluster cuts
+    // big files, so a record that spans lines (pandas_minimal.csv) would
+    // straddle one unless the job reads whole files.
     for f in [
         "r_write_csv.csv",
         "excel.csv",
         "lone_cr.csv",
         "postgres.csv",
+        "pandas_minimal.csv",
     ] {
         let input = dir.path().join(f);
         let (local, out, log) = (
@@ -218,13 +231,14 @@ fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
             input.display(),
             local.display()
         ));
-        let o = with_hadoop(
+        let o = with_hadoop_env(
             &format!(
                 "--quiet --input {} --output {} {job}",
                 input.display(),
                 out.display()
             ),
             &log,
+            &[("FAKE_HADOOP_BLOCK_SIZE", "4096")],
         );
         assert!(o.status.success(), "{f}: {o:?}");
         let read = |d: &Path| ok(&format!("cat {}/part-*", d.display()));
@@ -239,4 +253,32 @@ fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
             "{f}: {jar:?}"
         );
     }
+    // Files without such records are cut at the blocks, and give the
+    // same bytes.
+    let (local, out, log) = (
+        dir.path().join("w.local"),
+        dir.path().join("w.out"),
+        dir.path().join("w.log"),
+    );
+    let job = "--value temp --key year";
+    ok(&format!(
+        "mapfold run --quiet --input fixtures/weather --output {} {job}",
+        local.display()
+    ));
+    let o = with_hadoop_env(
+        &format!(
+            "--quiet --input fixtures/weather --output {} {job}",
+            out.display()
+        ),
+        &log,
+        &[("FAKE_HADOOP_BLOCK_SIZE", "4096")],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let read = |d: &Path| ok(&format!("cat {}/part-*", d.display()));
+    assert_eq!(read(&out), read(&local));
+    let jar = calls(&log)
+        .into_iter()
+        .find(|c| c.first().map(String::as_str) == Some("jar"))
+        .expect("a hadoop jar call");
+    assert!(!jar.iter().any(|a| a.contains("split.minsize")), "{jar:?}");
 }

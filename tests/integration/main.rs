@@ -4,6 +4,7 @@ mod bad_input;
 mod columns;
 mod corr;
 mod csv;
+mod defaults;
 mod distinct;
 mod emr;
 mod fuzz;

@@ -336,7 +336,7 @@ fn plots_say_what_they_show() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("dest");
     ok(&format!(
-        "mapfold run --quiet --input fixtures/real/flights.csv --output {} --value arr_delay --key dest,carrier",
+        "mapfold run --quiet --input fixtures/real/flights.csv --output {} --value arr_delay --key dest,carrier --text-na-values=,NA",
         out.display()
     ));
     let p = dir.path().join("bars.svg");

@@ -86,14 +86,16 @@ pub struct Line<'a> {
     pub(crate) splitter: &'a Splitter,
     pub(crate) text: &'a [u8],
     pub(crate) na: &'a Na,
+    /// The missing-value texts of a column read as text.
+    pub(crate) text_na: &'a Na,
 }
 
 impl Line<'_> {
-    /// Field `col`'s text, `None` when it is missing (a `--na-values`
-    /// token).
+    /// Field `col`'s text, `None` when it is missing (a
+    /// `--text-na-values` token).
     pub fn text(&self, col: usize) -> Option<&[u8]> {
         let f = self.splitter.field(self.text, col).unwrap_or_default();
-        (!self.na.is(f)).then_some(f)
+        (!self.text_na.is(f)).then_some(f)
     }
 
     /// Field `col` as a number, `None` when it is missing, or why the

@@ -162,6 +162,7 @@ mod registry {
                 splitter: &s,
                 text,
                 na: &na,
+                text_na: &na,
             };
             let inputs = Aggregates::read(&fields, &line).expect("numbers");
             a.feed(inputs, &fields, &line);
@@ -172,6 +173,7 @@ mod registry {
             splitter: &s,
             text: b"a,x,1",
             na: &na,
+            text_na: &na,
         };
         let why = Aggregates::read(&fields, &bad).expect_err("not a number");
         assert!(why.contains("--above column 2"), "{why}");

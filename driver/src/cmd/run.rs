@@ -220,24 +220,9 @@ fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
 /// taken from the header when none is given: every split gets it, so
 /// splits that never see the header still resolve column names.
 pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Result<()> {
-    let spec = job.job()?;
-    let files = input::resolve(inputs)?;
-    if let Some(file) = input::check_text(&files, &spec)?
-        && !job.whole_files
-    {
-        eprintln!(
-            "mapfold: {file} has quoted fields that hold line breaks: each input file is read \
-             as one split (--whole-files)"
-        );
-        job.whole_files = true;
-    }
-    if job.schema.is_none() {
-        job.schema = input::header_schema(&files, &spec)?;
-    }
-    // Columns that do not exist fail here, once, not in every task.
-    let spec = job.job()?;
-    mapfold_core::job::Plan::bind(&spec, spec.schema.as_deref())?;
-    Ok(())
+    let heads = input::heads(&input::resolve(inputs)?)?;
+    input::check_text(&heads)?;
+    input::decide_from_heads(job, &heads)
 }
 
 #[cfg(feature = "emr")]

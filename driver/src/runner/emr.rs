@@ -451,9 +451,11 @@ async fn stage_inputs(
         ));
     }
     let mut job = job.clone();
-    if job.job.schema.is_none() {
+    // Local inputs were looked at before the upload; S3 inputs are here.
+    if job.job.schema.is_none() || inputs.uploads.is_empty() {
         job.inputs = inputs.urls.clone();
-        job.job.schema = s3_schema(aws, &job).await?;
+        let heads = s3_heads(aws, &job).await?;
+        super::input::decide_from_heads(&mut job.job, &heads)?;
     }
     if !upload::list(aws, output)
         .await
@@ -742,10 +744,9 @@ async fn fetch_and_commit(
     Ok(())
 }
 
-/// The schema of the S3 inputs, from the first line of every object, which
-/// must agree (see [`super::input::agreed_schema`]).
-async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
-    let spec = job.job.job()?;
+/// The start of every S3 input object, for the driver's decisions (see
+/// [`super::input::decide_from_heads`]).
+async fn s3_heads(aws: &Aws, job: &Job) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut firsts = Vec::new();
     for input in &job.inputs {
         let url = S3Url::parse(input)?;
@@ -761,12 +762,11 @@ async fn s3_schema(aws: &Aws, job: &Job) -> anyhow::Result<Option<String>> {
                 key,
             };
             let head = upload::head_bytes(aws, &object, 1 << 16).await?;
-            let framing = mapfold_core::lines::Framing::text(spec.delimiter);
-            let line = mapfold_core::lines::first_record(&head[..], framing)?;
-            firsts.push((object.to_string(), line));
+            let name = object.to_string();
+            firsts.push((name.clone(), super::input::text_head(&name, head)));
         }
     }
-    super::input::agreed_schema(&firsts, &spec)
+    Ok(firsts)
 }
 
 fn hms(d: Duration) -> String {

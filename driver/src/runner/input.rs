@@ -6,8 +6,8 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use mapfold_core::cli::JobArgs;
 use mapfold_core::job::Job;
-use mapfold_core::record::{Splitter, parse_number};
 
 /// An input file, with its size and modification time when the job's
 /// splits were planned: the job reads exactly that (see
@@ -138,134 +138,189 @@ pub fn check_unchanged(files: &[InputFile]) -> anyhow::Result<()> {
 /// Refuses an input that is not text: a NUL byte in its first 64 KiB (after
 /// decompressing `.gz`) means a binary or otherwise compressed file, whose
 /// "lines" would all be malformed (and whose first would become the schema).
-/// Returns the first file whose first 64 KiB hold a record that spans
-/// lines (a quoted field with a line break), if one does.
-pub fn check_text(files: &[InputFile], spec: &Job) -> anyhow::Result<Option<String>> {
-    let framing = mapfold_core::lines::Framing::text(spec.delimiter);
-    let mut spans = None;
-    for f in files {
-        let mut head = Vec::new();
-        f.open()?
-            .take(64 << 10)
-            .read_to_end(&mut head)
-            .with_context(|| format!("reading {}", f.path.display()))?;
-        if head.contains(&0) {
+pub fn check_text(heads: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    for (name, head) in heads {
+        if head[..head.len().min(64 << 10)].contains(&0) {
             bail!(
-                "{} is not text (a NUL byte in its first 64 KiB): mapfold reads CSV or TSV \
-                 text, plain or .gz; is it binary, or compressed another way?",
-                f.path.display()
+                "{name} is not text (a NUL byte in its first 64 KiB): mapfold reads CSV or TSV \
+                 text, plain or .gz; is it binary, or compressed another way?"
             );
         }
-        if spans.is_none() && mapfold_core::lines::spans_lines(&head, framing) {
-            spans = Some(f.path.display().to_string());
+    }
+    Ok(())
+}
+
+/// A key column that holds, at the start of some input, an integer written
+/// with leading zeros or a sign (`02134`): the column holds codes, which
+/// sort as written only when every key field is text (`--text-keys`).
+/// The column's name or number and the value, when one does.
+pub fn padded_key(
+    heads: &[(String, Vec<u8>)],
+    spec: &Job,
+) -> anyhow::Result<Option<(String, String)>> {
+    use mapfold_core::lines::{Framing, MAX_LINE, for_each_record};
+    let plan = mapfold_core::job::Plan::bind(spec, spec.schema.as_deref())?;
+    if plan.keys.is_empty() {
+        return Ok(None);
+    }
+    let mut splitter = mapfold_core::record::Splitter::new(spec.delimiter);
+    let mut found = None;
+    for (_, head) in heads {
+        let mut look = |l: &[u8], _| -> std::io::Result<()> {
+            let n = splitter.split(l);
+            for (j, &k) in plan.keys.iter().enumerate() {
+                if k < n
+                    && let Some(f) = splitter.field(l, k)
+                    && mapfold_core::key::is_padded_integer(f)
+                {
+                    found = Some((
+                        spec.keys[j].0.clone(),
+                        String::from_utf8_lossy(f).into_owned(),
+                    ));
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+            }
+            Ok(())
+        };
+        let _ = for_each_record(
+            &head[..],
+            Framing::text(spec.delimiter),
+            MAX_LINE,
+            &mut (&mut look, |_| Ok(())),
+        );
+        if found.is_some() {
+            break;
         }
     }
-    Ok(spans)
+    Ok(found)
 }
 
-/// The first record of an input file (at most 16 MiB of it), as the
-/// tasks read it.
-pub fn first_line(file: &InputFile, spec: &Job) -> anyhow::Result<Vec<u8>> {
-    let framing = mapfold_core::lines::Framing::text(spec.delimiter);
-    mapfold_core::lines::first_record(file.open()?.take(16 << 20), framing)
-        .with_context(|| format!("reading the header of {}", file.path.display()))
+/// The start of an input file as the driver looks at it: its first 64 KiB,
+/// or up to 16 MiB while no line has ended (a header of thousands of
+/// columns is longer).
+pub fn head(file: &InputFile) -> anyhow::Result<Vec<u8>> {
+    let mut r = file.open()?;
+    let mut head = Vec::new();
+    let reading = || format!("reading {}", file.path.display());
+    (&mut r)
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .with_context(reading)?;
+    if head.len() == 64 << 10 && !head.iter().any(|&b| b == b'\n' || b == b'\r') {
+        r.take(16 << 20)
+            .read_to_end(&mut head)
+            .with_context(reading)?;
+    }
+    Ok(head)
 }
 
-/// The schema of local inputs, from their first lines (see [`agreed_schema`]).
-pub fn header_schema(files: &[InputFile], spec: &Job) -> anyhow::Result<Option<String>> {
-    let firsts = files
+/// The text at the start of an input stored as `name` whose first bytes
+/// are `raw`: decompressed as far as they go when it is gzip (`.gz`), as
+/// the tasks read it.
+pub fn text_head(name: &str, raw: Vec<u8>) -> Vec<u8> {
+    if !name.ends_with(".gz") {
+        return raw;
+    }
+    let mut text = Vec::new();
+    let mut z = flate2::read::MultiGzDecoder::new(&raw[..]);
+    let mut chunk = [0u8; 8192];
+    // The head ends mid-stream: keep what decompressed before the cut.
+    while let Ok(n @ 1..) = z.read(&mut chunk) {
+        text.extend_from_slice(&chunk[..n]);
+    }
+    text
+}
+
+/// What the driver decides once per job from the start of its inputs, so
+/// that no two tasks can decide differently: whole files when a record
+/// spans lines (a split could start inside it), the schema (from the header,
+/// when none is given: every split gets it, so splits that never see the
+/// header still resolve column names) and, when a key column holds codes
+/// with leading zeros, text keys. Columns that do not exist fail here,
+/// once, not in every task.
+pub fn decide_from_heads(job: &mut JobArgs, heads: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    let framing = mapfold_core::lines::Framing::text(job.job()?.delimiter);
+    if !job.whole_files
+        && let Some((name, _)) = heads
+            .iter()
+            .find(|(_, head)| mapfold_core::lines::spans_lines(head, framing))
+    {
+        eprintln!(
+            "mapfold: {name} has quoted fields that hold line breaks: each input file is read \
+             as one split (--whole-files)"
+        );
+        job.whole_files = true;
+    }
+    if job.schema.is_none() && job.schema_file.is_none() {
+        job.schema = agreed_schema(heads, &job.job()?)?;
+    }
+    let spec = job.job()?;
+    mapfold_core::job::Plan::bind(&spec, spec.schema.as_deref())?;
+    if !job.text_keys
+        && let Some((column, value)) = padded_key(heads, &spec)?
+    {
+        eprintln!(
+            "mapfold: key column {column} holds codes with leading zeros ({value}): keys sort \
+             as text (--text-keys)"
+        );
+        job.text_keys = true;
+    }
+    Ok(())
+}
+
+/// The heads of local inputs (see [`head`]), named by path.
+pub fn heads(files: &[InputFile]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    files
         .iter()
-        .map(|f| Ok((f.path.display().to_string(), first_line(f, spec)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    agreed_schema(&firsts, spec)
+        .map(|f| Ok((f.path.display().to_string(), head(f)?)))
+        .collect()
 }
 
-/// The schema every split gets, from the first lines of all inputs
-/// (`(name, first line)` pairs): the header of the first input that has a
-/// line, after checking that no other input starts with a different header.
+/// The schema every split gets, from the start of every input (`(name,
+/// first bytes)` pairs): the header of the first input that starts with
+/// one, by the rule the tasks apply ([`mapfold_core::header`]), after
+/// checking that every other input that starts with a header has the same.
 /// mapfold reads columns by position in every split (splits past the start
 /// of a file never see its header), so files whose headers order or name
 /// the columns differently would be read from the wrong columns: refused
 /// here, before any task runs, naming both files.
-pub fn agreed_schema(firsts: &[(String, Vec<u8>)], spec: &Job) -> anyhow::Result<Option<String>> {
-    let Some((source, line)) = firsts.iter().find(|(_, l)| !trim_line(l).is_empty()) else {
-        return Ok(None);
-    };
-    let Some(schema) = schema_from_line(line, spec, source)? else {
-        return Ok(None);
-    };
-    let names: Vec<&str> = schema.split(',').collect();
-    let used = spec.named_columns();
-    for (other, l) in firsts {
-        let fields = trimmed_fields(trim_line(l), spec);
-        if fields.is_empty() || fields == names {
-            continue;
-        }
-        // A header, not data: it has every name the job uses, or (columns
-        // by index) the schema's width and no number in it.
-        let header_like = if used.is_empty() {
-            fields.len() == names.len()
-                && fields.iter().all(|f| parse_number(f.as_bytes()).is_none())
-        } else {
-            used.iter().all(|u| fields.iter().any(|f| f == u))
-        };
-        if header_like {
-            bail!(
-                "{other} starts with the header {:?} but {source} with {:?}: mapfold reads \
+pub fn agreed_schema(heads: &[(String, Vec<u8>)], spec: &Job) -> anyhow::Result<Option<String>> {
+    let mut first: Option<(&str, Vec<Vec<u8>>)> = None;
+    for (source, head) in heads {
+        let names = mapfold_core::map::header_of(spec, head)
+            .with_context(|| format!("reading the header of {source}"))?;
+        let Some(names) = names else { continue };
+        match &first {
+            None => first = Some((source, names)),
+            Some((_, agreed)) if *agreed == names => {}
+            Some((one, agreed)) => bail!(
+                "{source} starts with the header {:?} but {one} with {:?}: mapfold reads \
                  columns by position (splits past the start of a file never see its header), \
                  so inputs with different headers would be read from the wrong columns; \
                  give them one column order, or run them as separate jobs",
-                fields.join(","),
-                names.join(",")
-            );
+                joined(&names),
+                joined(agreed)
+            ),
         }
     }
-    Ok(Some(schema))
-}
-
-fn trim_line(line: &[u8]) -> &[u8] {
-    let mut line = line;
-    while let [rest @ .., b'\n' | b'\r'] = line {
-        line = rest;
-    }
-    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
-}
-
-fn trimmed_fields(line: &[u8], spec: &Job) -> Vec<String> {
-    if line.is_empty() {
-        return Vec::new();
-    }
-    let mut s = Splitter::new(spec.delimiter);
-    let n = s.split(line);
-    (0..n)
-        .filter_map(|i| s.field(line, i))
-        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
-        .collect()
-}
-
-/// The schema in `line` (the first line of `source`), when it is a header.
-pub fn schema_from_line(line: &[u8], spec: &Job, source: &str) -> anyhow::Result<Option<String>> {
-    let line = trim_line(line);
-    if line.is_empty() {
+    let Some((source, names)) = first else {
         return Ok(None);
-    }
-    let names = trimmed_fields(line, spec);
-    // Columns by index: the line is data when its value is a number or a
-    // missing-value token; without a value column there is no telling, so
-    // it is data (pass --schema to name a header).
-    let value_is_data = spec.what.values.first().is_none_or(|v| {
-        v.resolve(None)
-            .ok()
-            .and_then(|i| names.get(i))
-            .is_some_and(|f| parse_number(f.as_bytes()).is_some() || spec.na.is(f.as_bytes()))
-    });
-    if !spec.needs_names() && value_is_data {
-        return Ok(None);
-    }
-    if names.iter().any(|n| n.is_empty() || n.contains(',')) {
+    };
+    if let Some((i, name)) = names.iter().enumerate().find(|(_, n)| n.contains(&b',')) {
         bail!(
-            "the header of {source} has empty names or names with commas; pass --schema N1,N2,..."
+            "column {} of the header of {source}, {:?}, holds a comma, which a schema cannot \
+             carry: pass --schema N1,N2,... to name the columns",
+            i + 1,
+            String::from_utf8_lossy(name)
         );
     }
-    Ok(Some(names.join(",")))
+    Ok(Some(joined(&names)))
+}
+
+fn joined(names: &[Vec<u8>]) -> String {
+    names
+        .iter()
+        .map(|n| String::from_utf8_lossy(n))
+        .collect::<Vec<_>>()
+        .join(",")
 }

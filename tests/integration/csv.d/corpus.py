@@ -23,6 +23,8 @@ keys = [
     'say "hi"',
     "two\nlines",
     "crlf\r\ninside",
+    # A first line long enough that a split's cut falls inside it.
+    "a first line long enough for a block boundary to fall inside it, as it does\nthen more",
     "",
     "word",
     "x" * 90,
