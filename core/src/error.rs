@@ -78,8 +78,9 @@ pub enum Error {
     NotInHeader { name: String, header: String },
 
     #[error(
-        "column {name:?} is referenced by name, but this input has no header line and no \
-         --schema was given; pass --schema NAME,NAME,... (the `mapfold` driver does this for you)"
+        "column {name:?} is referenced by name, but this input starts with data, not a header \
+         line (its first line has no names, only numbers), and no --schema was given: pass \
+         --schema NAME,NAME,... to name its columns, or refer to them by 1-based index"
     )]
     NoSchema { name: String },
 

@@ -246,3 +246,24 @@ fn thousands_separators_and_in_lists() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--thousands"));
 }
+
+/// Every file of these jobs gives the same bytes through a plain pipe and
+/// the local runner at every split size (splits that start past a file's
+/// header, end inside a quoted field's line, or hold one line).
+#[test]
+fn every_split_size_gives_the_pipes_bytes() {
+    let (d, _) = files();
+    for (file, job) in [
+        ("zips.csv", "--key zip --value amount --text-keys"),
+        ("r_na.csv", "--key country --value value"),
+        ("thousands.csv", "--key area --value count --thousands ,"),
+        ("words.txt", "--key word --text-keys"),
+        ("years_0.csv", "--key 3"),
+    ] {
+        let path = d.path().join(file);
+        let pipe = ok(&format!("mapfold-map {job} < {} | {PIPE}", path.display()));
+        let runs =
+            crate::util::same_for_splits(d.path(), &path, job, &["97", "4096", "1000000"], 7);
+        assert_eq!(runs, pipe, "{file}");
+    }
+}

@@ -14,6 +14,7 @@ mod hist2d;
 mod oracle;
 mod pipe;
 mod plot;
+mod public;
 mod quantiles;
 mod real;
 mod runner;

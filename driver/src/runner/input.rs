@@ -214,6 +214,7 @@ pub fn head(file: &InputFile) -> anyhow::Result<Vec<u8>> {
     Ok(head)
 }
 
+#[cfg(feature = "emr")]
 /// The text at the start of an input stored as `name` whose first bytes
 /// are `raw`: decompressed as far as they go when it is gzip (`.gz`), as
 /// the tasks read it.
