@@ -130,9 +130,19 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     // Top to bottom in order: bar i sits at y = n - 1 - i.
     let labels: Vec<String> = bars.iter().rev().map(|b| b.label.clone()).collect();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
+    // Counts are whole: no `200.0`.
+    let whole_count = |x: &f64| {
+        if x.fract() == 0.0 {
+            thousands(*x as u64)
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    if which == Stat::Count && xa.unit().is_empty() {
+        mesh.x_label_formatter(&whole_count);
+    }
+    mesh.disable_y_mesh()
         .light_line_style(TRANSPARENT)
         .y_labels(n.max(1))
         .y_label_formatter(&|y| {
@@ -141,18 +151,6 @@ pub fn draw<DB: DrawingBackend>(
                 labels.get(i as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
-            }
-        })
-        .x_label_formatter(&|x| {
-            // Counts are whole: no `200.0`.
-            if which == Stat::Count && xa.unit().is_empty() {
-                if x.fract() == 0.0 {
-                    thousands(*x as u64)
-                } else {
-                    String::new()
-                }
-            } else {
-                format!("{x}")
             }
         })
         .x_desc(format!("{}{}", measured(which, r), xa.unit()))

@@ -205,9 +205,19 @@ pub fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
         .map_err(de)?;
     let whole = rows.iter().all(|(x, _)| x.fract() == 0.0) && xa.unit().is_empty();
-    chart
-        .configure_mesh()
-        .x_desc(format!("{}{}", r.key_name, xa.unit()))
+    // Counts are whole: ticks at whole numbers, with thousands separators.
+    let whole_count = |y: &f64| {
+        if y.fract() == 0.0 {
+            thousands(*y as u64)
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    if count && ya.unit().is_empty() {
+        mesh.y_label_formatter(&whole_count);
+    }
+    mesh.x_desc(format!("{}{}", r.key_name, xa.unit()))
         .y_desc(format!("{}{}", measured(which, r), ya.unit()))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
@@ -220,15 +230,6 @@ pub fn draw<DB: DrawingBackend>(
                 format!("{x:.0}")
             } else {
                 String::new()
-            }
-        })
-        .y_label_formatter(&|y| {
-            if count && y.fract() == 0.0 && ya.unit().is_empty() {
-                thousands(*y as u64)
-            } else if count && ya.unit().is_empty() {
-                String::new()
-            } else {
-                format!("{y}")
             }
         })
         .draw()
