@@ -4,9 +4,10 @@ the port of StreamUtil.splitArgs and run over the shipped programs, the
 job configuration (-D) exported to every task's environment as streaming
 does (`mapfold.schema` becomes `mapfold_schema`), one map task per split
 as FileInputFormat.getSplits cuts files (split size max(minsize,
-min(maxsize, block size)), the last split up to 1.1 of it, a `.gz` file
-whole; the block size is $FAKE_HADOOP_BLOCK_SIZE, 128 MiB by default), the
-map output partitioned by Hadoop's HashPartitioner and sorted by key
+min(maxsize, block size)), the last split up to 1.1 of it, a compressed
+file (.gz, .bz2, .zst, .deflate) whole and decompressed; the block size
+is $FAKE_HADOOP_BLOCK_SIZE, 128 MiB by default), the map output
+partitioned by Hadoop's HashPartitioner and sorted by key
 bytes. The mapper reads the lines of its split as LineRecordReader cuts
 them, each written with a LF. Used by the EMR test stack and the fake
 `hadoop` command.
@@ -81,12 +82,47 @@ def text_records(data, start=0, end=None):
     return b"".join(out)
 
 
+def codec_of(path):
+    """The codec Hadoop's CompressionCodecFactory picks by suffix."""
+    for suffix in (".gz", ".bz2", ".zst", ".deflate"):
+        if path.endswith(suffix):
+            return suffix
+    return None
+
+
+def decompress(path, raw):
+    """The bytes a codec gives, concatenated members and frames too."""
+    codec = codec_of(path)
+    if codec == ".gz":
+        return gzip.decompress(raw)
+    if codec == ".bz2":
+        import bz2
+        return bz2.decompress(raw)
+    if codec == ".zst":
+        return b"".join(_zstd_frames(raw))
+    if codec == ".deflate":
+        import zlib
+        return zlib.decompress(raw)
+    return raw
+
+
+def _zstd_frames(raw):
+    import io
+    import zstandard
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw), read_across_frames=True) as r:
+        while True:
+            chunk = r.read(1 << 20)
+            if not chunk:
+                return
+            yield chunk
+
+
 SPLIT_SLOP = 1.1
 
 
 def file_splits(path, size, conf):
     """FileInputFormat.getSplits for one file: (start, length) pairs."""
-    if path.endswith(".gz") or size == 0:
+    if codec_of(path) or size == 0:
         return [(0, size)]
     block = int(os.environ.get("FAKE_HADOOP_BLOCK_SIZE", str(128 << 20)))
     lo = int(conf.get("mapreduce_input_fileinputformat_split_minsize", "1"))
@@ -113,15 +149,18 @@ def run(opts, bins, splits, out_dir):
     for url, path in splits:
         with open(path, "rb") as f:
             raw = f.read()
-        data = gzip.decompress(raw) if path.endswith(".gz") else raw
+        data = decompress(path, raw)
         for start, length in file_splits(path, len(raw), conf):
-            tasks.append((url, data, start, length))
-    for m, (url, data, start, length) in enumerate(tasks):
+            tasks.append((url, data, start, length, codec_of(path) is not None))
+    for m, (url, data, start, length, compressed) in enumerate(tasks):
         env = dict(conf, mapreduce_map_input_file=url, map_input_file=url,
                    mapreduce_map_input_start=str(start),
                    mapreduce_map_input_length=str(length),
                    mapreduce_task_partition=str(m))
-        records_in = text_records(data, start, start + length)
+        # A compressed stream is read to its end (LineRecordReader sets
+        # the end past any position).
+        end = None if compressed else start + length
+        records_in = text_records(data, start, end)
         ok, out, err = run_task(bins, opts["-mapper"], records_in, env)
         if not ok:
             return False, err

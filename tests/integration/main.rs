@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod columns;
+mod compressed;
 mod corr;
 mod csv;
 mod defaults;

@@ -27,7 +27,8 @@ pub enum Runner {
 #[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Input files, directories or globs (`.gz` files are decompressed).
+    /// Input files, directories or globs (`.gz`, `.bz2`, `.zst` and `.deflate`
+    /// files are decompressed, as Hadoop picks codecs by suffix).
     #[arg(long, required = true, num_args = 1..)]
     pub input: Vec<String>,
     /// Output directory (must not exist, unless --overwrite).

@@ -37,22 +37,60 @@ impl InputFile {
             .then(|| "it was modified (same size, new modification time)".to_owned())
     }
 
-    pub fn is_gzip(&self) -> bool {
-        self.path.extension().is_some_and(|e| e == "gz")
+    /// The file's compression, by its suffix as Hadoop's
+    /// `CompressionCodecFactory` picks it: a compressed file is read whole,
+    /// as one split.
+    pub fn codec(&self) -> Option<Codec> {
+        Codec::of(&self.path.display().to_string())
     }
 
-    /// Reads the file from the start, decompressing `.gz` (concatenated
-    /// members too, as Hadoop's codec does).
+    /// Reads the file from the start, decompressed (see [`Codec`]).
     pub fn open(&self) -> anyhow::Result<Box<dyn Read + Send>> {
         let f =
             File::open(&self.path).with_context(|| format!("opening {}", self.path.display()))?;
-        Ok(if self.is_gzip() {
-            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-                1 << 20,
-                f,
-            )))
-        } else {
-            Box::new(f)
+        let f = BufReader::with_capacity(1 << 20, f);
+        Ok(match self.codec() {
+            Some(c) => c.decoder(f)?,
+            None => Box::new(f),
+        })
+    }
+}
+
+/// A compression Hadoop reads by suffix, and mapfold with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// `.gz` (GzipCodec): concatenated members too.
+    Gzip,
+    /// `.bz2` (BZip2Codec): concatenated streams too (pbzip2).
+    Bzip2,
+    /// `.zst` (ZStandardCodec): every frame.
+    Zstd,
+    /// `.deflate` (DefaultCodec): one zlib stream.
+    Deflate,
+}
+
+impl Codec {
+    pub fn of(name: &str) -> Option<Self> {
+        let ext = name.rsplit_once('.')?.1;
+        Some(match ext {
+            "gz" => Self::Gzip,
+            "bz2" => Self::Bzip2,
+            "zst" => Self::Zstd,
+            "deflate" => Self::Deflate,
+            _ => return None,
+        })
+    }
+
+    /// The decompressed bytes of `r`.
+    pub fn decoder<'a, R: std::io::BufRead + Send + 'a>(
+        self,
+        r: R,
+    ) -> anyhow::Result<Box<dyn Read + Send + 'a>> {
+        Ok(match self {
+            Self::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+            Self::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
+            Self::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
+            Self::Deflate => Box::new(flate2::bufread::ZlibDecoder::new(r)),
         })
     }
 }
@@ -143,7 +181,8 @@ pub fn check_text(heads: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
         if head[..head.len().min(64 << 10)].contains(&0) {
             bail!(
                 "{name} is not text (a NUL byte in its first 64 KiB): mapfold reads CSV or TSV \
-                 text, plain or .gz; is it binary, or compressed another way?"
+                 text, plain or compressed as .gz, .bz2, .zst or .deflate; is it binary, or \
+                 compressed another way (its name must end with the codec's suffix)?"
             );
         }
     }
@@ -216,14 +255,16 @@ pub fn head(file: &InputFile) -> anyhow::Result<Vec<u8>> {
 
 #[cfg(feature = "emr")]
 /// The text at the start of an input stored as `name` whose first bytes
-/// are `raw`: decompressed as far as they go when it is gzip (`.gz`), as
-/// the tasks read it.
+/// are `raw`: decompressed as far as they go when its suffix names a codec
+/// (see [`Codec`]), as the tasks read it.
 pub fn text_head(name: &str, raw: Vec<u8>) -> Vec<u8> {
-    if !name.ends_with(".gz") {
+    let Some(codec) = Codec::of(name) else {
         return raw;
-    }
+    };
     let mut text = Vec::new();
-    let mut z = flate2::read::MultiGzDecoder::new(&raw[..]);
+    let Ok(mut z) = codec.decoder(&raw[..]) else {
+        return text;
+    };
     let mut chunk = [0u8; 8192];
     // The head ends mid-stream: keep what decompressed before the cut.
     while let Ok(n @ 1..) = z.read(&mut chunk) {

@@ -2,7 +2,7 @@
 //! `LineRecordReader` do.
 //!
 //! A file is cut every `split_size` bytes, except that the last split may be
-//! up to 10% larger (Hadoop's `SPLIT_SLOP`); a `.gz` file is one split. A
+//! up to 10% larger (Hadoop's `SPLIT_SLOP`); a compressed file is one split. A
 //! split starting at `s > 0` skips through the first newline at or after
 //! `s`, and every split reads each line that starts at or before its end, so
 //! each line is read by exactly one split: the one where it starts, counting
@@ -38,11 +38,11 @@ pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
 }
 
 /// Cuts every input into splits; `whole` makes each file one split (its
-/// records may span lines), as a `.gz` file always is.
+/// records may span lines), as a compressed file always is.
 pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool) -> Vec<Split> {
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
-        if whole || f.is_gzip() || f.size == 0 {
+        if whole || f.codec().is_some() || f.size == 0 {
             splits.push(Split {
                 file,
                 start: 0,
@@ -77,7 +77,7 @@ pub fn feed(
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
-    if input.is_gzip() {
+    if input.codec().is_some() {
         let mut r = input.open().map_err(io::Error::other)?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -113,7 +113,7 @@ pub fn feed(
 /// end, which the mapper reads no further than (a file that grows while the
 /// job runs). `None` when the split must be fed.
 pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<(File, u64)>> {
-    if input.is_gzip() || split.start + split.length != input.size {
+    if input.codec().is_some() || split.start + split.length != input.size {
         return Ok(None);
     }
     let mut f = File::open(&input.path)?;

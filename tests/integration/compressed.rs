@@ -1,0 +1,62 @@
+//! Compressed inputs, chosen by suffix as Hadoop's codecs are: `.gz`,
+//! `.bz2`, `.zst` and `.deflate` files written by Python's own compressors
+//! and the zstandard package give the plain file's bytes on the local
+//! runner at any split size, and through the test Hadoop.
+
+use crate::util::{ok, root};
+
+#[test]
+fn every_codec_gives_the_plain_files_bytes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    ok(&format!(
+        "{python} tests/integration/compressed.d/compress.py fixtures/weather/0.csv {}",
+        d.path().display()
+    ));
+    let job = "--value temp --key year --hist=-5:5:10";
+    let run = |name: &str, extra: &str| {
+        let out = d.path().join(format!("out-{name}-{}", extra.len()));
+        ok(&format!(
+            "mapfold run --quiet --input {} --output {} {job} {extra} && cat {}/part-*",
+            d.path().join(name).display(),
+            out.display(),
+            out.display()
+        ))
+    };
+    let plain = run("data.csv", "");
+    assert!(plain.contains("\"count\""), "{plain}");
+    for name in [
+        "data.csv.gz",
+        "data.csv.bz2",
+        "data.csv.zst",
+        "data.csv.deflate",
+    ] {
+        assert_eq!(run(name, ""), plain, "{name}");
+        assert_eq!(
+            run(name, "--split-size 1000"),
+            plain,
+            "{name}, small splits"
+        );
+    }
+    // The test Hadoop decompresses by suffix too; the runner passes the
+    // file as it is.
+    let py_dir = std::path::Path::new(&python)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for name in ["data.csv.bz2", "data.csv.zst"] {
+        let out = d.path().join(format!("hadoop-{name}"));
+        ok(&format!(
+            "PATH={}:{py_dir}:$PATH mapfold run --quiet --runner hadoop --streaming-jar /opt/s.jar \
+             --input {} --output {} {job} --schema country,town,year,month,precip,temp",
+            root().join("tests/fake-hadoop").display(),
+            d.path().join(name).display(),
+            out.display()
+        ));
+        assert_eq!(
+            ok(&format!("cat {}/part-*", out.display())),
+            plain,
+            "{name} on Hadoop"
+        );
+    }
+}
