@@ -7,12 +7,11 @@ use crate::util::{ok, root};
 
 #[test]
 fn every_codec_gives_the_plain_files_bytes() {
-    let d = tempfile::tempdir().expect("tempdir");
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    ok(&format!(
-        "{python} tests/integration/compressed.d/compress.py fixtures/weather/0.csv {}",
-        d.path().display()
-    ));
+    let d = crate::util::written_by(
+        "tests/integration/compressed.d/compress.py",
+        "fixtures/weather/0.csv",
+    );
+    let python = crate::util::python();
     let job = "--value temp --key year --hist=-5:5:10";
     let run = |name: &str, extra: &str| {
         let out = d.path().join(format!("out-{name}-{}", extra.len()));

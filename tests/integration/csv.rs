@@ -49,12 +49,7 @@ pub(crate) fn decode_key(k: &str) -> String {
 }
 
 fn corpus() -> (tempfile::TempDir, serde_json::Map<String, Value>) {
-    let d = tempfile::tempdir().expect("tempdir");
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    ok(&format!(
-        "{python} tests/integration/csv.d/corpus.py {}",
-        d.path().display()
-    ));
+    let d = crate::util::written_by("tests/integration/csv.d/corpus.py", "");
     let answer = std::fs::read_to_string(d.path().join("answer.json")).expect("answer");
     let Value::Object(answer) = serde_json::from_str(&answer).expect("JSON") else {
         panic!("answer.json is an object");

@@ -14,12 +14,7 @@ use crate::csv::decode_key;
 use crate::util::{PIPE, bash, counters, ok, parse_reduced};
 
 fn files() -> (tempfile::TempDir, Value) {
-    let d = tempfile::tempdir().expect("tempdir");
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    ok(&format!(
-        "{python} tests/integration/defaults.d/make.py {}",
-        d.path().display()
-    ));
+    let d = crate::util::written_by("tests/integration/defaults.d/make.py", "");
     let answer = std::fs::read_to_string(d.path().join("answer.json")).expect("answer");
     (d, serde_json::from_str(&answer).expect("JSON"))
 }

@@ -747,13 +747,7 @@ fn a_step_over_emrs_length_limit_is_refused() {
 #[test]
 fn records_that_span_lines_are_read_whole_on_emr() {
     let stack = Stack::start(false);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let python = python();
-    ok(&format!(
-        "{} tests/integration/csv.d/corpus.py {}",
-        python.display(),
-        dir.path().display()
-    ));
+    let dir = crate::util::written_by("tests/integration/csv.d/corpus.py", "");
     let d = dir.path().display();
     let job = "--value v --key k --text-keys";
     ok(&format!(

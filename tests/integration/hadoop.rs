@@ -20,7 +20,7 @@ fn with_hadoop(args: &str, log: &Path) -> Output {
 
 /// [`with_hadoop`] with more environment for the fake (its block size).
 fn with_hadoop_env(args: &str, log: &Path, env: &[(&str, &str)]) -> Output {
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = crate::util::python();
     let py_dir = Path::new(&python)
         .parent()
         .map(|p| p.display().to_string())
@@ -203,12 +203,7 @@ fn names_with_both_quotes_reach_the_tasks() {
 /// records spanning lines asks Hadoop for one split per file.
 #[test]
 fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    ok(&format!(
-        "{python} tests/integration/csv.d/corpus.py {}",
-        dir.path().display()
-    ));
+    let dir = crate::util::written_by("tests/integration/csv.d/corpus.py", "");
     // Blocks of 4 KiB: each file is cut into splits, as a cluster cuts
     // big files, so a record that spans lines (pandas_minimal.csv) would
     // straddle one unless the job reads whole files.

@@ -8,12 +8,7 @@ use crate::util::{PIPE, ok, parse_reduced};
 
 #[test]
 fn us_airports_per_state() {
-    let d = tempfile::tempdir().expect("tempdir");
-    let python = std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    ok(&format!(
-        "{python} tests/integration/public.d/airports.py {}",
-        d.path().display()
-    ));
+    let d = crate::util::written_by("tests/integration/public.d/airports.py", "");
     let answer: Value = serde_json::from_str(
         &std::fs::read_to_string(d.path().join("answer.json")).expect("answer"),
     )

@@ -65,6 +65,24 @@ pub fn bash_env(script: &str, env: &[(&str, &str)]) -> Output {
     c.output().expect("bash runs")
 }
 
+/// The Python the tests run their writers and stand-ins with: the venv
+/// `scripts/test` makes (moto, zstandard, vega_datasets), or `python3`.
+pub fn python() -> String {
+    std::env::var("MAPFOLD_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A new directory with the files the Python program `script` writes
+/// there (`script ARGS DIR`): the tests' independent writers.
+pub fn written_by(script: &str, args: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    ok(&format!(
+        "{} {script} {args} {}",
+        python(),
+        d.path().display()
+    ));
+    d
+}
+
 /// Runs `script`, asserts success, returns stdout.
 pub fn ok(script: &str) -> String {
     let o = bash(script);

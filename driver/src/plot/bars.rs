@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::data::{Reduced, Row};
-use super::{BAR, MUTED, Options, SortBy, Stat, de, header, measured, thousands};
+use super::{BAR, MUTED, Options, SortBy, Stat, de, header, measured, thousands, whole_tick};
 
 /// The longest key label drawn, in characters.
 const LABEL: usize = 28;
@@ -130,17 +130,9 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(de)?;
     // Top to bottom in order: bar i sits at y = n - 1 - i.
     let labels: Vec<String> = bars.iter().rev().map(|b| b.label.clone()).collect();
-    // Counts are whole: no `200.0`.
-    let whole_count = |x: &f64| {
-        if x.fract() == 0.0 {
-            thousands(*x as u64)
-        } else {
-            String::new()
-        }
-    };
     let mut mesh = chart.configure_mesh();
     if which == Stat::Count && xa.unit().is_empty() {
-        mesh.x_label_formatter(&whole_count);
+        mesh.x_label_formatter(&whole_tick);
     }
     mesh.disable_y_mesh()
         .light_line_style(TRANSPARENT)

@@ -148,6 +148,16 @@ impl Options {
     }
 }
 
+/// A tick label of a count axis: whole numbers with thousands separators,
+/// nothing between them (no `200.0`).
+pub fn whole_tick(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        thousands(*v as u64)
+    } else {
+        String::new()
+    }
+}
+
 /// What a series or bar plot draws, as its titles say it: `rows` for the
 /// count of a job that counted rows, else `mean of temp`.
 pub fn measured(stat: Stat, r: &Reduced) -> String {

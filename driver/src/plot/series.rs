@@ -18,7 +18,7 @@ use plotters::prelude::*;
 use super::axis::Axis;
 use super::data::{Reduced, Row};
 use super::decimate::m4;
-use super::{BAR, Options, Stat, de, header, legend, measured, thousands};
+use super::{BAR, Options, Stat, de, header, legend, measured, thousands, whole_tick};
 
 /// Columns of plot area that the line is decimated to.
 fn columns(o: &Options) -> usize {
@@ -205,17 +205,9 @@ pub fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
         .map_err(de)?;
     let whole = rows.iter().all(|(x, _)| x.fract() == 0.0) && xa.unit().is_empty();
-    // Counts are whole: ticks at whole numbers, with thousands separators.
-    let whole_count = |y: &f64| {
-        if y.fract() == 0.0 {
-            thousands(*y as u64)
-        } else {
-            String::new()
-        }
-    };
     let mut mesh = chart.configure_mesh();
     if count && ya.unit().is_empty() {
-        mesh.y_label_formatter(&whole_count);
+        mesh.y_label_formatter(&whole_tick);
     }
     mesh.x_desc(format!("{}{}", r.key_name, xa.unit()))
         .y_desc(format!("{}{}", measured(which, r), ya.unit()))
