@@ -41,6 +41,7 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> anyhow::Result<Job
     Ok(Job {
         job: JobArgs::from_words(&words).map_err(anyhow::Error::msg)?,
         inputs: vec![data.display().to_string()],
+        recursive: false,
         output: out.display().to_string(),
         reducers: 1,
     })
@@ -93,7 +94,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         ),
     ];
     for (what, j) in &mut jobs {
-        super::run::check_local_inputs(&mut j.job, &j.inputs)?;
+        super::run::check_local_inputs(&mut j.job, &j.inputs, false)?;
         eprintln!(
             "\nmapfold demo: {what}: mapfold run --input {} --output {} {}",
             j.inputs[0],

@@ -27,10 +27,17 @@ pub enum Runner {
 #[derive(clap::Args, Debug, Clone)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Input files, directories or globs (`.gz`, `.bz2`, `.zst` and `.deflate`
-    /// files are decompressed, as Hadoop picks codecs by suffix).
+    /// Input files, directories or globs, as Hadoop reads `-input`: a
+    /// value is split at commas outside `{}`, each part a glob (`*`, `?`,
+    /// `[...]`, `{a,b}`); names starting with `_` or `.` are hidden. `.gz`,
+    /// `.bz2`, `.zst` and `.deflate` files are decompressed, as Hadoop
+    /// picks codecs by suffix.
     #[arg(long, required = true, num_args = 1..)]
     pub input: Vec<String>,
+    /// Read the files of directories inside input directories too (else
+    /// such a directory fails the job, as on Hadoop).
+    #[arg(long)]
+    pub recursive: bool,
     /// Output directory (must not exist, unless --overwrite).
     #[arg(long)]
     pub output: String,
@@ -123,7 +130,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         );
     }
     if a.inputs_are_local() {
-        check_local_inputs(&mut a.job, &a.input)?;
+        check_local_inputs(&mut a.job, &a.input, a.recursive)?;
     }
     if a.job.schema.is_none()
         && !a.inputs_are_local()
@@ -138,6 +145,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
     let job = Job {
         job: a.job.clone(),
         inputs: a.input.clone(),
+        recursive: a.recursive,
         output: a.output.clone(),
         reducers: a.reducers,
     };
@@ -220,8 +228,12 @@ fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
 /// records span lines are read whole. The schema is
 /// taken from the header when none is given: every split gets it, so
 /// splits that never see the header still resolve column names.
-pub fn check_local_inputs(job: &mut JobArgs, inputs: &[String]) -> anyhow::Result<()> {
-    let heads = input::heads(&input::resolve(inputs)?)?;
+pub fn check_local_inputs(
+    job: &mut JobArgs,
+    inputs: &[String],
+    recursive: bool,
+) -> anyhow::Result<()> {
+    let heads = input::heads(&input::resolve(inputs, recursive)?)?;
     input::check_text(&heads)?;
     input::decide_from_heads(job, &heads)
 }

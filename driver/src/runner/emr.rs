@@ -131,7 +131,7 @@ fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
             urls,
         });
     }
-    let files = super::input::resolve(&local)?;
+    let files = super::input::resolve(&local, job.recursive)?;
     let mut set = Sha256::new();
     let mut named = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {

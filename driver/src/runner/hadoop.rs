@@ -99,6 +99,12 @@ pub fn streaming_args(
     if !report.is_empty() {
         a.extend(["-D".to_owned(), format!("mapfold.report={report}")]);
     }
+    if job.recursive {
+        a.extend([
+            "-D".to_owned(),
+            "mapreduce.input.fileinputformat.input.dir.recursive=true".to_owned(),
+        ]);
+    }
     if job.job.whole_files {
         // FileInputFormat's split is max(minsize, min(maxsize, block)): a
         // minimum past any file's size makes each file one split.
@@ -386,6 +392,7 @@ mod tests {
     #[test]
     fn args_in_hadoop_order() {
         let job = Job {
+            recursive: false,
             job: JobArgs::from_words(&[
                 "--value",
                 "temp,precip",
@@ -448,5 +455,16 @@ mod tests {
         assert!(
             line.starts_with("hadoop jar /opt/hadoop-streaming.jar -D 'mapreduce.job.name=mapfold")
         );
+        // --recursive by FileInputFormat's own property.
+        let recursive = Job {
+            recursive: true,
+            ..job
+        };
+        let a = streaming_args(&recursive, &s, None).expect("quotable");
+        let at = a
+            .iter()
+            .position(|w| w == "mapreduce.input.fileinputformat.input.dir.recursive=true")
+            .expect("the recursive property");
+        assert_eq!(a[at - 1], "-D");
     }
 }

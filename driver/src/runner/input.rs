@@ -95,6 +95,116 @@ impl Codec {
     }
 }
 
+/// The paths of one `--input` value, split as Hadoop's
+/// `FileInputFormat.getPathStrings` splits them: at commas outside `{}`.
+fn hadoop_paths(value: &str) -> Vec<String> {
+    let mut out = split_outside_braces(value);
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// `{a,b}` alternatives expanded into whole patterns (the `glob` crate
+/// has none), innermost last: `x{1,2}` is `x1` and `x2`.
+fn alternatives(pattern: &str) -> Vec<String> {
+    let Some(open) = pattern.find('{') else {
+        return vec![pattern.to_owned()];
+    };
+    let mut depth = 0;
+    let Some(close) = pattern[open..].char_indices().find_map(|(j, c)| {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(open + j)
+    }) else {
+        return vec![pattern.to_owned()];
+    };
+    let (head, inner, tail) = (
+        &pattern[..open],
+        &pattern[open + 1..close],
+        &pattern[close + 1..],
+    );
+    split_outside_braces(inner)
+        .into_iter()
+        .flat_map(|alt| alternatives(&format!("{head}{alt}{tail}")))
+        .collect()
+}
+
+/// `value` split at commas outside `{}`, empty parts kept (`{,x}` has
+/// two alternatives).
+fn split_outside_braces(value: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0u32);
+    for c in value.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// What one input path names: itself, or what it matches as a glob.
+fn matches(i: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let p = Path::new(i);
+    if !i.contains(['*', '?', '[', '{']) {
+        match std::fs::metadata(p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("--input {i:?}: no such file or directory")
+            }
+            Err(e) => bail!("--input {i:?}: {e}"),
+            Ok(_) if hidden(p) => bail!(
+                "--input {i:?}: its name starts with `_` or `.`, which Hadoop's FileInputFormat \
+                 takes as hidden (it would match no file there): rename it"
+            ),
+            Ok(_) => return Ok(vec![p.to_path_buf()]),
+        }
+    }
+    let mut v = Vec::new();
+    for pattern in alternatives(i) {
+        let found = glob::glob(&pattern).with_context(|| format!("bad glob {i:?}"))?;
+        v.extend(found.filter_map(Result::ok).filter(|p| !hidden(p)));
+    }
+    v.sort();
+    v.dedup();
+    if v.is_empty() {
+        bail!("--input {i:?} matches no files");
+    }
+    Ok(v)
+}
+
+/// The files of directory `dir` (not hidden), in name order, into `out`.
+fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !hidden(p))
+        .collect();
+    v.sort();
+    for p in v {
+        if !p.is_dir() {
+            out.push(p);
+        } else if recursive {
+            list_dir(&p, true, out)?;
+        } else {
+            bail!(
+                "{} is a directory inside the input directory {}: Hadoop fails on it (\"Not a \
+                 file\"); pass --recursive to read the files below it too, or move it out",
+                p.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Hidden files, as Hadoop's `FileInputFormat` skips them.
 fn hidden(p: &Path) -> bool {
     p.file_name()
@@ -102,41 +212,25 @@ fn hidden(p: &Path) -> bool {
         .is_some_and(|n| n.starts_with('.') || n.starts_with('_'))
 }
 
-/// Expands files, directories (their non-hidden files) and globs, in a
-/// stable order.
-pub fn resolve(inputs: &[String]) -> anyhow::Result<Vec<InputFile>> {
+/// Expands `--input` values as Hadoop's `FileInputFormat` does, so that one
+/// command means the same files on every runner: a value is split at
+/// commas outside braces (`a.csv,b.csv`), each part is a glob (`*`, `?`,
+/// `[...]`, `{a,b}`), a directory stands for its files, and files and
+/// directories whose names start with `_` or `.` are hidden (skipped in
+/// listings, refused when named). A directory inside an input directory
+/// fails, as on Hadoop ("Not a file"), unless `recursive` (Hadoop's
+/// `mapreduce.input.fileinputformat.input.dir.recursive`). Stable order.
+pub fn resolve(inputs: &[String], recursive: bool) -> anyhow::Result<Vec<InputFile>> {
     let mut paths = Vec::new();
-    for i in inputs {
-        let p = Path::new(i);
-        let meta = std::fs::metadata(p);
-        if let Err(e) = &meta
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            bail!("--input {i:?}: {e}");
-        }
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("listing {i}"))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && !hidden(p))
-                .collect();
-            v.sort();
-            paths.extend(v);
-        } else if p.is_file() {
-            paths.push(p.to_path_buf());
-        } else if i.contains(['*', '?', '[']) {
-            let mut v: Vec<PathBuf> = glob::glob(i)
-                .with_context(|| format!("bad glob {i:?}"))?
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file() && !hidden(p))
-                .collect();
-            if v.is_empty() {
-                bail!("--input {i:?} matches no files");
+    for value in inputs {
+        for i in hadoop_paths(value) {
+            for p in matches(&i)? {
+                if p.is_dir() {
+                    list_dir(&p, recursive, &mut paths)?;
+                } else {
+                    paths.push(p);
+                }
             }
-            v.sort();
-            paths.extend(v);
-        } else {
-            bail!("--input {i:?}: no such file or directory");
         }
     }
     if paths.is_empty() {
@@ -365,4 +459,64 @@ fn joined(names: &[Vec<u8>]) -> String {
         .map(|n| String::from_utf8_lossy(n))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Input values resolve as Hadoop's FileInputFormat resolves `-input`.
+    #[test]
+    fn inputs_resolve_as_hadoop_resolves_them() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let at = |p: &str| d.path().join(p);
+        for f in [
+            "a.csv",
+            "b.csv",
+            "c.txt",
+            "dir/x.csv",
+            "dir/_hidden.csv",
+            "dir/sub/y.csv",
+        ] {
+            std::fs::create_dir_all(at(f).parent().expect("parent")).expect("mkdir");
+            std::fs::write(at(f), "k\n1\n").expect("write");
+        }
+        std::fs::create_dir_all(at("dir/.cache")).expect("mkdir");
+        let names = |inputs: &[String], recursive: bool| -> anyhow::Result<Vec<String>> {
+            Ok(resolve(inputs, recursive)?
+                .iter()
+                .map(|f| {
+                    f.path
+                        .strip_prefix(std::fs::canonicalize(d.path()).expect("canon"))
+                        .expect("inside")
+                        .display()
+                        .to_string()
+                })
+                .collect())
+        };
+        let p = |s: &str| vec![format!("{}/{s}", d.path().display())];
+        let both = vec![format!("{0}/a.csv,{0}/b.csv", d.path().display())];
+        assert_eq!(names(&both, false).expect("two"), ["a.csv", "b.csv"]);
+        assert_eq!(
+            names(&p("{a,b}.csv"), false).expect("braces"),
+            ["a.csv", "b.csv"]
+        );
+        assert_eq!(names(&p("*.csv"), false).expect("glob"), ["a.csv", "b.csv"]);
+        // A directory inside an input directory fails, naming it, unless
+        // --recursive, which skips hidden files and directories too.
+        let err = names(&p("dir"), false)
+            .expect_err("a subdirectory")
+            .to_string();
+        assert!(err.contains("sub") && err.contains("--recursive"), "{err}");
+        assert_eq!(
+            names(&p("dir"), true).expect("recursive"),
+            ["dir/sub/y.csv", "dir/x.csv"]
+        );
+        // A hidden file named outright is refused, as Hadoop matches none.
+        let err = names(&p("dir/_hidden.csv"), false)
+            .expect_err("hidden")
+            .to_string();
+        assert!(err.contains("hidden"), "{err}");
+        assert!(names(&p("nope*.csv"), false).is_err());
+    }
 }

@@ -112,7 +112,7 @@ impl super::Runner for Options {
 /// Runs `job` locally; returns its manifest (also written beside the output).
 pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     let t0 = Instant::now();
-    let inputs = input::resolve(&job.inputs)?;
+    let inputs = input::resolve(&job.inputs, job.recursive)?;
     let out = PathBuf::from(&job.output);
     let paths: Vec<PathBuf> = inputs.iter().map(|f| f.path.clone()).collect();
     staging::check_apart(&out, &paths, &job.inputs)?;

@@ -102,6 +102,8 @@ pub trait Runner {
 pub struct Job {
     pub job: JobArgs,
     pub inputs: Vec<String>,
+    /// Read the files of directories inside input directories too.
+    pub recursive: bool,
     pub output: String,
     pub reducers: u32,
 }
