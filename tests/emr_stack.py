@@ -187,7 +187,11 @@ class Executor:
                     s3.download_file(bucket, key, path)
                     inputs.append(path)
             out_dir = os.path.join(tmp, "out")
-            ok, stderr = streaming.run(opts, bins, splits_of(opts["-input"], inputs), out_dir)
+            try:
+                splits = splits_of(opts["-input"], inputs, opts)
+            except streaming.NotAFile as e:
+                return False, "java.io.IOException: Not a file: %s\n" % e
+            ok, stderr = streaming.run(opts, bins, splits, out_dir)
             if not ok:
                 return False, stderr
             bucket, key = split_s3(opts["-output"])

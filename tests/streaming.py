@@ -45,15 +45,29 @@ def jobconf_env(opts):
     return env
 
 
-def splits_of(urls, locals_):
-    """One split per file: (the name the task is told, the local path),
-    files of a directory in name order."""
+class NotAFile(Exception):
+    """A directory inside an input directory, which the old-API
+    FileInputFormat.getSplits refuses ("Not a file: ...") unless the input
+    is read recursively."""
+
+
+def splits_of(urls, locals_, opts=None):
+    """One entry per file: (the name the task is told, the local path),
+    files of a directory in name order, hidden ones (`_`, `.`) skipped; a
+    subdirectory raises NotAFile unless -D
+    mapreduce.input.fileinputformat.input.dir.recursive=true, which reads
+    below it."""
+    conf = jobconf_env(opts) if opts else {}
+    recursive = conf.get("mapreduce_input_fileinputformat_input_dir_recursive") == "true"
     splits = []
     for url, local in zip(urls, locals_):
         if os.path.isfile(local):
             splits.append((url, local))
             continue
-        for d, _, fs in sorted(os.walk(local)):
+        for d, dirs, fs in os.walk(local):
+            dirs[:] = sorted(x for x in dirs if not x.startswith((".", "_")))
+            if dirs and not recursive:
+                raise NotAFile(url.rstrip("/") + "/" + os.path.relpath(os.path.join(d, dirs[0]), local))
             for f in sorted(fs):
                 if f.startswith((".", "_")):
                     continue  # FileInputFormat's hidden-file filter

@@ -277,3 +277,55 @@ fn the_csv_corpus_on_hadoop_gives_the_local_bytes() {
         .expect("a hadoop jar call");
     assert!(!jar.iter().any(|a| a.contains("split.minsize")), "{jar:?}");
 }
+
+/// A directory inside an input directory: refused before Hadoop runs
+/// (Hadoop would fail with "Not a file"), or read below with --recursive,
+/// which reaches Hadoop as FileInputFormat's own property, and gives the
+/// local runner's bytes.
+#[test]
+fn subdirectories_fail_or_are_read_with_recursive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("2013")).expect("mkdir");
+    std::fs::copy(crate::util::fixture("weather/0.csv"), data.join("0.csv")).expect("copy");
+    std::fs::copy(
+        crate::util::fixture("weather/1.csv"),
+        data.join("2013/1.csv"),
+    )
+    .expect("copy");
+    let job = "--value temp --key year";
+    let log = dir.path().join("log");
+    let o = with_hadoop(
+        &format!(
+            "--quiet --input {} --output {}/a {job}",
+            data.display(),
+            dir.path().display()
+        ),
+        &log,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("2013") && err.contains("--recursive"),
+        "{err}"
+    );
+    assert!(calls(&log).is_empty(), "refused before any hadoop call");
+    let local = dir.path().join("local");
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} {job} --recursive",
+        data.display(),
+        local.display()
+    ));
+    let out = dir.path().join("b");
+    let o = with_hadoop(
+        &format!(
+            "--quiet --input {} --output {} {job} --recursive",
+            data.display(),
+            out.display()
+        ),
+        &log,
+    );
+    assert!(o.status.success(), "{o:?}");
+    let read = |d: &Path| ok(&format!("cat {}/part-*", d.display()));
+    assert_eq!(read(&out), read(&local));
+    assert!(read(&local).contains("\"count\":"), "both files read");
+}
