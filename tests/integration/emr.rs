@@ -776,14 +776,15 @@ fn records_that_span_lines_are_read_whole_on_emr() {
         std::fs::read(dir.path().join("a/part-00000")).expect("emr"),
         want
     );
-    // The staged copy as an S3 input, its schema given: only its head in
-    // S3 can tell.
-    let staged = err
-        .split("files in ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("the staging prefix")
-        .to_owned();
+    // The staged copy as an S3 input (the prefix the first step read),
+    // its schema given: only its head in S3 can tell.
+    let steps = stack.emr_calls("AddJobFlowSteps");
+    let args = steps[0]["body"]["Steps"][0]["HadoopJarStep"]["Args"]
+        .as_array()
+        .expect("args")
+        .clone();
+    let at = args.iter().position(|a| a == "-input").expect("-input");
+    let staged = args[at + 1].as_str().expect("a prefix").to_owned();
     let err = stderr(stack.run(&format!(
         "run --runner emr --input {staged} --schema k,v --output s3://{BUCKET}/out/b {job} --local-output {d}/b --poll-seconds 0.1"
     )));
