@@ -618,11 +618,16 @@ impl<W: Write> Mapper<W> {
             }
             Ok(true)
         };
+        self.update_slow();
+        Ok(result?.then_some(skip))
+    }
+
+    /// Whether the next line needs [`Mapper::slow_line`]'s tests.
+    fn update_slow(&mut self) {
         self.slow = self.at_start
             || self.plan.is_none()
             || self.pending.is_some()
             || self.repeat_header.is_some();
-        Ok(result?.then_some(skip))
     }
 
     /// The first non-blank record of a file: a header or data, by the
@@ -706,7 +711,7 @@ impl<W: Write> Mapper<W> {
         let Some(p) = self.pending.take() else {
             return Ok(());
         };
-        self.slow = self.at_start || self.plan.is_none() || self.repeat_header.is_some();
+        self.update_slow();
         if header {
             self.stats.counters.header += 1;
             if self.schema.is_none() {

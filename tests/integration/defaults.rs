@@ -19,6 +19,11 @@ fn files() -> (tempfile::TempDir, Value) {
     (d, serde_json::from_str(&answer).expect("JSON"))
 }
 
+/// `mapfold-map FLAGS < FILE | sort | combine | reduce`: the plain pipe.
+fn piped(file: impl std::fmt::Display, flags: &str) -> String {
+    ok(&format!("mapfold-map {flags} < {file} | {PIPE}"))
+}
+
 /// `mapfold run` over `inputs` with `flags`: the part files, and stderr.
 fn run(d: &std::path::Path, inputs: &str, flags: &str) -> (String, String) {
     let o = d.join(format!("out{}", rand_suffix()));
@@ -50,18 +55,12 @@ fn by_key(out: &str) -> BTreeMap<String, Value> {
 fn a_word_count_counts_every_word_as_written() {
     let (d, answer) = files();
     let path = d.path().join("words.txt");
-    let pipe = ok(&format!(
-        "mapfold-map --key word < {} | {PIPE}",
-        path.display()
-    ));
+    let pipe = piped(path.display(), "--key word");
     // Words such as `007` tell the driver the keys are codes: it sorts
     // them as text, and says so.
     let (parts, err) = run(d.path(), &path.display().to_string(), "--key word");
     assert!(err.contains("--text-keys"), "{err}");
-    let text = ok(&format!(
-        "mapfold-map --key word --text-keys < {} | {PIPE}",
-        path.display()
-    ));
+    let text = piped(path.display(), "--key word --text-keys");
     assert_eq!(parts, text, "mapfold run and the pipe");
     assert_eq!(by_key(&parts), by_key(&pipe), "the same groups either way");
     let got = by_key(&pipe);
@@ -100,18 +99,9 @@ fn zip_codes_keep_their_zeros_and_sort_as_written() {
         err.contains("--text-keys"),
         "the driver says what it chose: {err}"
     );
-    let pipe = ok(&format!(
-        "mapfold-map {flags} --text-keys < {} | {PIPE}",
-        path.display()
-    ));
+    let pipe = piped(path.display(), &format!("{flags} --text-keys"));
     assert_eq!(parts, pipe, "mapfold run is the pipe with --text-keys");
-    for out in [
-        &parts,
-        &ok(&format!(
-            "mapfold-map {flags} < {} | {PIPE}",
-            path.display()
-        )),
-    ] {
+    for out in [&parts, &piped(path.display(), flags)] {
         let got = by_key(out);
         let want = answer["zips"].as_object().expect("zips");
         assert_eq!(got.len(), want.len(), "{out}");
@@ -166,7 +156,7 @@ fn headers_are_never_rows() {
     // A plain pipe per file decides as the driver does.
     let mut sum = 0;
     for f in &inputs {
-        let out = ok(&format!("mapfold-map < {f} | {PIPE}"));
+        let out = piped(f, "");
         sum += by_key(&out)["*"]["count"].as_u64().expect("count");
     }
     assert_eq!(sum, rows);
@@ -177,8 +167,8 @@ fn headers_are_never_rows() {
     ));
     assert_eq!(by_key(&joined), by_key(&by_year));
     // --header no: the first line is a row.
-    let no = ok(&format!("mapfold-map --header no < {} | {PIPE}", inputs[0]));
-    let first = ok(&format!("mapfold-map < {} | {PIPE}", inputs[0]));
+    let no = piped(&inputs[0], "--header no");
+    let first = piped(&inputs[0], "");
     assert_eq!(
         by_key(&no)["*"]["count"].as_u64(),
         by_key(&first)["*"]["count"].as_u64().map(|n| n + 1)
@@ -189,10 +179,7 @@ fn headers_are_never_rows() {
 fn missing_values_and_the_text_na() {
     let (d, answer) = files();
     let path = d.path().join("r_na.csv");
-    let pipe = ok(&format!(
-        "mapfold-map --key country --value value < {} | {PIPE}",
-        path.display()
-    ));
+    let pipe = piped(path.display(), "--key country --value value");
     let (parts, _) = run(
         d.path(),
         &path.display().to_string(),
@@ -215,9 +202,7 @@ fn thousands_separators_and_in_lists() {
     let (d, answer) = files();
     let path = d.path().join("thousands.csv");
     let p = path.display();
-    let out = ok(&format!(
-        "mapfold-map --value count --thousands , < {p} | {PIPE}"
-    ));
+    let out = piped(&p, "--value count --thousands ,");
     let all = &by_key(&out)["*"];
     assert_eq!(all["count"], answer["thousands"][0]);
     let sum: f64 = answer["thousands"][1]
@@ -234,7 +219,7 @@ fn thousands_separators_and_in_lists() {
     assert_eq!(c[3], answer["grouped"].as_u64().expect("grouped"), "{c:?}");
     // An item of an `in` list may hold a comma, in quotes.
     let w = r#"--where 'area in "China, Taiwan Province of China",World'"#;
-    let out = ok(&format!("mapfold-map {w} < {p} | {PIPE}"));
+    let out = piped(p, w);
     assert_eq!(by_key(&out)["*"]["count"], answer["places"]);
     // The thousands separator cannot be the delimiter of unquoted fields.
     let bad = bash("mapfold-map --delimiter space --thousands space < /dev/null");
@@ -256,7 +241,7 @@ fn every_split_size_gives_the_pipes_bytes() {
         ("years_0.csv", "--key 3"),
     ] {
         let path = d.path().join(file);
-        let pipe = ok(&format!("mapfold-map {job} < {} | {PIPE}", path.display()));
+        let pipe = piped(path.display(), job);
         let runs =
             crate::util::same_for_splits(d.path(), &path, job, &["97", "4096", "1000000"], 7);
         assert_eq!(runs, pipe, "{file}");
