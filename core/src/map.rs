@@ -623,6 +623,8 @@ impl<W: Write> Mapper<W> {
     }
 
     /// Whether the next line needs [`Mapper::slow_line`]'s tests.
+    #[cold]
+    #[inline(never)]
     fn update_slow(&mut self) {
         self.slow = self.at_start
             || self.plan.is_none()
