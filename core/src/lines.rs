@@ -325,14 +325,12 @@ fn delims_of(index: &[Block], start: usize, end: usize) -> Option<Delims> {
     let (a, b) = (index[k], index[k + 1]);
     let window = |lo: u64, hi: u64| ((u128::from(hi) << 64 | u128::from(lo)) >> off) as u64;
     let keep = u64::MAX.checked_shr(64 - len as u32).unwrap_or(0);
-    // A record with no quote has nothing quoted (it starts outside
-    // quotes), whatever else its blocks hold.
-    let quotes = if window(a.quotes, b.quotes) & keep == 0 {
-        Quotes::None
-    } else if window(a.other, b.other) & keep != 0 {
+    let quotes = if window(a.other, b.other) & keep != 0 {
         Quotes::Other
-    } else {
+    } else if window(a.quotes, b.quotes) & keep != 0 {
         Quotes::Whole
+    } else {
+        Quotes::None
     };
     Some(Delims {
         bits: window(a.delims, b.delims) & keep,
@@ -349,7 +347,7 @@ fn build(buf: &[u8], framing: Framing, blocks: std::ops::Range<usize>, index: &m
         Framing::Csv { delim, quote } => (delim, quote),
     };
     let (lf, cr) = (u8x16::splat(b'\n'), u8x16::splat(b'\r'));
-    let (dl, qt) = (u8x16::splat(delim), u8x16::splat(quote.unwrap_or(b'\r')));
+    let (dl, qt) = (u8x16::splat(delim), u8x16::splat(quote.unwrap_or(b'\n')));
     let mut state = match blocks.start {
         0 => State::Start,
         k => index[k - 1].state,
@@ -357,99 +355,62 @@ fn build(buf: &[u8], framing: Framing, blocks: std::ops::Range<usize>, index: &m
     let first = blocks.start;
     let bytes = &buf[64 * blocks.start..64 * blocks.end];
     for (j, b) in bytes.as_chunks::<64>().0.iter().enumerate() {
-        let (mut lfs, mut delims) = (0u64, 0u64);
-        // `\r` and quotes are rare: one mask says whether the block has
-        // any, and only then are their bits made.
-        let mut rare = u8x16::splat(0);
+        let (mut lfs, mut crs, mut delims, mut quotes) = (0u64, 0u64, 0u64, 0u64);
         for (i, v) in b.as_chunks::<16>().0.iter().enumerate() {
             let v = u8x16::new(*v);
             let bits = |c: u8x16| u64::from(v.simd_eq(c).to_bitmask()) << (16 * i);
             lfs |= bits(lf);
+            crs |= bits(cr);
             delims |= bits(dl);
-            rare |= v.simd_eq(cr) | v.simd_eq(qt);
+            if quote.is_some() {
+                quotes |= bits(qt);
+            }
         }
+        let at = 64 * (first + j);
+        // The byte after the block (zero past the buffer's end).
+        let next = buf.get(at + 64).copied().unwrap_or(0);
+        let next_lf = u64::from(next == b'\n') << 63;
         let last = 1u64 << 63;
         let block = if framing == Framing::Lines {
             Block {
                 ends: lfs,
                 ..Block::default()
             }
-        } else if rare.to_bitmask() == 0 && matches!(state, State::Start | State::Field) {
-            // No quote or `\r` to change a thing (most blocks of most
-            // files): the compares are the bitmaps.
-            state = if (delims | lfs) & last != 0 {
+        } else if quotes == 0 && matches!(state, State::Start | State::Field) {
+            // No quote to change a thing: a `\r` ends a record unless a
+            // `\n` follows (that ends it).
+            let ends = lfs | (crs & !((lfs >> 1) | next_lf));
+            state = if (delims | lfs | crs) & last != 0 {
                 State::Start
             } else {
                 State::Field
             };
             Block {
-                ends: lfs,
+                ends,
                 delims,
                 state,
                 ..Block::default()
             }
         } else {
-            let block = with_rare(buf, 64 * (first + j), lfs, delims, state, delim, quote);
-            state = block.state;
-            block
+            match by_masks(lfs, crs, delims, quotes, state, next, next_lf, delim, quote) {
+                Some((block, out)) => {
+                    state = out;
+                    block
+                }
+                None => {
+                    let (ends, delims, out) = by_byte(&buf[at..], delim, quote, state);
+                    state = out;
+                    Block {
+                        ends,
+                        delims,
+                        quotes,
+                        other: u64::MAX,
+                        state,
+                    }
+                }
+            }
         };
         index[first + j] = block;
-    }
-}
-
-/// The bitmaps of the block at `at`, which holds a `\r` or a quote or
-/// starts inside a quoted field, from the state the block before left.
-#[inline(never)]
-fn with_rare(
-    buf: &[u8],
-    at: usize,
-    lfs: u64,
-    delims: u64,
-    state: State,
-    delim: u8,
-    quote: Option<u8>,
-) -> Block {
-    let (mut crs, mut quotes) = (0u64, 0u64);
-    let (cr, qt) = (u8x16::splat(b'\r'), u8x16::splat(quote.unwrap_or(b'\r')));
-    for (i, v) in buf[at..at + 64].as_chunks::<16>().0.iter().enumerate() {
-        let v = u8x16::new(*v);
-        let bits = |c: u8x16| u64::from(v.simd_eq(c).to_bitmask()) << (16 * i);
-        crs |= bits(cr);
-        if quote.is_some() {
-            quotes |= bits(qt);
-        }
-    }
-    // The byte after the block (zero past the buffer's end).
-    let next = buf.get(at + 64).copied().unwrap_or(0);
-    let next_lf = u64::from(next == b'\n') << 63;
-    if quotes == 0 && matches!(state, State::Start | State::Field) {
-        // No quote to change a thing: a `\r` ends a record unless a
-        // `\n` follows (that ends it).
-        let ends = lfs | (crs & !((lfs >> 1) | next_lf));
-        let state = if (delims | lfs | crs) & (1 << 63) != 0 {
-            State::Start
-        } else {
-            State::Field
-        };
-        return Block {
-            ends,
-            delims,
-            state,
-            ..Block::default()
-        };
-    }
-    match by_masks(lfs, crs, delims, quotes, state, next, next_lf, delim, quote) {
-        Some((block, _)) => block,
-        None => {
-            let (ends, delims, state) = by_byte(&buf[at..], delim, quote, state);
-            Block {
-                ends,
-                delims,
-                quotes,
-                other: u64::MAX,
-                state,
-            }
-        }
     }
 }
 
