@@ -9,7 +9,9 @@ file (.gz, .bz2, .zst, .deflate) whole and decompressed; the block size
 is $FAKE_HADOOP_BLOCK_SIZE, 128 MiB by default), the map output
 partitioned by Hadoop's HashPartitioner and sorted by key
 bytes. The mapper reads the lines of its split as LineRecordReader cuts
-them, each written with a LF. Used by the EMR test stack and the fake
+them, each written with a LF, or with -inputformat
+SequenceFileAsTextInputFormat the KEY TAB VALUE lines of its split of a
+SequenceFile (seqfile.py). Used by the EMR test stack and the fake
 `hadoop` command.
 """
 
@@ -134,12 +136,21 @@ def _zstd_frames(raw):
 SPLIT_SLOP = 1.1
 
 
-def file_splits(path, size, conf):
-    """FileInputFormat.getSplits for one file: (start, length) pairs."""
-    if codec_of(path) or size == 0:
+SEQUENCE_AS_TEXT = "org.apache.hadoop.mapred.SequenceFileAsTextInputFormat"
+INPUT_FORMATS = (None, "org.apache.hadoop.mapred.TextInputFormat", SEQUENCE_AS_TEXT)
+
+
+def file_splits(path, size, conf, sequence=False):
+    """FileInputFormat.getSplits for one file: (start, length) pairs. A
+    SequenceFile is splittable whatever its name, and its input format's
+    smallest split is SequenceFile.SYNC_INTERVAL."""
+    if (codec_of(path) and not sequence) or size == 0:
         return [(0, size)]
     block = int(os.environ.get("FAKE_HADOOP_BLOCK_SIZE", str(128 << 20)))
     lo = int(conf.get("mapreduce_input_fileinputformat_split_minsize", "1"))
+    if sequence:
+        import seqfile
+        lo = max(lo, seqfile.SYNC_INTERVAL)
     hi = int(conf.get("mapreduce_input_fileinputformat_split_maxsize", str(2**63 - 1)))
     split = max(lo, min(hi, block))
     out, left = [], size
@@ -158,14 +169,18 @@ def run(opts, bins, splits, out_dir):
         return False, "the test streaming runs mapfold jobs only: -mapper %r" % opts["-mapper"]
     reducers = int(opts.get("-numReduceTasks", "1"))
     conf = jobconf_env(opts)
+    fmt = opts.get("-inputformat")
+    if fmt not in INPUT_FORMATS:
+        return False, "Exception in thread \"main\" java.lang.ClassNotFoundException: %s" % fmt
+    sequence = fmt == SEQUENCE_AS_TEXT
     parts = [[] for _ in range(reducers)]
     tasks = []
     for url, path in splits:
         with open(path, "rb") as f:
             raw = f.read()
-        data = decompress(path, raw)
-        for start, length in file_splits(path, len(raw), conf):
-            tasks.append((url, data, start, length, codec_of(path) is not None))
+        data = raw if sequence else decompress(path, raw)
+        for start, length in file_splits(path, len(raw), conf, sequence):
+            tasks.append((url, data, start, length, codec_of(path) is not None and not sequence))
     for m, (url, data, start, length, compressed) in enumerate(tasks):
         env = dict(conf, mapreduce_map_input_file=url, map_input_file=url,
                    mapreduce_map_input_start=str(start),
@@ -174,7 +189,11 @@ def run(opts, bins, splits, out_dir):
         # A compressed stream is read to its end (LineRecordReader sets
         # the end past any position).
         end = None if compressed else start + length
-        records_in = text_records(data, start, end)
+        if sequence:
+            import seqfile
+            records_in = seqfile.as_text_records(data, start, start + length)
+        else:
+            records_in = text_records(data, start, end)
         ok, out, err = run_task(bins, opts["-mapper"], records_in, env)
         if not ok:
             return False, err

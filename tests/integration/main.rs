@@ -20,4 +20,5 @@ mod quantiles;
 mod real;
 mod runner;
 mod safety;
+mod sequence;
 mod util;

@@ -31,9 +31,13 @@ pub struct Args {
     /// value is split at commas outside `{}`, each part a glob (`*`, `?`,
     /// `[...]`, `{a,b}`); names starting with `_` or `.` are hidden. `.gz`,
     /// `.bz2`, `.zst` and `.deflate` files are decompressed, as Hadoop
-    /// picks codecs by suffix.
+    /// picks codecs by suffix; SequenceFiles are read record by record
+    /// (see --input-format).
     #[arg(long, required = true, num_args = 1..)]
     pub input: Vec<String>,
+    /// How the inputs store their records (Hadoop's -inputformat).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: input::InputFormat,
     /// Read the files of directories inside input directories too (else
     /// such a directory fails the job, as on Hadoop).
     #[arg(long)]
@@ -130,8 +134,9 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         );
     }
     if a.inputs_are_local() {
-        check_local_inputs(&mut a.job, &a.input, a.recursive)?;
+        a.input_format = check_local_inputs(&mut a.job, &a.input, a.recursive, a.input_format)?;
     }
+    a.input_format.settle(&mut a.job);
     if a.job.schema.is_none()
         && !a.inputs_are_local()
         && spec.needs_names()
@@ -148,6 +153,7 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         recursive: a.recursive,
         output: a.output.clone(),
         reducers: a.reducers,
+        format: a.input_format,
     };
     // A word Hadoop streaming's -mapper string cannot carry is refused now,
     // before anything is uploaded or started.
@@ -224,18 +230,24 @@ fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
 
 /// The checks a job over local inputs gets before any task starts, on
 /// every command that runs one (`mapfold run`, `mapfold demo`): the inputs
-/// are text, their headers agree, and the columns exist; inputs whose
-/// records span lines are read whole. The schema is
-/// taken from the header when none is given: every split gets it, so
-/// splits that never see the header still resolve column names.
+/// are of one format (returned: `format` decided), text or SequenceFiles,
+/// their headers agree, and the columns exist; inputs whose records span
+/// lines are read whole. The schema is taken from the header when none is
+/// given: every split gets it, so splits that never see the header still
+/// resolve column names.
 pub fn check_local_inputs(
     job: &mut JobArgs,
     inputs: &[String],
     recursive: bool,
-) -> anyhow::Result<()> {
-    let heads = input::heads(&input::resolve(inputs, recursive)?)?;
+    format: input::InputFormat,
+) -> anyhow::Result<input::InputFormat> {
+    let files = input::resolve(inputs, recursive)?;
+    let format = format.decide(&input::starts(&files)?)?;
+    format.settle(job);
+    let heads = input::heads(&files)?;
     input::check_text(&heads)?;
-    input::decide_from_heads(job, &heads)
+    input::decide_from_heads(job, &heads)?;
+    Ok(format)
 }
 
 #[cfg(feature = "emr")]

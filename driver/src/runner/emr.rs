@@ -454,7 +454,18 @@ async fn stage_inputs(
     // Local inputs were looked at before the upload; S3 inputs are here.
     if job.job.schema.is_none() || inputs.uploads.is_empty() {
         job.inputs = inputs.urls.clone();
-        let heads = s3_heads(aws, &job).await?;
+        let mut heads = s3_heads(aws, &job).await?;
+        job.format = job.format.decide(&heads)?;
+        job.format.settle(&mut job.job);
+        if job.format == super::input::InputFormat::Sequence {
+            for (_, head) in &mut heads {
+                *head = super::seqfile::head(head);
+            }
+        } else {
+            for (name, head) in &mut heads {
+                *head = super::input::text_head(name, std::mem::take(head));
+            }
+        }
         super::input::decide_from_heads(&mut job.job, &heads)?;
     }
     if !upload::list(aws, output)
@@ -744,8 +755,8 @@ async fn fetch_and_commit(
     Ok(())
 }
 
-/// The start of every S3 input object, for the driver's decisions (see
-/// [`super::input::decide_from_heads`]).
+/// The first 64 KiB of every S3 input object as stored, for the driver's
+/// decisions (the input format, and [`super::input::decide_from_heads`]).
 async fn s3_heads(aws: &Aws, job: &Job) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut firsts = Vec::new();
     for input in &job.inputs {
@@ -762,8 +773,7 @@ async fn s3_heads(aws: &Aws, job: &Job) -> anyhow::Result<Vec<(String, Vec<u8>)>
                 key,
             };
             let head = upload::head_bytes(aws, &object, 1 << 16).await?;
-            let name = object.to_string();
-            firsts.push((name.clone(), super::input::text_head(&name, head)));
+            firsts.push((object.to_string(), head));
         }
     }
     Ok(firsts)

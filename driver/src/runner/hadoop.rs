@@ -131,6 +131,8 @@ pub fn streaming_args(
         "-reducer".to_owned(),
         "mapfold-reduce".to_owned(),
     ]);
+    // A streaming option: after the generic ones (-D, -files).
+    a.extend(job.format.hadoop_args());
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
     }
@@ -411,6 +413,7 @@ mod tests {
             inputs: vec!["in/".into()],
             output: "out".into(),
             reducers: 3,
+            format: crate::runner::input::InputFormat::Text,
         };
         let s = Shipped {
             map: "m".into(),

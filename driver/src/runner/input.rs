@@ -56,6 +56,80 @@ impl InputFile {
     }
 }
 
+/// How a job's input files store their records: each format is one
+/// record reader behind [`super::split::plan`] and [`super::split::feed`],
+/// and one `-inputformat` for Hadoop.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// A SequenceFile when the inputs start with `SEQ` (local inputs, and
+    /// S3 on EMR), else text.
+    #[default]
+    Auto,
+    /// CSV/TSV lines, plain or compressed (Hadoop's TextInputFormat).
+    Text,
+    /// Hadoop SequenceFiles: each record reaches the mapper as the line
+    /// `KEY<TAB>VALUE` (SequenceFileAsTextInputFormat).
+    Sequence,
+}
+
+impl InputFormat {
+    /// Hadoop streaming's arguments for the format.
+    pub fn hadoop_args(self) -> Vec<String> {
+        match self {
+            Self::Auto | Self::Text => Vec::new(),
+            Self::Sequence => vec![
+                "-inputformat".to_owned(),
+                "org.apache.hadoop.mapred.SequenceFileAsTextInputFormat".to_owned(),
+            ],
+        }
+    }
+
+    /// What the format implies of the job: a SequenceFile's records reach
+    /// the mapper as `KEY<TAB>VALUE` lines, tab-separated unless the job
+    /// names another delimiter.
+    pub fn settle(self, job: &mut JobArgs) {
+        if self == Self::Sequence && job.delimiter == "," {
+            job.delimiter = "tab".to_owned();
+        }
+    }
+
+    /// The smallest split Hadoop cuts for the format (`setMinSplitSize`).
+    pub fn min_split(self) -> u64 {
+        match self {
+            Self::Sequence => super::seqfile::SYNC_INTERVAL,
+            Self::Auto | Self::Text => 1,
+        }
+    }
+
+    /// The format of inputs whose first bytes are `starts` (`(name,
+    /// bytes)`), given `self` as asked: all of one kind, as a Hadoop job
+    /// has one input format.
+    pub fn decide(self, starts: &[(String, Vec<u8>)]) -> anyhow::Result<Self> {
+        let seq = |b: &[u8]| super::seqfile::is_sequence(b);
+        match self {
+            Self::Text => Ok(Self::Text),
+            Self::Sequence => match starts.iter().find(|(_, b)| !seq(b)) {
+                Some((name, _)) => bail!(
+                    "{name} is not a SequenceFile (it does not start with SEQ and a version), \
+                     but --input-format sequence reads only SequenceFiles"
+                ),
+                None => Ok(Self::Sequence),
+            },
+            Self::Auto => {
+                let (s, t): (Vec<_>, Vec<_>) = starts.iter().partition(|(_, b)| seq(b));
+                match (s.first(), t.first()) {
+                    (Some((a, _)), Some((b, _))) => bail!(
+                        "{a} is a SequenceFile but {b} is not: a job reads one input format, \
+                         as on Hadoop; run them as separate jobs"
+                    ),
+                    (Some(_), None) => Ok(Self::Sequence),
+                    _ => Ok(Self::Text),
+                }
+            }
+        }
+    }
+}
+
 /// A compression Hadoop reads by suffix, and mapfold with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
@@ -332,6 +406,17 @@ pub fn padded_key(
 /// or up to 16 MiB while no line has ended (a header of thousands of
 /// columns is longer).
 pub fn head(file: &InputFile) -> anyhow::Result<Vec<u8>> {
+    if file.codec().is_none() {
+        // A SequenceFile's records, from its first 4 MiB (a compressed
+        // block is 1 MB by default).
+        let mut start = Vec::new();
+        File::open(&file.path)
+            .and_then(|f| f.take(4 << 20).read_to_end(&mut start))
+            .with_context(|| format!("reading {}", file.path.display()))?;
+        if super::seqfile::is_sequence(&start) {
+            return Ok(super::seqfile::head(&start));
+        }
+    }
     let mut r = file.open()?;
     let mut head = Vec::new();
     let reading = || format!("reading {}", file.path.display());
@@ -402,6 +487,21 @@ pub fn decide_from_heads(job: &mut JobArgs, heads: &[(String, Vec<u8>)]) -> anyh
         job.text_keys = true;
     }
     Ok(())
+}
+
+/// The first bytes of each local input as stored (up to 4: a
+/// SequenceFile's magic), named by path.
+pub fn starts(files: &[InputFile]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    files
+        .iter()
+        .map(|f| {
+            let mut b = Vec::new();
+            File::open(&f.path)
+                .and_then(|h| h.take(4).read_to_end(&mut b))
+                .with_context(|| format!("reading {}", f.path.display()))?;
+            Ok((f.path.display().to_string(), b))
+        })
+        .collect()
 }
 
 /// The heads of local inputs (see [`head`]), named by path.

@@ -10,9 +10,11 @@ pub mod input;
 pub mod interrupt;
 mod keysort;
 pub mod local;
+mod lzo;
 pub mod mapside;
 mod output;
 mod ranges;
+pub mod seqfile;
 pub mod shuffle;
 pub mod split;
 pub mod staging;
@@ -106,6 +108,8 @@ pub struct Job {
     pub recursive: bool,
     pub output: String,
     pub reducers: u32,
+    /// How the inputs store their records.
+    pub format: input::InputFormat,
 }
 
 /// The name a shipped schema file has in a task's working directory.

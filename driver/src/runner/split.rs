@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 
 use serde::Serialize;
 
-use super::input::InputFile;
+use super::input::{InputFile, InputFormat};
 
 /// Hadoop's `FileInputFormat.SPLIT_SLOP`.
 const SPLIT_SLOP: f64 = 1.1;
@@ -38,11 +38,13 @@ pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
 }
 
 /// Cuts every input into splits; `whole` makes each file one split (its
-/// records may span lines), as a compressed file always is.
-pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool) -> Vec<Split> {
+/// records may span lines), as a compressed text file always is (a
+/// SequenceFile compresses inside, and splits).
+pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool, format: InputFormat) -> Vec<Split> {
+    let text = format != InputFormat::Sequence;
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
-        if whole || f.codec().is_some() || f.size == 0 {
+        if whole || (text && f.codec().is_some()) || f.size == 0 {
             splits.push(Split {
                 file,
                 start: 0,
@@ -70,13 +72,18 @@ pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool) -> Vec<Split> {
     splits
 }
 
-/// Writes the lines of `split` to `out`, calling `progress` with byte counts.
+/// Writes the lines of `split` to `out`, as the record reader of `format`
+/// gives them to a streaming mapper, calling `progress` with byte counts.
 pub fn feed(
     input: &InputFile,
     split: &Split,
+    format: InputFormat,
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
+    if format == InputFormat::Sequence {
+        return super::seqfile::feed(&input.path, split.start, split.length, out, progress);
+    }
     if input.codec().is_some() {
         let mut r = input.open().map_err(io::Error::other)?;
         let mut buf = vec![0u8; 1 << 20];
@@ -112,8 +119,15 @@ pub fn feed(
 /// mappers' own work). Also returns the bytes from there to the planned
 /// end, which the mapper reads no further than (a file that grows while the
 /// job runs). `None` when the split must be fed.
-pub fn direct(input: &InputFile, split: &Split) -> io::Result<Option<(File, u64)>> {
-    if input.codec().is_some() || split.start + split.length != input.size {
+pub fn direct(
+    input: &InputFile,
+    split: &Split,
+    format: InputFormat,
+) -> io::Result<Option<(File, u64)>> {
+    if format == InputFormat::Sequence
+        || input.codec().is_some()
+        || split.start + split.length != input.size
+    {
         return Ok(None);
     }
     let mut f = File::open(&input.path)?;
@@ -222,7 +236,13 @@ mod tests {
         // One 100 MB file on 2 slots: two splits of 50 MB.
         assert_eq!(default_size(&[f(100_000_000)], 2), 50_000_000);
         assert_eq!(
-            plan(&[f(100_000_000)], default_size(&[f(100_000_000)], 2), false).len(),
+            plan(
+                &[f(100_000_000)],
+                default_size(&[f(100_000_000)], 2),
+                false,
+                InputFormat::Text
+            )
+            .len(),
             2
         );
         // Large inputs keep Hadoop's block; tiny ones are not cut below 1 MiB.
@@ -237,8 +257,8 @@ mod tests {
         let (_d, f) = input(data);
         for size in 1..=data.len() as u64 + 1 {
             let mut all = Vec::new();
-            for s in plan(std::slice::from_ref(&f), size, false) {
-                feed(&f, &s, &mut all, |_| {}).expect("feed");
+            for s in plan(std::slice::from_ref(&f), size, false, InputFormat::Text) {
+                feed(&f, &s, InputFormat::Text, &mut all, |_| {}).expect("feed");
             }
             assert_eq!(all, data, "split size {size}");
         }
@@ -247,7 +267,7 @@ mod tests {
     #[test]
     fn slop_and_boundaries_like_hadoop() {
         let (_d, f) = input(&[b'x'; 105]);
-        let p = plan(std::slice::from_ref(&f), 50, false);
+        let p = plan(std::slice::from_ref(&f), 50, false, InputFormat::Text);
         // 105/50 > 1.1: cut at 50; 55/50 <= 1.1: the rest is one split.
         assert_eq!(
             p.iter().map(|s| (s.start, s.length)).collect::<Vec<_>>(),
@@ -268,17 +288,19 @@ mod tests {
             },
         ];
         let mut a = Vec::new();
-        feed(&f, &s[0], &mut a, |_| {}).expect("feed");
+        feed(&f, &s[0], InputFormat::Text, &mut a, |_| {}).expect("feed");
         assert_eq!(a, b"ab\ncd\n");
         let mut b = Vec::new();
-        feed(&f, &s[1], &mut b, |_| {}).expect("feed");
+        feed(&f, &s[1], InputFormat::Text, &mut b, |_| {}).expect("feed");
         assert_eq!(b, b"ef\n");
         // Read directly, the last split gives the same bytes.
         let mut d = Vec::new();
-        let (mut file, n) = direct(&f, &s[1]).expect("io").expect("runs to EOF");
+        let (mut file, n) = direct(&f, &s[1], InputFormat::Text)
+            .expect("io")
+            .expect("runs to EOF");
         assert_eq!(n, 3);
         std::io::Read::read_to_end(&mut file, &mut d).expect("read");
         assert_eq!(d, b);
-        assert!(direct(&f, &s[0]).expect("io").is_none());
+        assert!(direct(&f, &s[0], InputFormat::Text).expect("io").is_none());
     }
 }
