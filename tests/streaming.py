@@ -11,7 +11,8 @@ partitioned by Hadoop's HashPartitioner and sorted by key
 bytes. The mapper reads the lines of its split as LineRecordReader cuts
 them, each written with a LF, or with -inputformat
 SequenceFileAsTextInputFormat the KEY TAB VALUE lines of its split of a
-SequenceFile (seqfile.py). Used by the EMR test stack and the fake
+SequenceFile (seqfile.py), or with FixedLengthInputFormat its records
+(rawbytes frames with -D stream.map.input=rawbytes). Used by the EMR test stack and the fake
 `hadoop` command.
 """
 
@@ -137,7 +138,34 @@ SPLIT_SLOP = 1.1
 
 
 SEQUENCE_AS_TEXT = "org.apache.hadoop.mapred.SequenceFileAsTextInputFormat"
-INPUT_FORMATS = (None, "org.apache.hadoop.mapred.TextInputFormat", SEQUENCE_AS_TEXT)
+FIXED_LENGTH = "org.apache.hadoop.mapred.FixedLengthInputFormat"
+INPUT_FORMATS = (None, "org.apache.hadoop.mapred.TextInputFormat", SEQUENCE_AS_TEXT, FIXED_LENGTH)
+
+
+def fixed_length_records(data, start, length, record_length, rawbytes):
+    """What a streaming mapper reads of the split start..start+length with
+    FixedLengthInputFormat (FixedLengthRecordReader: records of
+    record_length bytes from offset 0, those that start in the split, a
+    partial last record an error), written by RawBytesInputWriter when
+    stream.map.input=rawbytes (each key, a LongWritable offset, and value
+    as a 4-byte big-endian length and its bytes) or else as TextInputWriter
+    writes them (key TAB value LF)."""
+    import struct
+    pos = -(-start // record_length) * record_length
+    n = max(0, -(-(start + length - pos) // record_length))
+    out = []
+    for _ in range(n):
+        rec = data[pos:pos + record_length]
+        if not rec:
+            break
+        if len(rec) < record_length:
+            raise IOError("Partial record(length = %d) found at the end of split." % len(rec))
+        if rawbytes:
+            out.append(struct.pack(">iq", 8, pos) + struct.pack(">i", len(rec)) + rec)
+        else:
+            out.append(b"%d\t%s\n" % (pos, rec))
+        pos += record_length
+    return b"".join(out)
 
 
 def file_splits(path, size, conf, sequence=False):
@@ -173,6 +201,9 @@ def run(opts, bins, splits, out_dir):
     if fmt not in INPUT_FORMATS:
         return False, "Exception in thread \"main\" java.lang.ClassNotFoundException: %s" % fmt
     sequence = fmt == SEQUENCE_AS_TEXT
+    fixed = fmt == FIXED_LENGTH
+    if fixed and "fixedlengthinputformat_record_length" not in conf:
+        return False, "java.io.IOException: Fixed record length 0 is invalid. It should be set to a value greater than zero"
     parts = [[] for _ in range(reducers)]
     tasks = []
     for url, path in splits:
@@ -192,6 +223,13 @@ def run(opts, bins, splits, out_dir):
         if sequence:
             import seqfile
             records_in = seqfile.as_text_records(data, start, start + length)
+        elif fixed:
+            try:
+                records_in = fixed_length_records(
+                    data, start, length, int(conf["fixedlengthinputformat_record_length"]),
+                    conf.get("stream_map_input") == "rawbytes")
+            except IOError as e:
+                return False, "java.io.IOException: %s" % e
         else:
             records_in = text_records(data, start, end)
         ok, out, err = run_task(bins, opts["-mapper"], records_in, env)

@@ -104,6 +104,75 @@ pub struct JobArgs {
     /// without it fails on such a record rather than misread it).
     #[arg(long)]
     pub whole_files: bool,
+
+    /// `text`, `npy` (a 1-D or 2-D NumPy array), `raw` (rows of --columns
+    /// --dtype values, as `tofile` writes them), `sequence` (Hadoop
+    /// SequenceFiles; mapfold run), or `auto` (by the first bytes). An
+    /// array's columns are named 0 to N-1 unless --schema names them.
+    #[arg(long, value_name = "FORMAT", default_value = "auto")]
+    pub input_format: String,
+
+    /// A raw array's numbers: bool, u8..u64, i8..i64, f32, f64.
+    #[arg(long, value_name = "TYPE")]
+    pub dtype: Option<String>,
+
+    /// Values per row of a raw array.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub columns: usize,
+
+    /// Bytes before a raw file's first row (a header).
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub data_offset: usize,
+}
+
+/// How input records are stored (see [`JobArgs::input_format`]), parsed
+/// by hand: a second clap value enum costs the static mapper kilobytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// By the inputs' first bytes: a SequenceFile (`SEQ`), a `.npy` array,
+    /// else text.
+    #[default]
+    Auto,
+    /// CSV/TSV lines, plain or compressed (Hadoop's TextInputFormat).
+    Text,
+    /// Hadoop SequenceFiles: each record reaches the mapper as the line
+    /// `KEY<TAB>VALUE` (SequenceFileAsTextInputFormat).
+    Sequence,
+    /// A NumPy `.npy` array.
+    Npy,
+    /// A raw binary array (--dtype, --columns).
+    Raw,
+}
+
+impl InputFormat {
+    const ALL: [Self; 5] = [Self::Auto, Self::Text, Self::Sequence, Self::Npy, Self::Raw];
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| "one of auto, text, sequence, npy, raw".to_owned())
+    }
+
+    /// What an input of this format is, in a message.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Auto | Self::Text => "text",
+            Self::Sequence => "a SequenceFile",
+            Self::Npy => "a .npy array",
+            Self::Raw => "a raw array",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Text => "text",
+            Self::Sequence => "sequence",
+            Self::Npy => "npy",
+            Self::Raw => "raw",
+        }
+    }
 }
 
 /// [`JobArgs`] alone, to parse its words.
@@ -121,6 +190,20 @@ impl JobArgs {
         <JobWords as clap::Parser>::try_parse_from(words.iter().map(AsRef::as_ref))
             .map(|w| w.job)
             .map_err(|e| e.to_string())
+    }
+
+    /// `--input-format`, validated.
+    pub fn input_format(&self) -> Result<InputFormat, Error> {
+        InputFormat::parse(&self.input_format).map_err(|why| Error::Flag {
+            flag: "--input-format",
+            value: self.input_format.clone(),
+            why,
+        })
+    }
+
+    /// Sets `--input-format`.
+    pub fn set_input_format(&mut self, f: InputFormat) {
+        self.input_format = f.as_str().to_owned();
     }
 
     /// Validates the flags into the [`Job`].
@@ -160,6 +243,37 @@ impl JobArgs {
             return Err(flag("--max-memory", "0", "at least 1 (MiB)".into()));
         }
         let delimiter = spec::parse_delimiter(&self.delimiter)?;
+        let input = match self.input_format()? {
+            InputFormat::Auto | InputFormat::Text | InputFormat::Sequence => {
+                crate::binary::Input::Text
+            }
+            InputFormat::Npy => crate::binary::Input::Npy,
+            InputFormat::Raw => {
+                let dtype = self.dtype.as_deref().ok_or_else(|| {
+                    flag(
+                        "--input-format",
+                        "raw",
+                        "give the numbers' type with --dtype (f64, u8, ...)".into(),
+                    )
+                })?;
+                let dtype = crate::binary::Dtype::parse(dtype)
+                    .map_err(|why| flag("--dtype", dtype, why))?;
+                if self.columns == 0 {
+                    return Err(flag("--columns", "0", "at least 1".into()));
+                }
+                crate::binary::Input::Raw(crate::binary::Layout {
+                    dtype,
+                    columns: self.columns,
+                    data_offset: self.data_offset as u64,
+                })
+            }
+        };
+        // An array's columns have names 0 to N-1, and no header line.
+        let (schema, header) = match input {
+            crate::binary::Input::Raw(l) => (schema.or_else(|| Some(l.names())), HeaderMode::No),
+            crate::binary::Input::Npy => (schema, HeaderMode::No),
+            crate::binary::Input::Text => (schema, self.header),
+        };
         let thousands = self
             .thousands
             .as_deref()
@@ -177,7 +291,7 @@ impl JobArgs {
             text_na: spec::Na::parse(&self.text_na_values),
             schema,
             delimiter,
-            header: self.header,
+            header,
             wheres: self
                 .wheres
                 .iter()
@@ -187,6 +301,7 @@ impl JobArgs {
             max_groups: self.max_groups,
             max_bytes: self.max_memory.saturating_mul(1 << 20),
             whole_files: self.whole_files,
+            input,
         })
     }
 
@@ -236,6 +351,18 @@ impl JobArgs {
         }
         if self.max_memory != spec::DEFAULT_MAX_MEMORY_MIB {
             w.extend(["--max-memory".to_owned(), self.max_memory.to_string()]);
+        }
+        if self.input_format != "auto" {
+            w.extend(["--input-format".to_owned(), self.input_format.clone()]);
+        }
+        if let Some(d) = &self.dtype {
+            w.extend(["--dtype".to_owned(), d.clone()]);
+        }
+        if self.columns != 1 {
+            w.extend(["--columns".to_owned(), self.columns.to_string()]);
+        }
+        if self.data_offset != 0 {
+            w.extend(["--data-offset".to_owned(), self.data_offset.to_string()]);
         }
         w
     }

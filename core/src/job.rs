@@ -38,6 +38,8 @@ pub struct Job {
     pub max_bytes: usize,
     /// Each input file is one split (records may span lines).
     pub whole_files: bool,
+    /// Text, or a binary array's rows.
+    pub input: crate::binary::Input,
 }
 
 impl Default for Job {
@@ -56,6 +58,7 @@ impl Default for Job {
             max_groups: DEFAULT_MAX_GROUPS,
             max_bytes: DEFAULT_MAX_MEMORY_MIB << 20,
             whole_files: false,
+            input: crate::binary::Input::Text,
         }
     }
 }

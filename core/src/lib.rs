@@ -10,6 +10,7 @@
 //! not depend on how the input was split or how often partials were merged.
 
 pub mod agg;
+pub mod binary;
 pub mod counters;
 mod decimal;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod lines;
 pub mod map;
 pub mod one;
 pub mod partition;
+pub mod pyfloat;
 pub mod record;
 pub mod round;
 pub mod sizing;

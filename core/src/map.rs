@@ -225,6 +225,11 @@ impl<W: Write> Mapper<W> {
         self.at_start = false;
     }
 
+    /// Counts a binary file's header (a `.npy` header), which is no row.
+    pub fn count_header(&mut self) {
+        self.stats.counters.header += 1;
+    }
+
     /// Counts a line over [`crate::lines::MAX_LINE`] bytes, which the
     /// reader skipped: malformed.
     pub fn too_long(&mut self, len: u64) {

@@ -275,6 +275,12 @@ impl Superacc {
         }
     }
 
+    /// The value's sign: -1, 0 or 1.
+    pub fn signum(&mut self) -> i64 {
+        self.normalize();
+        self.chunks.last().map_or(0, |c| c.signum())
+    }
+
     /// True when the value is exactly zero.
     pub fn is_zero(&self) -> bool {
         self.chunks.iter().all(|&c| c == 0) || {

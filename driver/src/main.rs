@@ -4,7 +4,6 @@ mod cmd;
 mod emr_args;
 mod manifest;
 mod plot;
-mod pyfloat;
 mod runner;
 
 use std::process::ExitCode;

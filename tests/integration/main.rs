@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binaries over real pipes and files.
 
+mod arrays;
 mod bad_input;
 mod columns;
 mod compressed;

@@ -26,9 +26,10 @@ const MARGIN: f64 = 1.0 / (1u64 << 48) as f64;
 /// `floor((x - lo) * bins / (hi - lo))` in exact arithmetic, for `x` in
 /// `[lo, hi]` (the caller clamps `x == hi` into the last bin). Values near
 /// an edge come here: integers on integer edges do, every one, so numbers
-/// that fit 128 bits skip the big integers.
+/// that fit 128 bits take the short way.
 #[cold]
 fn exact_bin(l: &HistLayout, x: f64) -> usize {
+    let x_f = x;
     let (x, lo, hi) = (dyadic(x), dyadic(l.lo), dyadic(l.hi));
     let e0 = x.1.min(lo.1).min(hi.1);
     let widest = (x.1.max(lo.1).max(hi.1) - e0) as u32;
@@ -40,10 +41,36 @@ fn exact_bin(l: &HistLayout, x: f64) -> usize {
         let den = at(hi) - at(lo);
         return usize::try_from(num / den).unwrap_or(usize::MAX);
     }
-    let at = |(m, e): (i64, i32)| num_bigint::BigInt::from(m) << (e - e0) as usize;
-    let num = (at(x) - at(lo)) * bins;
-    let den = at(hi) - at(lo);
-    num_traits::ToPrimitive::to_usize(&(num / den)).unwrap_or(usize::MAX)
+    // Magnitudes too far apart for 128 bits: the bin is the k with
+    // k (hi - lo) <= (x - lo) bins < (k + 1) (hi - lo), found from the
+    // rounded position by the exact sign of (x - lo) bins - k (hi - lo),
+    // summed in a superaccumulator (no big integers in the mapper).
+    let above = |k: u64| {
+        let mut s = crate::superacc::Superacc::default();
+        for (v, c, neg) in [(l.hi, k, true), (l.lo, k, false), (l.lo, bins, true)]
+            .into_iter()
+            .chain([(x_f, bins, false)])
+        {
+            let (m, pos, n) = crate::superacc::split(v);
+            if m != 0 && c != 0 {
+                s.add_product(m, c, pos, n ^ neg);
+            }
+        }
+        s.signum() >= 0
+    };
+    let t = (x_f - l.lo) / (l.hi - l.lo) * bins as f64;
+    let mut k = if t.is_finite() {
+        (t as u64).min(bins)
+    } else {
+        bins
+    };
+    while k > 0 && !above(k) {
+        k -= 1;
+    }
+    while k < bins && above(k + 1) {
+        k += 1;
+    }
+    k as usize
 }
 
 /// A finite `x` as `(m, e)` with `x = m * 2^e` and `m` odd (or zero).
@@ -602,6 +629,10 @@ mod tests {
             "-1e300:1e300:7",
             "0:1e-300:3",
             "-3e-300:4e-300:5",
+            // Magnitudes too far apart for 128 bits.
+            "1e-300:1:10",
+            "-1:1e-200:4",
+            "-1e-310:3e100:6",
         ];
         for text in layouts {
             let l = HistLayout::parse(text).expect("valid");

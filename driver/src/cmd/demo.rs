@@ -44,7 +44,6 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> anyhow::Result<Job
         recursive: false,
         output: out.display().to_string(),
         reducers: 1,
-        format: crate::runner::input::InputFormat::Text,
     })
 }
 
@@ -95,7 +94,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         ),
     ];
     for (what, j) in &mut jobs {
-        j.format = super::run::check_local_inputs(&mut j.job, &j.inputs, false, j.format)?;
+        super::run::check_local_inputs(&mut j.job, &j.inputs, false)?;
         eprintln!(
             "\nmapfold demo: {what}: mapfold run --input {} --output {} {}",
             j.inputs[0],

@@ -17,7 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Zipf};
 
-use crate::pyfloat::push_repr;
+use mapfold_core::pyfloat::push_repr;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct PageViews {

@@ -19,7 +19,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::pyfloat::push_repr;
+use mapfold_core::pyfloat::push_repr;
 
 /// Generate a data set: weather (few keys), page views or distinct ids
 /// (many keys).

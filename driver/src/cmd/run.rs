@@ -35,9 +35,6 @@ pub struct Args {
     /// (see --input-format).
     #[arg(long, required = true, num_args = 1..)]
     pub input: Vec<String>,
-    /// How the inputs store their records (Hadoop's -inputformat).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: input::InputFormat,
     /// Read the files of directories inside input directories too (else
     /// such a directory fails the job, as on Hadoop).
     #[arg(long)]
@@ -134,9 +131,11 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         );
     }
     if a.inputs_are_local() {
-        a.input_format = check_local_inputs(&mut a.job, &a.input, a.recursive, a.input_format)?;
+        check_local_inputs(&mut a.job, &a.input, a.recursive)?;
+    } else {
+        // What the runner cannot look at is as --input-format says.
+        input::resolve_format(&mut a.job, &[])?;
     }
-    a.input_format.settle(&mut a.job);
     if a.job.schema.is_none()
         && !a.inputs_are_local()
         && spec.needs_names()
@@ -153,7 +152,6 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         recursive: a.recursive,
         output: a.output.clone(),
         reducers: a.reducers,
-        format: a.input_format,
     };
     // A word Hadoop streaming's -mapper string cannot carry is refused now,
     // before anything is uploaded or started.
@@ -230,20 +228,21 @@ fn shipped(job: &Job, a: &Args) -> anyhow::Result<Shipped> {
 
 /// The checks a job over local inputs gets before any task starts, on
 /// every command that runs one (`mapfold run`, `mapfold demo`): the inputs
-/// are of one format (returned: `format` decided), text or SequenceFiles,
-/// their headers agree, and the columns exist; inputs whose records span
-/// lines are read whole. The schema is taken from the header when none is
-/// given: every split gets it, so splits that never see the header still
-/// resolve column names.
+/// are of one format (see [`input::resolve_format`]), text inputs are
+/// text, their headers agree, and the columns exist; inputs whose records
+/// span lines are read whole. The schema is taken from the header when
+/// none is given: every split gets it, so splits that never see the header
+/// still resolve column names.
 pub fn check_local_inputs(
     job: &mut JobArgs,
     inputs: &[String],
     recursive: bool,
-    format: input::InputFormat,
-) -> anyhow::Result<input::InputFormat> {
+) -> anyhow::Result<input::Format> {
     let files = input::resolve(inputs, recursive)?;
-    let format = format.decide(&input::starts(&files)?)?;
-    format.settle(job);
+    let format = input::resolve_format(job, &input::starts(&files)?)?;
+    if let input::Format::Array(_) = format {
+        return Ok(format);
+    }
     let heads = input::heads(&files)?;
     input::check_text(&heads)?;
     input::decide_from_heads(job, &heads)?;

@@ -455,18 +455,21 @@ async fn stage_inputs(
     if job.job.schema.is_none() || inputs.uploads.is_empty() {
         job.inputs = inputs.urls.clone();
         let mut heads = s3_heads(aws, &job).await?;
-        job.format = job.format.decide(&heads)?;
-        job.format.settle(&mut job.job);
-        if job.format == super::input::InputFormat::Sequence {
-            for (_, head) in &mut heads {
-                *head = super::seqfile::head(head);
+        match super::input::resolve_format(&mut job.job, &heads)? {
+            super::input::Format::Array(_) => {}
+            super::input::Format::Sequence => {
+                for (_, head) in &mut heads {
+                    *head = super::seqfile::head(head);
+                }
+                super::input::decide_from_heads(&mut job.job, &heads)?;
             }
-        } else {
-            for (name, head) in &mut heads {
-                *head = super::input::text_head(name, std::mem::take(head));
+            super::input::Format::Text => {
+                for (name, head) in &mut heads {
+                    *head = super::input::text_head(name, std::mem::take(head));
+                }
+                super::input::decide_from_heads(&mut job.job, &heads)?;
             }
         }
-        super::input::decide_from_heads(&mut job.job, &heads)?;
     }
     if !upload::list(aws, output)
         .await

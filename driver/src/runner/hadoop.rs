@@ -105,7 +105,8 @@ pub fn streaming_args(
             "mapreduce.input.fileinputformat.input.dir.recursive=true".to_owned(),
         ]);
     }
-    if job.job.whole_files {
+    a.extend(job.format().hadoop_conf());
+    if job.job.whole_files || job.format().whole_files() {
         // FileInputFormat's split is max(minsize, min(maxsize, block)): a
         // minimum past any file's size makes each file one split.
         a.extend([
@@ -132,7 +133,7 @@ pub fn streaming_args(
         "mapfold-reduce".to_owned(),
     ]);
     // A streaming option: after the generic ones (-D, -files).
-    a.extend(job.format.hadoop_args());
+    a.extend(job.format().hadoop_args());
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
     }
@@ -413,7 +414,6 @@ mod tests {
             inputs: vec!["in/".into()],
             output: "out".into(),
             reducers: 3,
-            format: crate::runner::input::InputFormat::Text,
         };
         let s = Shipped {
             map: "m".into(),

@@ -6,7 +6,8 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use mapfold_core::cli::JobArgs;
+use mapfold_core::binary::{Input, Layout, NPY_MAGIC, Npy, parse_npy};
+use mapfold_core::cli::{InputFormat, JobArgs};
 use mapfold_core::job::Job;
 
 /// An input file, with its size and modification time when the job's
@@ -56,78 +57,199 @@ impl InputFile {
     }
 }
 
-/// How a job's input files store their records: each format is one
-/// record reader behind [`super::split::plan`] and [`super::split::feed`],
-/// and one `-inputformat` for Hadoop.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum InputFormat {
-    /// A SequenceFile when the inputs start with `SEQ` (local inputs, and
-    /// S3 on EMR), else text.
-    #[default]
-    Auto,
-    /// CSV/TSV lines, plain or compressed (Hadoop's TextInputFormat).
+/// How a job's input files store their records, resolved (see
+/// [`resolve_format`]): each format is one record reader behind
+/// [`super::split::plan`] and [`super::split::feed`], and one
+/// `-inputformat` for Hadoop. The job's flags say it (`--input-format`,
+/// and for arrays `--dtype`, `--columns`, `--data-offset`), so the tasks
+/// read what the runner planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// CSV/TSV lines (TextInputFormat).
     Text,
-    /// Hadoop SequenceFiles: each record reaches the mapper as the line
-    /// `KEY<TAB>VALUE` (SequenceFileAsTextInputFormat).
+    /// SequenceFiles, records as `KEY<TAB>VALUE` lines
+    /// (SequenceFileAsTextInputFormat).
     Sequence,
+    /// Rows of a binary array (FixedLengthInputFormat, rawbytes).
+    Array(Layout),
 }
 
-impl InputFormat {
-    /// Hadoop streaming's arguments for the format.
-    pub fn hadoop_args(self) -> Vec<String> {
-        match self {
-            Self::Auto | Self::Text => Vec::new(),
-            Self::Sequence => vec![
-                "-inputformat".to_owned(),
-                "org.apache.hadoop.mapred.SequenceFileAsTextInputFormat".to_owned(),
-            ],
+impl Format {
+    /// The format `job` says.
+    pub fn of(job: &JobArgs) -> Self {
+        match job.input_format() {
+            Ok(InputFormat::Sequence) => Self::Sequence,
+            Ok(InputFormat::Raw) => match job.job().map(|j| j.input) {
+                Ok(Input::Raw(l)) => Self::Array(l),
+                _ => Self::Text,
+            },
+            _ => Self::Text,
         }
     }
 
-    /// What the format implies of the job: a SequenceFile's records reach
-    /// the mapper as `KEY<TAB>VALUE` lines, tab-separated unless the job
-    /// names another delimiter.
-    pub fn settle(self, job: &mut JobArgs) {
-        if self == Self::Sequence && job.delimiter == "," {
-            job.delimiter = "tab".to_owned();
+    /// Hadoop streaming's generic options for the format (before -files).
+    pub fn hadoop_conf(self) -> Vec<String> {
+        match self {
+            Self::Array(l) => vec![
+                "-D".to_owned(),
+                format!("fixedlengthinputformat.record.length={}", record_len(l)),
+                "-D".to_owned(),
+                "stream.map.input=rawbytes".to_owned(),
+            ],
+            Self::Text | Self::Sequence => Vec::new(),
         }
+    }
+
+    /// Hadoop streaming's `-inputformat` for the format.
+    pub fn hadoop_args(self) -> Vec<String> {
+        let class = match self {
+            Self::Text => return Vec::new(),
+            Self::Sequence => "org.apache.hadoop.mapred.SequenceFileAsTextInputFormat",
+            Self::Array(_) => "org.apache.hadoop.mapred.FixedLengthInputFormat",
+        };
+        vec!["-inputformat".to_owned(), class.to_owned()]
     }
 
     /// The smallest split Hadoop cuts for the format (`setMinSplitSize`).
     pub fn min_split(self) -> u64 {
         match self {
             Self::Sequence => super::seqfile::SYNC_INTERVAL,
-            Self::Auto | Self::Text => 1,
+            Self::Text | Self::Array(_) => 1,
         }
     }
 
-    /// The format of inputs whose first bytes are `starts` (`(name,
-    /// bytes)`), given `self` as asked: all of one kind, as a Hadoop job
-    /// has one input format.
-    pub fn decide(self, starts: &[(String, Vec<u8>)]) -> anyhow::Result<Self> {
-        let seq = |b: &[u8]| super::seqfile::is_sequence(b);
-        match self {
-            Self::Text => Ok(Self::Text),
-            Self::Sequence => match starts.iter().find(|(_, b)| !seq(b)) {
-                Some((name, _)) => bail!(
-                    "{name} is not a SequenceFile (it does not start with SEQ and a version), \
-                     but --input-format sequence reads only SequenceFiles"
-                ),
-                None => Ok(Self::Sequence),
-            },
-            Self::Auto => {
-                let (s, t): (Vec<_>, Vec<_>) = starts.iter().partition(|(_, b)| seq(b));
-                match (s.first(), t.first()) {
-                    (Some((a, _)), Some((b, _))) => bail!(
-                        "{a} is a SequenceFile but {b} is not: a job reads one input format, \
-                         as on Hadoop; run them as separate jobs"
-                    ),
-                    (Some(_), None) => Ok(Self::Sequence),
-                    _ => Ok(Self::Text),
+    /// Each file must be one split: an array whose header is not a whole
+    /// number of rows, read as records that a row may span.
+    pub fn whole_files(self) -> bool {
+        matches!(self, Self::Array(l) if l.data_offset % row_len(l) != 0)
+    }
+}
+
+/// Bytes of one row of `l`.
+pub fn row_len(l: Layout) -> u64 {
+    (l.dtype.size() * l.columns) as u64
+}
+
+/// The record length Hadoop's FixedLengthInputFormat reads an array in:
+/// a row, when the header is whole rows (records past it are rows, and
+/// any split holds whole rows); else the largest length that divides both
+/// the header and a row, so that the file is whole records, each file one
+/// split, whose records the mapper joins into rows.
+pub fn record_len(l: Layout) -> u64 {
+    let row = row_len(l);
+    let (mut a, mut b) = (row, l.data_offset);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Resolves `job`'s input format from the first bytes of its inputs
+/// (`starts`, `(name, bytes)`, at least a `.npy` header's worth) when it
+/// is `auto`, checks that every input is of it (a Hadoop job reads one
+/// input format), and writes into the job what its tasks read by: a
+/// SequenceFile's records are tab-separated lines unless the job names
+/// another delimiter; a `.npy` file's layout becomes `--input-format raw`
+/// with its dtype, columns and header length, the same for every input.
+pub fn resolve_format(job: &mut JobArgs, starts: &[(String, Vec<u8>)]) -> anyhow::Result<Format> {
+    let seq = |b: &[u8]| super::seqfile::is_sequence(b);
+    let npy = |b: &[u8]| b.starts_with(NPY_MAGIC);
+    let asked = job.input_format()?;
+    let kinds: Vec<(&str, InputFormat)> = starts
+        .iter()
+        .map(|(name, b)| {
+            let k = if seq(b) {
+                InputFormat::Sequence
+            } else if npy(b) {
+                InputFormat::Npy
+            } else {
+                InputFormat::Text
+            };
+            (name.as_str(), k)
+        })
+        .collect();
+    let format = match asked {
+        InputFormat::Auto => match kinds.first() {
+            None => InputFormat::Text,
+            Some(&(first, k)) => {
+                if let Some(&(other, j)) = kinds.iter().find(|(_, j)| *j != k) {
+                    bail!(
+                        "{first} is {} but {other} is {}: a job reads one input format, as on \
+                         Hadoop; run them as separate jobs",
+                        k.describe(),
+                        j.describe()
+                    );
                 }
+                k
+            }
+        },
+        InputFormat::Sequence | InputFormat::Npy => {
+            if let Some((name, k)) = kinds.iter().find(|(_, k)| *k != asked) {
+                bail!(
+                    "{name} is {}, not {} as --input-format {} says",
+                    k.describe(),
+                    asked.describe(),
+                    asked.as_str()
+                );
+            }
+            asked
+        }
+        InputFormat::Text | InputFormat::Raw => asked,
+    };
+    match format {
+        InputFormat::Sequence => {
+            job.set_input_format(InputFormat::Sequence);
+            if job.delimiter == "," {
+                job.delimiter = "tab".to_owned();
             }
         }
+        InputFormat::Npy => {
+            let mut agreed: Option<(&str, Npy)> = None;
+            for (name, b) in starts {
+                let n = parse_npy(b)
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+                    .ok_or_else(|| anyhow::anyhow!("{name} is not a .npy file"))?;
+                match agreed {
+                    None => agreed = Some((name, n)),
+                    Some((first, a))
+                        if (a.dtype, a.columns, a.data_offset)
+                            != (n.dtype, n.columns, n.data_offset) =>
+                    {
+                        bail!(
+                            "{first} holds {} columns of {} after a {}-byte header, but {name} \
+                             {} of {} after {} bytes: one job reads arrays of one layout",
+                            a.columns,
+                            a.dtype.name(),
+                            a.data_offset,
+                            n.columns,
+                            n.dtype.name(),
+                            n.data_offset
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some((_, n)) = agreed {
+                job.set_input_format(InputFormat::Raw);
+                job.dtype = Some(n.dtype.name().to_owned());
+                job.columns = n.columns;
+                job.data_offset = n.data_offset as usize;
+            }
+        }
+        InputFormat::Raw => {
+            if starts.iter().any(|(_, b)| seq(b) || npy(b)) {
+                bail!("--input-format raw reads headerless arrays; an input has a header");
+            }
+        }
+        InputFormat::Text | InputFormat::Auto => job.set_input_format(InputFormat::Text),
     }
+    let format = Format::of(job);
+    if let Format::Array(_) = format {
+        // The columns exist, under their names 0..N-1 or --schema's.
+        let spec = job.job()?;
+        mapfold_core::job::Plan::bind(&spec, spec.schema.as_deref())?;
+    }
+    Ok(format)
 }
 
 /// A compression Hadoop reads by suffix, and mapfold with it.
@@ -489,15 +611,15 @@ pub fn decide_from_heads(job: &mut JobArgs, heads: &[(String, Vec<u8>)]) -> anyh
     Ok(())
 }
 
-/// The first bytes of each local input as stored (up to 4: a
-/// SequenceFile's magic), named by path.
+/// The first bytes of each local input as stored (up to 64 KiB: magic
+/// numbers, a `.npy` header), named by path.
 pub fn starts(files: &[InputFile]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     files
         .iter()
         .map(|f| {
             let mut b = Vec::new();
             File::open(&f.path)
-                .and_then(|h| h.take(4).read_to_end(&mut b))
+                .and_then(|h| h.take(64 << 10).read_to_end(&mut b))
                 .with_context(|| format!("reading {}", f.path.display()))?;
             Ok((f.path.display().to_string(), b))
         })

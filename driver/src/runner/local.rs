@@ -122,8 +122,8 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     let split_size = o
         .split_size
         .unwrap_or_else(|| split::default_size(&inputs, o.maps))
-        .max(job.format.min_split());
-    let splits = split::plan(&inputs, split_size, job.job.whole_files, job.format);
+        .max(job.format().min_split());
+    let splits = split::plan(&inputs, split_size, job.job.whole_files, job.format());
     let total: u64 = splits.iter().map(|s| s.length).sum();
     // A long schema reaches the tasks in a file, as on a cluster.
     let schema_file = staging.dir.join(".shuffle").join("schema");
@@ -285,13 +285,14 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
         let mut env = ctx.ids.map_env(i, attempt, &uri, split.start, split.length);
-        let stdin = match split::direct(input, &split, ctx.job.format) {
+        let format = ctx.job.format();
+        let stdin = match split::direct(input, &split, format) {
             Ok(Some((file, bytes))) => {
                 env.push((mapfold_core::map::SPLIT_BYTES.to_owned(), bytes.to_string()));
                 tasks::Stdin::File(file)
             }
             Ok(None) => tasks::Stdin::Feed(|w: &mut dyn std::io::Write| {
-                split::feed(input, &split, ctx.job.format, w, |_| {})
+                split::feed(input, &split, format, w, |_| {})
             }),
             Err(e) => {
                 last_error = format!("opening {}: {e}", input.path.display());

@@ -108,8 +108,6 @@ pub struct Job {
     pub recursive: bool,
     pub output: String,
     pub reducers: u32,
-    /// How the inputs store their records.
-    pub format: input::InputFormat,
 }
 
 /// The name a shipped schema file has in a task's working directory.
@@ -143,6 +141,11 @@ pub fn schema_file(schema: &str) -> anyhow::Result<(PathBuf, String)> {
 }
 
 impl Job {
+    /// How the inputs store their records (the job's flags say it).
+    pub fn format(&self) -> input::Format {
+        input::Format::of(&self.job)
+    }
+
     /// The mapper's words (job flags, with the schema the driver found),
     /// the schema inline whatever its length: the job as written down (the
     /// manifest). The malformed limit is left out: the runners judge it for

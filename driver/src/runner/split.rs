@@ -14,7 +14,9 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 
 use serde::Serialize;
 
-use super::input::{InputFile, InputFormat};
+use mapfold_core::binary::Layout;
+
+use super::input::{Format, InputFile};
 
 /// Hadoop's `FileInputFormat.SPLIT_SLOP`.
 const SPLIT_SLOP: f64 = 1.1;
@@ -40,11 +42,12 @@ pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
 /// Cuts every input into splits; `whole` makes each file one split (its
 /// records may span lines), as a compressed text file always is (a
 /// SequenceFile compresses inside, and splits).
-pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool, format: InputFormat) -> Vec<Split> {
-    let text = format != InputFormat::Sequence;
+pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool, format: Format) -> Vec<Split> {
+    let whole = whole || format.whole_files();
+    let compressed = |f: &InputFile| format != Format::Sequence && f.codec().is_some();
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
-        if whole || (text && f.codec().is_some()) || f.size == 0 {
+        if whole || compressed(f) || f.size == 0 {
             splits.push(Split {
                 file,
                 start: 0,
@@ -77,12 +80,22 @@ pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool, format: InputFor
 pub fn feed(
     input: &InputFile,
     split: &Split,
-    format: InputFormat,
+    format: Format,
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
-    if format == InputFormat::Sequence {
-        return super::seqfile::feed(&input.path, split.start, split.length, out, progress);
+    match format {
+        Format::Sequence => {
+            return super::seqfile::feed(&input.path, split.start, split.length, out, progress);
+        }
+        Format::Array(l) => {
+            let (from, to) = array_bytes(input, split, l);
+            let mut f = File::open(&input.path)?;
+            f.seek(SeekFrom::Start(from))?;
+            let mut body = BufReader::with_capacity(1 << 20, f).take(to - from);
+            return copy(&mut body, out, &mut progress);
+        }
+        Format::Text => {}
     }
     if input.codec().is_some() {
         let mut r = input.open().map_err(io::Error::other)?;
@@ -119,12 +132,17 @@ pub fn feed(
 /// mappers' own work). Also returns the bytes from there to the planned
 /// end, which the mapper reads no further than (a file that grows while the
 /// job runs). `None` when the split must be fed.
-pub fn direct(
-    input: &InputFile,
-    split: &Split,
-    format: InputFormat,
-) -> io::Result<Option<(File, u64)>> {
-    if format == InputFormat::Sequence
+pub fn direct(input: &InputFile, split: &Split, format: Format) -> io::Result<Option<(File, u64)>> {
+    if let Format::Array(l) = format {
+        let (from, to) = array_bytes(input, split, l);
+        if to != input.size || input.codec().is_some() {
+            return Ok(None);
+        }
+        let mut f = File::open(&input.path)?;
+        f.seek(SeekFrom::Start(from))?;
+        return Ok(Some((f, to - from)));
+    }
+    if format == Format::Sequence
         || input.codec().is_some()
         || split.start + split.length != input.size
     {
@@ -138,6 +156,20 @@ pub fn direct(
     }
     f.seek(SeekFrom::Start(pos))?;
     Ok(Some((f, input.size.saturating_sub(pos))))
+}
+
+/// The bytes of an array's split that its task reads, as
+/// `FixedLengthRecordReader` reads records ([`super::input::record_len`]
+/// bytes each, from offset 0): those of the records that start in the
+/// split, less the file's header (the task reads rows; the split that
+/// starts the file counts the header).
+fn array_bytes(input: &InputFile, split: &Split, l: Layout) -> (u64, u64) {
+    let len = super::input::record_len(l);
+    let end = split.start + split.length;
+    let first = split.start.div_ceil(len) * len;
+    let last = end.div_ceil(len) * len;
+    let to = last.min(input.size).max(first);
+    (first.max(l.data_offset).min(to), to)
 }
 
 /// Consumes through the next line terminator (`\n`, `\r\n` or a lone
@@ -240,7 +272,7 @@ mod tests {
                 &[f(100_000_000)],
                 default_size(&[f(100_000_000)], 2),
                 false,
-                InputFormat::Text
+                Format::Text
             )
             .len(),
             2
@@ -257,8 +289,8 @@ mod tests {
         let (_d, f) = input(data);
         for size in 1..=data.len() as u64 + 1 {
             let mut all = Vec::new();
-            for s in plan(std::slice::from_ref(&f), size, false, InputFormat::Text) {
-                feed(&f, &s, InputFormat::Text, &mut all, |_| {}).expect("feed");
+            for s in plan(std::slice::from_ref(&f), size, false, Format::Text) {
+                feed(&f, &s, Format::Text, &mut all, |_| {}).expect("feed");
             }
             assert_eq!(all, data, "split size {size}");
         }
@@ -267,7 +299,7 @@ mod tests {
     #[test]
     fn slop_and_boundaries_like_hadoop() {
         let (_d, f) = input(&[b'x'; 105]);
-        let p = plan(std::slice::from_ref(&f), 50, false, InputFormat::Text);
+        let p = plan(std::slice::from_ref(&f), 50, false, Format::Text);
         // 105/50 > 1.1: cut at 50; 55/50 <= 1.1: the rest is one split.
         assert_eq!(
             p.iter().map(|s| (s.start, s.length)).collect::<Vec<_>>(),
@@ -288,19 +320,19 @@ mod tests {
             },
         ];
         let mut a = Vec::new();
-        feed(&f, &s[0], InputFormat::Text, &mut a, |_| {}).expect("feed");
+        feed(&f, &s[0], Format::Text, &mut a, |_| {}).expect("feed");
         assert_eq!(a, b"ab\ncd\n");
         let mut b = Vec::new();
-        feed(&f, &s[1], InputFormat::Text, &mut b, |_| {}).expect("feed");
+        feed(&f, &s[1], Format::Text, &mut b, |_| {}).expect("feed");
         assert_eq!(b, b"ef\n");
         // Read directly, the last split gives the same bytes.
         let mut d = Vec::new();
-        let (mut file, n) = direct(&f, &s[1], InputFormat::Text)
+        let (mut file, n) = direct(&f, &s[1], Format::Text)
             .expect("io")
             .expect("runs to EOF");
         assert_eq!(n, 3);
         std::io::Read::read_to_end(&mut file, &mut d).expect("read");
         assert_eq!(d, b);
-        assert!(direct(&f, &s[0], InputFormat::Text).expect("io").is_none());
+        assert!(direct(&f, &s[0], Format::Text).expect("io").is_none());
     }
 }

@@ -1,0 +1,455 @@
+//! Binary arrays: rows of fixed-size numbers, from a raw file (the layout
+//! `ndarray.tofile` writes and `np.memmap` reads), a `.npy` file (whose
+//! header gives the layout), or Hadoop streaming's `rawbytes` frames of
+//! `FixedLengthInputFormat` records (each its file offset and its bytes).
+//!
+//! Each row becomes the text line of its values, so every key, filter and
+//! aggregate reads it as it reads the same numbers written as CSV:
+//! integers as written, booleans as 0 and 1, floats (f32 widened exactly)
+//! as Python's `repr` writes them, shortest round-trip digits.
+
+use std::io::{self, Read};
+
+use crate::lines::Records;
+
+/// The element types of an array, as NumPy names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    Bool,
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl Dtype {
+    const ALL: [(Self, &'static str, &'static str); 11] = [
+        (Self::Bool, "bool", "b1"),
+        (Self::U8, "u8", "u1"),
+        (Self::U16, "u16", "u2"),
+        (Self::U32, "u32", "u4"),
+        (Self::U64, "u64", "u8"),
+        (Self::I8, "i8", "i1"),
+        (Self::I16, "i16", "i2"),
+        (Self::I32, "i32", "i4"),
+        (Self::I64, "i64", "i8"),
+        (Self::F32, "f32", "f4"),
+        (Self::F64, "f64", "f8"),
+    ];
+
+    /// `--dtype`: `bool`, `u8` .. `u64`, `i8` .. `i64`, `f32`, `f64`
+    /// (bits, as Rust names them).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, name, _)| *name == s)
+            .map(|(t, ..)| *t)
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not a dtype: one of bool, u8, u16, u32, u64, i8, i16, i32, i64, \
+                     f32, f64"
+                )
+            })
+    }
+
+    /// The type of a `.npy` header's `descr` (`<f8`, `|u1`, `|b1`):
+    /// little-endian (or single-byte) types only.
+    pub fn of_descr(descr: &str) -> Result<Self, &'static str> {
+        let (order, code) = descr.split_at_checked(1).unwrap_or(("", descr));
+        let t = Self::ALL
+            .iter()
+            .find(|(.., c)| *c == code)
+            .map(|(t, ..)| *t)
+            .ok_or(
+                "the array's dtype is not one mapfold reads (bool, u8..u64, i8..i64, f32, f64)",
+            )?;
+        match order {
+            "<" | "|" | "=" => Ok(t),
+            ">" if t.size() == 1 => Ok(t),
+            ">" => Err(
+                "the array is big-endian: mapfold reads little-endian arrays \
+                        (save arr.astype(arr.dtype.newbyteorder('<')))",
+            ),
+            _ => Err("the array's dtype is not one mapfold reads"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(t, ..)| *t == self)
+            .map_or("", |x| x.1)
+    }
+
+    pub fn size(self) -> usize {
+        match self {
+            Self::Bool | Self::U8 | Self::I8 => 1,
+            Self::U16 | Self::I16 => 2,
+            Self::U32 | Self::I32 | Self::F32 => 4,
+            Self::U64 | Self::I64 | Self::F64 => 8,
+        }
+    }
+
+    /// Appends the text of the little-endian value `b` (`size()` bytes).
+    #[inline]
+    fn push_text(self, b: &[u8], out: &mut Vec<u8>) {
+        let mut int = itoa::Buffer::new();
+        let mut le = [0u8; 8];
+        le[..b.len()].copy_from_slice(b);
+        let u = u64::from_le_bytes(le);
+        let text = match self {
+            Self::Bool => {
+                out.push(if u != 0 { b'1' } else { b'0' });
+                return;
+            }
+            Self::U8 | Self::U16 | Self::U32 | Self::U64 => int.format(u),
+            // Sign-extended from the type's width.
+            Self::I8 => int.format(i64::from(u as u8 as i8)),
+            Self::I16 => int.format(i64::from(u as u16 as i16)),
+            Self::I32 => int.format(i64::from(u as u32 as i32)),
+            Self::I64 => int.format(u as i64),
+            Self::F32 => return push_float(f64::from(f32::from_bits(u as u32)), out),
+            Self::F64 => return push_float(f64::from_bits(u), out),
+        };
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Python's `repr` of `x`: `nan`, `inf` and `-inf` for the non-finite.
+fn push_float(x: f64, out: &mut Vec<u8>) {
+    if x.is_nan() {
+        out.extend_from_slice(b"nan");
+    } else if x.is_infinite() {
+        out.extend_from_slice(if x > 0.0 { b"inf" } else { b"-inf" });
+    } else {
+        crate::pyfloat::push_repr(out, x);
+    }
+}
+
+/// How a task's input stores its records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Input {
+    /// CSV/TSV lines.
+    #[default]
+    Text,
+    /// A `.npy` file, from its start (a plain pipe): its header gives the
+    /// layout.
+    Npy,
+    /// Rows of this layout.
+    Raw(Layout),
+}
+
+/// The rows of a binary array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub dtype: Dtype,
+    /// Values per row.
+    pub columns: usize,
+    /// Bytes before the first row in each file (a `.npy` header).
+    pub data_offset: u64,
+}
+
+impl Layout {
+    /// The column names of such rows when none are given: `0` to `N-1`.
+    pub fn names(&self) -> Vec<Vec<u8>> {
+        (0..self.columns)
+            .map(|i| i.to_string().into_bytes())
+            .collect()
+    }
+}
+
+/// A `.npy` file's layout, from its header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Npy {
+    pub dtype: Dtype,
+    /// Values per row: 1 for a 1-D array, the second dimension of a 2-D one.
+    pub columns: usize,
+    pub rows: u64,
+    /// Bytes before the first value: magic, version, length and header.
+    pub data_offset: u64,
+}
+
+/// The `.npy` magic.
+pub const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+
+/// The layout in the `.npy` header at the start of `head`; `Ok(None)` when
+/// `head` does not start with the `.npy` magic, an error when the header
+/// is not one mapfold reads (Fortran order, 3-D, big-endian, cut short).
+/// Errors are plain sentences (no formatting: the static mapper reads
+/// headers too).
+pub fn parse_npy(head: &[u8]) -> Result<Option<Npy>, &'static str> {
+    let Some(rest) = head.strip_prefix(NPY_MAGIC) else {
+        return Ok(None);
+    };
+    const SHORT: &str = "the .npy header is cut short";
+    let (len, rest) = match rest {
+        [1, _, a, b, rest @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), rest),
+        [2 | 3, _, a, b, c, d, rest @ ..] => (u32::from_le_bytes([*a, *b, *c, *d]) as usize, rest),
+        [1..=3, ..] => return Err(SHORT),
+        _ => return Err("a .npy format version mapfold does not read (it reads 1 to 3)"),
+    };
+    let text = rest.get(..len).ok_or(SHORT)?;
+    let text = std::str::from_utf8(text).map_err(|_| "the .npy header is not text")?;
+    let data_offset = (head.len() - rest.len() + len) as u64;
+    let value = |key: &str| -> Option<&str> {
+        let at = text.find(key)?;
+        Some(text[at + key.len()..].trim_start())
+    };
+    let descr = value("'descr':")
+        .and_then(|d| d.strip_prefix('\''))
+        .and_then(|d| d.split_once('\''))
+        .map(|(d, _)| d)
+        .ok_or("the array has a structured dtype: mapfold reads arrays of one number type")?;
+    let dtype = Dtype::of_descr(descr)?;
+    if value("'fortran_order':").is_some_and(|v| v.starts_with("True")) {
+        return Err("the array is in Fortran order: save it in C order \
+                    (np.save(path, np.ascontiguousarray(arr)))");
+    }
+    let shape = value("'shape':")
+        .and_then(|s| s.strip_prefix('('))
+        .and_then(|s| s.split_once(')'))
+        .map(|(s, _)| s)
+        .ok_or("the .npy header has no shape")?;
+    let mut dims = [0u64; 2];
+    let mut n = 0;
+    for d in shape.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if n == 2 {
+            return Err("the array has over 2 dimensions: mapfold reads 1-D and 2-D arrays");
+        }
+        dims[n] = d.parse().map_err(|_| "the .npy shape is not numbers")?;
+        n += 1;
+    }
+    let (rows, columns) = match n {
+        1 => (dims[0], 1),
+        2 => (
+            dims[0],
+            usize::try_from(dims[1]).map_err(|_| "too many columns")?,
+        ),
+        _ => return Err("the array is a single number (0-D): mapfold reads 1-D and 2-D arrays"),
+    };
+    if columns == 0 {
+        return Err("the array has no columns");
+    }
+    Ok(Some(Npy {
+        dtype,
+        columns,
+        rows,
+        data_offset,
+    }))
+}
+
+/// How the rows' bytes come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frames {
+    /// The bytes themselves, the first `skip` of them not rows (a header).
+    Raw { skip: u64 },
+    /// Hadoop streaming's `stream.map.input=rawbytes`: each record a
+    /// 4-byte big-endian length and its key (a LongWritable: the file
+    /// offset of the record), then a length and the record's bytes; the
+    /// bytes before file offset `skip` are not rows.
+    RawBytes { skip: u64 },
+}
+
+/// What [`for_each_row`] read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rows {
+    /// Header bytes were skipped at the file's start.
+    pub header: bool,
+}
+
+/// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
+/// a text line, the values joined by `delim`.
+#[inline(never)]
+pub fn for_each_row<R: Read, E: From<io::Error>>(
+    mut r: R,
+    dtype: Dtype,
+    columns: usize,
+    frames: Frames,
+    delim: u8,
+    sink: &mut impl Records<E>,
+) -> Result<Rows, E> {
+    let size = dtype.size();
+    let row = size
+        .checked_mul(columns)
+        .filter(|&n| n <= 1 << 20)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "rows over 1 MiB"))?;
+    let mut seen = Rows::default();
+    let mut line = Vec::with_capacity(32 * columns);
+    // Whole rows are cut from `buf`; a row split across reads waits in it.
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    let mut emit = |buf: &mut Vec<u8>, end: bool| -> Result<(), E> {
+        let whole = buf.len() / row * row;
+        for r in buf[..whole].chunks_exact(row) {
+            line.clear();
+            for (i, v) in r.chunks_exact(size).enumerate() {
+                if i > 0 {
+                    line.push(delim);
+                }
+                dtype.push_text(v, &mut line);
+            }
+            sink.record(&line, None)?;
+        }
+        buf.drain(..whole);
+        if end && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the input ends {} bytes into a row of {row} ({columns} {} values): is \
+                     --dtype or --columns wrong, or the file cut short?",
+                    buf.len(),
+                    dtype.name()
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    };
+    match frames {
+        Frames::Raw { skip } => {
+            let got = io::copy(&mut (&mut r).take(skip), &mut io::sink())?;
+            seen.header = skip > 0 && got > 0;
+            let mut chunk = vec![0u8; 1 << 20];
+            loop {
+                let n = match r.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                buf.extend_from_slice(&chunk[..n]);
+                emit(&mut buf, false)?;
+            }
+            emit(&mut buf, true)?;
+        }
+        Frames::RawBytes { skip } => {
+            let mut r = io::BufReader::with_capacity(1 << 20, r);
+            let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+            let mut value = Vec::new();
+            loop {
+                let mut len = [0u8; 4];
+                match r.read_exact(&mut len) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e.into()),
+                }
+                if u32::from_be_bytes(len) != 8 {
+                    return Err(bad("a rawbytes key that is not a LongWritable offset").into());
+                }
+                let mut key = [0u8; 8];
+                r.read_exact(&mut key)?;
+                let offset = u64::try_from(i64::from_be_bytes(key))
+                    .map_err(|_| bad("a negative record offset"))?;
+                r.read_exact(&mut len)?;
+                let n = u32::from_be_bytes(len) as usize;
+                if n > 1 << 26 {
+                    return Err(bad("a rawbytes record over 64 MiB").into());
+                }
+                value.resize(n, 0);
+                r.read_exact(&mut value)?;
+                let from = skip.saturating_sub(offset).min(n as u64) as usize;
+                // The header is counted by the split that starts the file.
+                seen.header |= offset == 0 && skip > 0;
+                buf.extend_from_slice(&value[from..]);
+                if buf.len() >= 1 << 20 {
+                    emit(&mut buf, false)?;
+                }
+            }
+            emit(&mut buf, true)?;
+        }
+    }
+    Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(data: &[u8], dtype: Dtype, columns: usize, frames: Frames) -> (Vec<String>, Rows) {
+        let mut out = Vec::new();
+        let got = for_each_row::<_, io::Error>(
+            data,
+            dtype,
+            columns,
+            frames,
+            b',',
+            &mut (
+                |l: &[u8], _| {
+                    out.push(String::from_utf8(l.to_vec()).expect("utf8"));
+                    Ok(())
+                },
+                |_| Ok(()),
+            ),
+        )
+        .expect("rows");
+        (out, got)
+    }
+
+    #[test]
+    fn values_as_csv_writes_them() {
+        let mut data = Vec::new();
+        for x in [1.5f64, -0.0, 1e-5, f64::NAN, f64::INFINITY, 100.0] {
+            data.extend_from_slice(&x.to_le_bytes());
+        }
+        let (got, _) = rows(&data, Dtype::F64, 2, Frames::Raw { skip: 0 });
+        assert_eq!(got, ["1.5,-0.0", "1e-05,nan", "inf,100.0"]);
+        let (got, _) = rows(&[255, 1, 128, 0], Dtype::I8, 1, Frames::Raw { skip: 0 });
+        assert_eq!(got, ["-1", "1", "-128", "0"]);
+        let (got, _) = rows(&[255, 255, 0, 1], Dtype::U16, 1, Frames::Raw { skip: 0 });
+        assert_eq!(got, ["65535", "256"]);
+        let (got, _) = rows(
+            &0.1f32.to_le_bytes(),
+            Dtype::F32,
+            1,
+            Frames::Raw { skip: 0 },
+        );
+        assert_eq!(got, ["0.10000000149011612"]);
+        let (got, seen) = rows(&[9, 9, 2, 0, 7], Dtype::Bool, 1, Frames::Raw { skip: 2 });
+        assert_eq!(got, ["1", "0", "1"]);
+        assert!(seen.header);
+    }
+
+    #[test]
+    fn rawbytes_frames_from_their_offsets() {
+        // Records of 2 bytes at offsets 0, 2, 4; the first 2 bytes are a
+        // header.
+        let mut data = Vec::new();
+        for (off, rec) in [(0i64, [7u8, 7]), (2, [1, 0]), (4, [2, 0])] {
+            data.extend_from_slice(&8u32.to_be_bytes());
+            data.extend_from_slice(&off.to_be_bytes());
+            data.extend_from_slice(&2u32.to_be_bytes());
+            data.extend_from_slice(&rec);
+        }
+        let (got, seen) = rows(&data, Dtype::U16, 1, Frames::RawBytes { skip: 2 });
+        assert_eq!(got, ["1", "2"]);
+        assert!(seen.header);
+    }
+
+    #[test]
+    fn npy_headers_as_numpy_writes_them() {
+        let mut h = NPY_MAGIC.to_vec();
+        h.extend_from_slice(&[1, 0]);
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 3), }";
+        let pad = 64 - (10 + dict.len() + 1) % 64;
+        let text = format!("{dict}{}\n", " ".repeat(pad));
+        h.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        h.extend_from_slice(text.as_bytes());
+        let npy = parse_npy(&h).expect("parses").expect("npy");
+        assert_eq!(
+            npy,
+            Npy {
+                dtype: Dtype::F64,
+                columns: 3,
+                rows: 1000,
+                data_offset: 10 + text.len() as u64
+            }
+        );
+        assert!(parse_npy(b"x,y\n").expect("not npy").is_none());
+        assert!(parse_npy(&h[..20]).is_err());
+    }
+}
