@@ -4,7 +4,7 @@
 //! and through the test Hadoop (FixedLengthInputFormat records handed over
 //! as rawbytes), and in a plain pipe.
 
-use crate::util::{bash, ok, root, written_by};
+use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
 const JOBS: [(&str, usize, &str, &str); 8] = [
@@ -75,11 +75,6 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
     // The test Hadoop reads them as FixedLengthInputFormat records, framed
     // as rawbytes: a header of whole rows splits (f64x2, u8), one that is
     // not (f64x3: 128 bytes, rows of 24) makes each file one split.
-    let python = crate::util::python();
-    let py_dir = std::path::Path::new(&python)
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
     for (name, extra) in [
         ("f64x3.npy", ""),
         ("f64x2.npy", ""),
@@ -102,9 +97,9 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
         };
         let o = out(&format!("hadoop-{name}"));
         ok(&format!(
-            "FAKE_HADOOP_BLOCK_SIZE=4096 PATH={}:{py_dir}:$PATH mapfold run --quiet --runner \
+            "FAKE_HADOOP_BLOCK_SIZE=4096 {} mapfold run --quiet --runner \
              hadoop --streaming-jar /opt/s.jar --input {} --output {} {job} {extra}",
-            root().join("tests/fake-hadoop").display(),
+            crate::util::fake_hadoop_path(),
             at(name),
             o.display()
         ));

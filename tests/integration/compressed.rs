@@ -3,7 +3,7 @@
 //! and the zstandard package give the plain file's bytes on the local
 //! runner at any split size, and through the test Hadoop.
 
-use crate::util::{ok, root};
+use crate::util::ok;
 
 #[test]
 fn every_codec_gives_the_plain_files_bytes() {
@@ -11,7 +11,6 @@ fn every_codec_gives_the_plain_files_bytes() {
         "tests/integration/compressed.d/compress.py",
         "fixtures/weather/0.csv",
     );
-    let python = crate::util::python();
     let job = "--value temp --key year --hist=-5:5:10";
     let run = |name: &str, extra: &str| {
         let out = d.path().join(format!("out-{name}-{}", extra.len()));
@@ -39,16 +38,12 @@ fn every_codec_gives_the_plain_files_bytes() {
     }
     // The test Hadoop decompresses by suffix too; the runner passes the
     // file as it is.
-    let py_dir = std::path::Path::new(&python)
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
     for name in ["data.csv.bz2", "data.csv.zst"] {
         let out = d.path().join(format!("hadoop-{name}"));
         ok(&format!(
-            "PATH={}:{py_dir}:$PATH mapfold run --quiet --runner hadoop --streaming-jar /opt/s.jar \
+            "{} mapfold run --quiet --runner hadoop --streaming-jar /opt/s.jar \
              --input {} --output {} {job} --schema country,town,year,month,precip,temp",
-            root().join("tests/fake-hadoop").display(),
+            crate::util::fake_hadoop_path(),
             d.path().join(name).display(),
             out.display()
         ));

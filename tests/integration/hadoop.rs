@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::util::{bash_env, ok, root};
+use crate::util::{bash_env, ok};
 
 const JOB: &str = "--value temp --key year --hist=-5:5:20";
 
@@ -20,16 +20,10 @@ fn with_hadoop(args: &str, log: &Path) -> Output {
 
 /// [`with_hadoop`] with more environment for the fake (its block size).
 fn with_hadoop_env(args: &str, log: &Path, env: &[(&str, &str)]) -> Output {
-    let python = crate::util::python();
-    let py_dir = Path::new(&python)
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let fake = root().join("tests/fake-hadoop");
     bash_env(
         &format!(
-            "PATH={}:{py_dir}:$PATH mapfold run --runner hadoop --streaming-jar /opt/streaming.jar {args}",
-            fake.display()
+            "{} mapfold run --runner hadoop --streaming-jar /opt/streaming.jar {args}",
+            crate::util::fake_hadoop_path()
         ),
         &[
             &[("FAKE_HADOOP_LOG", log.display().to_string().as_str())],

@@ -83,6 +83,21 @@ pub fn written_by(script: &str, args: &str) -> tempfile::TempDir {
     d
 }
 
+/// `PATH=...` that puts the test Hadoop (tests/fake-hadoop) first, and
+/// the test Python beside it: the start of a command that runs
+/// `mapfold run --runner hadoop` against the stand-in.
+pub fn fake_hadoop_path() -> String {
+    let python = python();
+    let py_dir = Path::new(&python)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    format!(
+        "PATH={}:{py_dir}:$PATH",
+        root().join("tests/fake-hadoop").display()
+    )
+}
+
 /// Runs `script`, asserts success, returns stdout.
 pub fn ok(script: &str) -> String {
     let o = bash(script);

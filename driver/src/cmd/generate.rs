@@ -39,6 +39,9 @@ pub enum Kind {
     Pageviews(super::gen_keys::PageViews),
     /// `id,value` with every id different: the worst case for a group-by.
     Distinct(super::gen_keys::Distinct),
+    /// Random points as a binary array, raw (for `np.memmap`) and `.npy`:
+    /// 100 million by default.
+    Points(super::gen_points::Points),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -79,6 +82,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             let (r, b) = super::gen_keys::distinct(d)?;
             (r, b, d.out.clone())
         }
+        Kind::Points(p) => (p.n, 2 * super::gen_points::points(p)?, p.out.clone()),
     };
     eprintln!(
         "wrote {rows} rows, {:.1} MB, to {}",

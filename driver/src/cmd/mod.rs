@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod emr;
 pub mod gen_keys;
+pub mod gen_points;
 pub mod generate;
 pub mod plot;
 pub mod run;

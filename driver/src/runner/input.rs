@@ -241,7 +241,9 @@ pub fn resolve_format(job: &mut JobArgs, starts: &[(String, Vec<u8>)]) -> anyhow
                 bail!("--input-format raw reads headerless arrays; an input has a header");
             }
         }
-        InputFormat::Text | InputFormat::Auto => job.set_input_format(InputFormat::Text),
+        // Text is what a task reads unless told otherwise: left out of
+        // its words.
+        InputFormat::Text | InputFormat::Auto => job.set_input_format(InputFormat::Auto),
     }
     let format = Format::of(job);
     if let Format::Array(_) = format {
@@ -302,18 +304,30 @@ fn hadoop_paths(value: &str) -> Vec<String> {
 /// `{a,b}` alternatives expanded into whole patterns (the `glob` crate
 /// has none), innermost last: `x{1,2}` is `x1` and `x2`.
 fn alternatives(pattern: &str) -> Vec<String> {
-    let Some(open) = pattern.find('{') else {
+    // Braces escaped with `\` (GlobPattern's escape) are characters.
+    let unescaped = || {
+        let mut escaped = false;
+        pattern.char_indices().filter(move |&(_, c)| {
+            let plain = !escaped;
+            escaped = plain && c == '\\';
+            plain
+        })
+    };
+    let Some(open) = unescaped().find(|&(_, c)| c == '{').map(|(i, _)| i) else {
         return vec![pattern.to_owned()];
     };
     let mut depth = 0;
-    let Some(close) = pattern[open..].char_indices().find_map(|(j, c)| {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            _ => {}
-        }
-        (depth == 0).then_some(open + j)
-    }) else {
+    let Some(close) = unescaped()
+        .skip_while(|&(i, _)| i < open)
+        .find_map(|(j, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(j)
+        })
+    else {
         return vec![pattern.to_owned()];
     };
     let (head, inner, tail) = (
@@ -347,10 +361,33 @@ fn split_outside_braces(value: &str) -> Vec<String> {
     out
 }
 
+/// A Hadoop glob (braces expanded) as the `glob` crate writes it: `\c`,
+/// Hadoop's escape, is the character `c` (`[c]` for one the crate takes
+/// as a pattern), so `x\[1\].csv` names the file `x[1].csv`.
+fn glob_of(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some(e @ ('[' | ']' | '*' | '?')) => {
+                    out.push('[');
+                    out.push(e);
+                    out.push(']');
+                }
+                Some(e) => out.push(e),
+                None => out.push('\\'),
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
 /// What one input path names: itself, or what it matches as a glob.
 fn matches(i: &str) -> anyhow::Result<Vec<PathBuf>> {
     let p = Path::new(i);
-    if !i.contains(['*', '?', '[', '{']) {
+    if !i.contains(['*', '?', '[', '{', '\\']) {
         match std::fs::metadata(p) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 bail!("--input {i:?}: no such file or directory")
@@ -365,7 +402,7 @@ fn matches(i: &str) -> anyhow::Result<Vec<PathBuf>> {
     }
     let mut v = Vec::new();
     for pattern in alternatives(i) {
-        let found = glob::glob(&pattern).with_context(|| format!("bad glob {i:?}"))?;
+        let found = glob::glob(&glob_of(&pattern)).with_context(|| format!("bad glob {i:?}"))?;
         v.extend(found.filter_map(Result::ok).filter(|p| !hidden(p)));
     }
     v.sort();
@@ -699,6 +736,9 @@ mod tests {
             "dir/x.csv",
             "dir/_hidden.csv",
             "dir/sub/y.csv",
+            "odd/x[1].csv",
+            "odd/x1.csv",
+            "odd/{a}.csv",
         ] {
             std::fs::create_dir_all(at(f).parent().expect("parent")).expect("mkdir");
             std::fs::write(at(f), "k\n1\n").expect("write");
@@ -724,6 +764,20 @@ mod tests {
             ["a.csv", "b.csv"]
         );
         assert_eq!(names(&p("*.csv"), false).expect("glob"), ["a.csv", "b.csv"]);
+        // Glob characters in names are escaped with `\`, as in Hadoop's
+        // GlobPattern; unescaped they are a pattern.
+        assert_eq!(
+            names(&p("odd/x[1].csv"), false).expect("class"),
+            ["odd/x1.csv"]
+        );
+        assert_eq!(
+            names(&p("odd/x\\[1\\].csv"), false).expect("escaped"),
+            ["odd/x[1].csv"]
+        );
+        assert_eq!(
+            names(&p("odd/\\{a\\}.csv"), false).expect("escaped braces"),
+            ["odd/{a}.csv"]
+        );
         // A directory inside an input directory fails, naming it, unless
         // --recursive, which skips hidden files and directories too.
         let err = names(&p("dir"), false)

@@ -389,6 +389,11 @@ impl<R: Read + Seek> Reader<R> {
         Ok(b[0])
     }
 
+    /// A variable-length integer from the file.
+    fn vlong(&mut self) -> io::Result<i64> {
+        vlong(&mut || self.byte())
+    }
+
     /// `n` bytes read into `out`, when the file has them.
     fn bytes(&mut self, n: i64, out: &mut Vec<u8>) -> io::Result<()> {
         let n = u64::try_from(n).map_err(|_| bad("a negative length"))?;
@@ -529,13 +534,7 @@ impl<R: Read + Seek> Reader<R> {
         }
         self.check_sync()?;
         self.sync_seen = true;
-        let mut one = || -> io::Result<u8> {
-            let mut b = [0; 1];
-            self.r.read_exact(&mut b)?;
-            self.pos += 1;
-            Ok(b[0])
-        };
-        let n = vlong(&mut one)?;
+        let n = self.vlong()?;
         let n = u64::try_from(n).map_err(|_| bad("a block with a negative record count"))?;
         let codec = self
             .h
@@ -543,13 +542,7 @@ impl<R: Read + Seek> Reader<R> {
             .ok_or_else(|| bad("block-compressed without a codec"))?;
         let mut bufs: [Vec<u8>; 4] = Default::default();
         for out in &mut bufs {
-            let mut one = || -> io::Result<u8> {
-                let mut b = [0; 1];
-                self.r.read_exact(&mut b)?;
-                self.pos += 1;
-                Ok(b[0])
-            };
-            let len = vlong(&mut one)?;
+            let len = self.vlong()?;
             let mut raw = std::mem::take(&mut self.scratch);
             self.bytes(len, &mut raw)?;
             codec.decompress(&raw, out)?;
