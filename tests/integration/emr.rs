@@ -552,6 +552,57 @@ fn odd_column_names_survive_hadoops_argument_splitting() {
     );
 }
 
+/// Data as it is stored, on EMR: a SequenceFile (block-compressed, LZO)
+/// and a NumPy array, uploaded, recognised by their first bytes and read
+/// by the step with Hadoop's input formats (SequenceFileAsTextInputFormat;
+/// FixedLengthInputFormat records as rawbytes), give the local runner's
+/// bytes.
+#[test]
+fn sequence_files_and_arrays_on_emr() {
+    let stack = Stack::start(false);
+    let ngrams = crate::util::written_by("tests/integration/sequence.d/ngrams.py", "");
+    let arrays = crate::util::written_by("tests/integration/arrays.d/make.py", "");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, input, job) in [
+        (
+            "seq",
+            ngrams.path().join("seq/block-lzo-0"),
+            "--schema row,ngram,year,match_count,page_count,volume_count --value match_count \
+             --key year --distinct ngram",
+        ),
+        (
+            "npy",
+            arrays.path().join("f64x2.npy"),
+            "--value 0,1 --corr 0,1",
+        ),
+    ] {
+        let local = dir.path().join(format!("local-{name}"));
+        ok(&format!(
+            "mapfold run --quiet --input {} --output {} {job}",
+            input.display(),
+            local.display()
+        ));
+        let emr = dir.path().join(format!("emr-{name}"));
+        stack.ok(&format!(
+            "run --runner emr --input {} --output s3://{BUCKET}/out/{name} {job} --local-output {} \
+             --poll-seconds 0.1",
+            input.display(),
+            emr.display()
+        ));
+        let want = std::fs::read(local.join("part-00000")).expect("local");
+        assert_eq!(
+            String::from_utf8_lossy(&want),
+            String::from_utf8_lossy(&std::fs::read(emr.join("part-00000")).expect("emr")),
+            "{name}"
+        );
+    }
+    // The steps named the formats.
+    let steps = stack.emr_calls("AddJobFlowSteps");
+    let text = serde_json::to_string(&steps).expect("json");
+    assert!(text.contains("SequenceFileAsTextInputFormat"), "{text}");
+    assert!(text.contains("FixedLengthInputFormat") && text.contains("stream.map.input=rawbytes"));
+}
+
 /// SIGTERM while RunJobFlow is in flight (the cluster exists, its id has
 /// not arrived): the runner waits for the id, terminates the cluster and
 /// says so. SIGHUP is handled the same way.

@@ -237,8 +237,20 @@ pub fn resolve_format(job: &mut JobArgs, starts: &[(String, Vec<u8>)]) -> anyhow
             }
         }
         InputFormat::Raw => {
-            if starts.iter().any(|(_, b)| seq(b) || npy(b)) {
-                bail!("--input-format raw reads headerless arrays; an input has a header");
+            // A .npy file read raw past its header is its rows (how the
+            // runners hand a resolved .npy job on).
+            for (name, b) in starts {
+                let header = parse_npy(b).ok().flatten().map(|n| n.data_offset);
+                if seq(b) || header.is_some_and(|h| h != job.data_offset as u64) {
+                    bail!(
+                        "{name} starts with a header ({}): read it without --input-format raw",
+                        if seq(b) {
+                            "a SequenceFile's"
+                        } else {
+                            "a .npy array's"
+                        }
+                    );
+                }
             }
         }
         // Text is what a task reads unless told otherwise: left out of
