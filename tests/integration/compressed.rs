@@ -36,6 +36,27 @@ fn every_codec_gives_the_plain_files_bytes() {
             "{name}, small splits"
         );
     }
+    // A .bz2 file of many blocks is cut at them: every split size gives
+    // the plain file's bytes.
+    let big = run(
+        "big.csv",
+        "--schema country,town,year,month,precip,temp --header no",
+    );
+    for split in ["--split-size 40000", "--split-size 7000"] {
+        let extra = format!("--schema country,town,year,month,precip,temp --header no {split}");
+        assert_eq!(run("big.csv.bz2", &extra), big, "big.csv.bz2 {split}");
+    }
+    let m: serde_json::Value = serde_json::from_str(&ok(&format!(
+        "cat {}/_mapfold.json",
+        d.path()
+            .join(format!(
+                "out-big.csv.bz2-{}",
+                "--schema country,town,year,month,precip,temp --header no --split-size 7000".len()
+            ))
+            .display()
+    )))
+    .expect("manifest");
+    assert!(m["splits"].as_array().expect("splits").len() > 10, "{m}");
     // The test Hadoop decompresses by suffix too; the runner passes the
     // file as it is.
     for name in ["data.csv.bz2", "data.csv.zst"] {

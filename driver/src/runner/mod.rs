@@ -3,6 +3,7 @@
 //! streaming on this machine; [`hadoop`] builds the `hadoop jar` command that
 //! a cluster (and the EMR runner) runs.
 
+mod bzsplit;
 #[cfg(feature = "emr")]
 pub mod emr;
 pub mod hadoop;

@@ -2,7 +2,8 @@
 //! `LineRecordReader` do.
 //!
 //! A file is cut every `split_size` bytes, except that the last split may be
-//! up to 10% larger (Hadoop's `SPLIT_SLOP`); a compressed file is one split. A
+//! up to 10% larger (Hadoop's `SPLIT_SLOP`); a compressed file is one split
+//! (but bzip2, cut at its blocks: [`super::bzsplit`]). A
 //! split starting at `s > 0` skips through the first newline at or after
 //! `s`, and every split reads each line that starts at or before its end, so
 //! each line is read by exactly one split: the one where it starts, counting
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use mapfold_core::binary::Layout;
 
-use super::input::{Format, InputFile};
+use super::input::{Codec, Format, InputFile};
 
 /// Hadoop's `FileInputFormat.SPLIT_SLOP`.
 const SPLIT_SLOP: f64 = 1.1;
@@ -44,7 +45,11 @@ pub fn default_size(inputs: &[InputFile], maps: usize) -> u64 {
 /// SequenceFile compresses inside, and splits).
 pub fn plan(inputs: &[InputFile], split_size: u64, whole: bool, format: Format) -> Vec<Split> {
     let whole = whole || format.whole_files();
-    let compressed = |f: &InputFile| format != Format::Sequence && f.codec().is_some();
+    // A compressed text file is one split, but for bzip2, cut at its
+    // blocks as BZip2Codec lets Hadoop cut it.
+    let compressed = |f: &InputFile| {
+        format != Format::Sequence && !matches!(f.codec(), None | Some(Codec::Bzip2))
+    };
     let mut splits = Vec::new();
     for (file, f) in inputs.iter().enumerate() {
         if whole || compressed(f) || f.size == 0 {
@@ -96,6 +101,9 @@ pub fn feed(
             return copy(&mut body, out, &mut progress);
         }
         Format::Text => {}
+    }
+    if input.codec() == Some(Codec::Bzip2) && split.length < input.size {
+        return super::bzsplit::feed(&input.path, split.start, split.length, out, progress);
     }
     if input.codec().is_some() {
         let mut r = input.open().map_err(io::Error::other)?;
@@ -174,7 +182,7 @@ fn array_bytes(input: &InputFile, split: &Split, l: Layout) -> (u64, u64) {
 
 /// Consumes through the next line terminator (`\n`, `\r\n` or a lone
 /// `\r`, as Hadoop's `LineReader`); returns the bytes consumed.
-fn skip_line(r: &mut impl BufRead) -> io::Result<u64> {
+pub(super) fn skip_line(r: &mut impl BufRead) -> io::Result<u64> {
     let mut n = 0u64;
     through_line(r, &mut |b| {
         n += b.len() as u64;
@@ -214,7 +222,7 @@ fn through_line(
     }
 }
 
-fn copy_line(
+pub(super) fn copy_line(
     r: &mut impl BufRead,
     out: &mut dyn Write,
     progress: &mut impl FnMut(u64),
