@@ -50,12 +50,7 @@ impl Dtype {
             .iter()
             .find(|(_, name, _)| *name == s)
             .map(|(t, ..)| *t)
-            .ok_or_else(|| {
-                format!(
-                    "{s:?} is not a dtype: one of bool, u8, u16, u32, u64, i8, i16, i32, i64, \
-                     f32, f64"
-                )
-            })
+            .ok_or_else(|| "one of bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64".into())
     }
 
     /// The type of a `.npy` header's `descr` (`<f8`, `|u1`, `|b1`):
@@ -93,6 +88,26 @@ impl Dtype {
             Self::U16 | Self::I16 => 2,
             Self::U32 | Self::I32 | Self::F32 => 4,
             Self::U64 | Self::I64 | Self::F64 => 8,
+        }
+    }
+
+    /// The number the little-endian value `b` is, as its text parses.
+    #[inline]
+    fn value(self, b: &[u8]) -> f64 {
+        let mut le = [0u8; 8];
+        le[..b.len()].copy_from_slice(b);
+        let u = u64::from_le_bytes(le);
+        match self {
+            Self::Bool => f64::from(u8::from(u != 0)),
+            // `as` rounds to nearest, ties to even, as the decimal parse of
+            // the integer's text does.
+            Self::U8 | Self::U16 | Self::U32 | Self::U64 => u as f64,
+            Self::I8 => f64::from(u as u8 as i8),
+            Self::I16 => f64::from(u as u16 as i16),
+            Self::I32 => f64::from(u as u32 as i32),
+            Self::I64 => u as i64 as f64,
+            Self::F32 => f64::from(f32::from_bits(u as u32)),
+            Self::F64 => f64::from_bits(u),
         }
     }
 
@@ -286,6 +301,11 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
     let mut emit = |buf: &mut Vec<u8>, end: bool| -> Result<(), E> {
         let whole = buf.len() / row * row;
         for r in buf[..whole].chunks_exact(row) {
+            // A job that takes one number from each row gets it as one.
+            if let Some(c) = sink.number_column().filter(|&c| c < columns) {
+                sink.number(dtype.value(&r[c * size..(c + 1) * size]))?;
+                continue;
+            }
             line.clear();
             for (i, v) in r.chunks_exact(size).enumerate() {
                 if i > 0 {
@@ -299,12 +319,8 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         if end && !buf.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the input ends {} bytes into a row of {row} ({columns} {} values): is \
-                     --dtype or --columns wrong, or the file cut short?",
-                    buf.len(),
-                    dtype.name()
-                ),
+                "the input ends part way into a row: is --dtype or --columns wrong, or the \
+                 file cut short?",
             )
             .into());
         }

@@ -119,6 +119,19 @@ pub trait Records<E> {
     fn record(&mut self, line: &[u8], delims: Option<Delims>) -> Result<(), E>;
     /// A line over the limit, skipped: its length.
     fn too_long(&mut self, len: u64) -> Result<(), E>;
+
+    /// The column whose number is all a record gives the job, when that
+    /// is so (one value column, no keys or filters): a binary array's
+    /// rows then hand over that value as [`Records::number`], not as text.
+    fn number_column(&self) -> Option<usize> {
+        None
+    }
+
+    /// A record whose one used field is the number `x` (see
+    /// [`Records::number_column`]).
+    fn number(&mut self, _x: f64) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 impl<E, F, G> Records<E> for (F, G)

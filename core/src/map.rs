@@ -1143,6 +1143,25 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         Mapper::too_long(self, len);
         Ok(())
     }
+
+    /// The lean path's one value column, when the job has no keys and the
+    /// first-record checks are settled.
+    fn number_column(&self) -> Option<usize> {
+        let plan = self.plan.as_ref()?;
+        (self.lean && !self.slow && plan.keys.is_empty()).then(|| plan.values[0])
+    }
+
+    /// The lean path for a value given as a number (the same steps as
+    /// [`Mapper::line_with`] takes after parsing it).
+    fn number(&mut self, x: f64) -> Result<(), Error> {
+        self.line_no += 1;
+        let g = self.group(b"")?;
+        self.add_value(g, Value::Num(x));
+        if self.passthrough {
+            return self.pass_line();
+        }
+        self.count_spilled(false)
+    }
 }
 
 /// The header of a file that starts with `head` (its first bytes), by the

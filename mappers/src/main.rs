@@ -34,9 +34,7 @@ fn run() -> anyhow::Result<()> {
     if job.input == Input::Npy {
         // The driver reads .npy headers (mapfold run); a task reads rows.
         anyhow::bail!(
-            "mapfold-map reads an array as raw rows: --input-format raw --dtype TYPE --columns N \
-             --data-offset BYTES (the header's length), or run it with `mapfold run`, which reads \
-             the .npy header itself"
+            "mapfold run reads .npy headers; here give --input-format raw --dtype --columns --data-offset"
         );
     }
     let job_input = job.input;

@@ -24,50 +24,63 @@ pub struct HistLayout {
 const MARGIN: f64 = 1.0 / (1u64 << 48) as f64;
 
 /// `floor((x - lo) * bins / (hi - lo))` in exact arithmetic, for `x` in
-/// `[lo, hi]` (the caller clamps `x == hi` into the last bin). Values near
-/// an edge come here: integers on integer edges do, every one, so numbers
-/// that fit 128 bits take the short way.
+/// `[lo, hi]` (the caller clamps `x == hi` into the last bin): the `k`
+/// with `k (hi - lo) <= (x - lo) bins < (k + 1) (hi - lo)`, found from the
+/// rounded position (one off at most) by exact comparisons, not a
+/// division. Values near an edge come here: integers on integer edges do,
+/// every one, so numbers that fit 128 bits take the short way.
 #[cold]
 fn exact_bin(l: &HistLayout, x: f64) -> usize {
-    let x_f = x;
-    let (x, lo, hi) = (dyadic(x), dyadic(l.lo), dyadic(l.hi));
-    let e0 = x.1.min(lo.1).min(hi.1);
-    let widest = (x.1.max(lo.1).max(hi.1) - e0) as u32;
     let bins = u64::from(l.bins);
+    let t = (x - l.lo) / (l.hi - l.lo) * bins as f64;
+    let start = if t.is_finite() {
+        (t as u64).min(bins)
+    } else {
+        bins
+    };
+    let (xd, lo, hi) = (dyadic(x), dyadic(l.lo), dyadic(l.hi));
+    let e0 = xd.1.min(lo.1).min(hi.1);
+    let widest = (xd.1.max(lo.1).max(hi.1) - e0) as u32;
     if widest <= 50 {
         // 53 + 50 bits, plus one for the difference, times bins < 2^20.
         let at = |(m, e): (i64, i32)| i128::from(m) << (e - e0);
-        let num = (at(x) - at(lo)) * i128::from(bins);
+        let num = (at(xd) - at(lo)) * i128::from(bins);
         let den = at(hi) - at(lo);
-        return usize::try_from(num / den).unwrap_or(usize::MAX);
+        return settle(start, bins, &|k| i128::from(k) * den <= num);
     }
-    // Magnitudes too far apart for 128 bits: the bin is the k with
-    // k (hi - lo) <= (x - lo) bins < (k + 1) (hi - lo), found from the
-    // rounded position by the exact sign of (x - lo) bins - k (hi - lo),
-    // summed in a superaccumulator (no big integers in the mapper).
-    let above = |k: u64| {
+    // Magnitudes too far apart for 128 bits: the exact sign of
+    // (x - lo) bins - k (hi - lo), summed in a superaccumulator (no big
+    // integers in the mapper).
+    settle(start, bins, &|k| {
         let mut s = crate::superacc::Superacc::default();
-        for (v, c, neg) in [(l.hi, k, true), (l.lo, k, false), (l.lo, bins, true)]
-            .into_iter()
-            .chain([(x_f, bins, false)])
-        {
+        for (v, c, neg) in [
+            (l.hi, k, true),
+            (l.lo, k, false),
+            (l.lo, bins, true),
+            (x, bins, false),
+        ] {
             let (m, pos, n) = crate::superacc::split(v);
             if m != 0 && c != 0 {
                 s.add_product(m, c, pos, n ^ neg);
             }
         }
         s.signum() >= 0
-    };
-    let t = (x_f - l.lo) / (l.hi - l.lo) * bins as f64;
-    let mut k = if t.is_finite() {
-        (t as u64).min(bins)
-    } else {
-        bins
-    };
-    while k > 0 && !above(k) {
+    })
+}
+
+/// The largest `k` in `0..=bins` with `reached(k)` (which holds for 0 and
+/// fails from some `k` on), from the guess `k`.
+/// One copy for both callers (a generic one was unrolled and vectorised,
+/// kilobytes of the static mapper for a loop that rarely turns).
+fn settle(mut k: u64, bins: u64, reached: &dyn Fn(u64) -> bool) -> usize {
+    // The guess is right but for values a rounding away from an edge.
+    if (k == 0 || reached(k)) && (k == bins || !reached(k + 1)) {
+        return k as usize;
+    }
+    while k > 0 && !reached(k) {
         k -= 1;
     }
-    while k < bins && above(k + 1) {
+    while k < bins && reached(k + 1) {
         k += 1;
     }
     k as usize
