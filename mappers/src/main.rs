@@ -57,10 +57,9 @@ fn run() -> anyhow::Result<()> {
         Input::Raw(l) => {
             // Hadoop streaming hands FixedLengthInputFormat records over
             // framed (`-D stream.map.input=rawbytes`, which it exports as
-            // $stream_map_input); a file's header is in the split that
-            // starts it.
-            // The local runner hands a task its rows past the header; a
-            // plain pipe reads the file from its start.
+            // $stream_map_input), each with its file offset, so the header
+            // is skipped by offset; the local runner hands a task its rows
+            // past the header; a plain pipe reads the file from its start.
             let rawbytes = std::env::var("stream_map_input").as_deref() == Ok("rawbytes");
             let frames = match (rawbytes, in_task) {
                 (true, _) => Frames::RawBytes {
