@@ -91,12 +91,18 @@ impl Dtype {
         }
     }
 
+    /// The bits of the little-endian value `b` (`size()` bytes).
+    #[inline]
+    fn bits(b: &[u8]) -> u64 {
+        let mut le = [0u8; 8];
+        le[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(le)
+    }
+
     /// The number the little-endian value `b` is, as its text parses.
     #[inline]
     fn value(self, b: &[u8]) -> f64 {
-        let mut le = [0u8; 8];
-        le[..b.len()].copy_from_slice(b);
-        let u = u64::from_le_bytes(le);
+        let u = Self::bits(b);
         match self {
             Self::Bool => f64::from(u8::from(u != 0)),
             // `as` rounds to nearest, ties to even, as the decimal parse of
@@ -115,9 +121,7 @@ impl Dtype {
     #[inline]
     fn push_text(self, b: &[u8], out: &mut Vec<u8>) {
         let mut int = itoa::Buffer::new();
-        let mut le = [0u8; 8];
-        le[..b.len()].copy_from_slice(b);
-        let u = u64::from_le_bytes(le);
+        let u = Self::bits(b);
         let text = match self {
             Self::Bool => {
                 out.push(if u != 0 { b'1' } else { b'0' });
@@ -300,9 +304,11 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut emit = |buf: &mut Vec<u8>, end: bool| -> Result<(), E> {
         let whole = buf.len() / row * row;
+        // A job that takes one number from each row gets it as one, once
+        // the first row settled the mapper's first-record checks.
+        let mut number = sink.number_column().filter(|&c| c < columns);
         for r in buf[..whole].chunks_exact(row) {
-            // A job that takes one number from each row gets it as one.
-            if let Some(c) = sink.number_column().filter(|&c| c < columns) {
+            if let Some(c) = number {
                 sink.number(dtype.value(&r[c * size..(c + 1) * size]))?;
                 continue;
             }
@@ -314,6 +320,7 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
                 dtype.push_text(v, &mut line);
             }
             sink.record(&line, None)?;
+            number = sink.number_column().filter(|&c| c < columns);
         }
         buf.drain(..whole);
         if end && !buf.is_empty() {

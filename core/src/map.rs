@@ -320,13 +320,7 @@ impl<W: Write> Mapper<W> {
                 Ok(value) => value,
                 Err(why) => return self.malformed(l, n, why),
             };
-            let g = self.group(l)?;
-            self.add_value(g, value);
-            if self.passthrough {
-                // The line that found no room for its group.
-                return self.pass_line();
-            }
-            return self.count_spilled(false);
+            return self.fold_lean(l, value);
         }
         // Broken beats filtered beats missing: every check runs before
         // the line is counted. A comparison with a missing field does not
@@ -428,6 +422,19 @@ impl<W: Write> Mapper<W> {
             self.pass_line()?;
         }
         Ok(())
+    }
+
+    /// The lean path's fold of a line's value (or a binary row's, whose
+    /// line is empty: such jobs have no keys).
+    #[inline(always)]
+    fn fold_lean(&mut self, l: &[u8], value: Value) -> Result<(), Error> {
+        let g = self.group(l)?;
+        self.add_value(g, value);
+        if self.passthrough {
+            // The line that found no room for its group.
+            return self.pass_line();
+        }
+        self.count_spilled(false)
     }
 
     /// Writes the line just folded into the scratch group as its own
@@ -1155,12 +1162,7 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
     /// [`Mapper::line_with`] takes after parsing it).
     fn number(&mut self, x: f64) -> Result<(), Error> {
         self.line_no += 1;
-        let g = self.group(b"")?;
-        self.add_value(g, Value::Num(x));
-        if self.passthrough {
-            return self.pass_line();
-        }
-        self.count_spilled(false)
+        self.fold_lean(b"", Value::Num(x))
     }
 }
 

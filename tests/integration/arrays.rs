@@ -8,13 +8,15 @@ use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
 const JOBS: [(&str, usize, &str, &str); 8] = [
+    // Keys, filters, several columns: rows as text.
     (
         "f64x3",
         3,
         "f64",
-        "--value 0 --key 1 --hist=-3:3:10 --quantiles --distinct 2",
+        "--value 0,2 --key 1 --hist=0=-3:3:10 --quantiles --distinct 2 --corr 0,2 --where '2>-0.5'",
     ),
-    ("f64x2", 2, "f64", "--value 0,1 --corr 0,1 --where '1>-0.5'"),
+    // One number per row (the number path), NaN and infinities among them.
+    ("f64x2", 2, "f64", "--value 1 --hist=-3:3:10"),
     ("u8", 1, "u8", "--value 0 --hist=0:256:256"),
     ("i16x2", 2, "i16", "--value 0 --key 1"),
     ("bool", 1, "bool", "--key 0"),
@@ -39,10 +41,12 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
     for (name, cols, dtype, job) in JOBS {
         let schema: Vec<String> = (0..cols).map(|i| i.to_string()).collect();
         let schema = schema.join(",");
+        // The CSV's header names the columns 0..N-1, as the array's are
+        // named (a name, not the 1-based index `1` would be).
         let csv = run(
             &at(&format!("{name}.csv")),
             &out(&format!("{name}-csv")),
-            job,
+            &format!("{job} --header yes"),
         );
         assert!(csv.contains("\"header\":1"), "{name}: {csv}");
         let plain = run(
@@ -65,11 +69,7 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
         assert_eq!(raw, plain, "{name}.raw");
     }
     // Cut in pieces: the splits hold whole rows.
-    let m: serde_json::Value = serde_json::from_str(&ok(&format!(
-        "cat {}/_mapfold.json",
-        out("f64x2-npy").display()
-    )))
-    .expect("manifest");
+    let m = crate::util::manifest(&out("f64x2-npy"));
     assert!(m["splits"].as_array().expect("splits").len() > 5);
 
     // The test Hadoop reads them as FixedLengthInputFormat records, framed
@@ -86,7 +86,7 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
             run(
                 &at(&format!("{stem}.csv")),
                 &out(&format!("{stem}-csv2")),
-                job,
+                &format!("{job} --header yes"),
             )
         } else {
             run(
@@ -129,7 +129,14 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
         JOBS[0].3,
         at("f64x3.npy")
     ));
-    assert_eq!(piped, run(&at("f64x3.csv"), &out("f64x3-csv3"), JOBS[0].3));
+    assert_eq!(
+        piped,
+        run(
+            &at("f64x3.csv"),
+            &out("f64x3-csv3"),
+            &format!("{} --header yes", JOBS[0].3)
+        )
+    );
 }
 
 #[test]

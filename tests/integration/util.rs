@@ -98,6 +98,12 @@ pub fn fake_hadoop_path() -> String {
     )
 }
 
+/// The `_mapfold.json` manifest of the job output in `dir`.
+pub fn manifest(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("_mapfold.json")).expect("a manifest");
+    serde_json::from_str(&text).expect("manifest JSON")
+}
+
 /// Runs `script`, asserts success, returns stdout.
 pub fn ok(script: &str) -> String {
     let o = bash(script);

@@ -105,8 +105,9 @@ pub fn streaming_args(
             "mapreduce.input.fileinputformat.input.dir.recursive=true".to_owned(),
         ]);
     }
-    a.extend(job.format().hadoop_conf());
-    if job.job.whole_files || job.format().whole_files() {
+    let format = job.format();
+    a.extend(format.hadoop_conf());
+    if job.job.whole_files || format.whole_files() {
         // FileInputFormat's split is max(minsize, min(maxsize, block)): a
         // minimum past any file's size makes each file one split.
         a.extend([
@@ -133,7 +134,7 @@ pub fn streaming_args(
         "mapfold-reduce".to_owned(),
     ]);
     // A streaming option: after the generic ones (-D, -files).
-    a.extend(job.format().hadoop_args());
+    a.extend(format.hadoop_args());
     for i in &job.inputs {
         a.extend(["-input".to_owned(), i.clone()]);
     }

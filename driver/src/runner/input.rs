@@ -579,12 +579,18 @@ pub fn padded_key(
 pub fn head(file: &InputFile) -> anyhow::Result<Vec<u8>> {
     if file.codec().is_none() {
         // A SequenceFile's records, from its first 4 MiB (a compressed
-        // block is 1 MB by default).
+        // block is 1 MB by default); other files are not read that far.
+        let mut f =
+            File::open(&file.path).with_context(|| format!("opening {}", file.path.display()))?;
         let mut start = Vec::new();
-        File::open(&file.path)
-            .and_then(|f| f.take(4 << 20).read_to_end(&mut start))
+        (&mut f)
+            .take(4)
+            .read_to_end(&mut start)
             .with_context(|| format!("reading {}", file.path.display()))?;
         if super::seqfile::is_sequence(&start) {
+            f.take(4 << 20)
+                .read_to_end(&mut start)
+                .with_context(|| format!("reading {}", file.path.display()))?;
             return Ok(super::seqfile::head(&start));
         }
     }

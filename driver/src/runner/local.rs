@@ -85,6 +85,8 @@ struct Ctx<'a> {
     shuffle: PathBuf,
     /// The split size the job ran with.
     split_size: u64,
+    /// How the inputs store their records.
+    format: super::input::Format,
 }
 
 impl Ctx<'_> {
@@ -119,11 +121,12 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
     interrupt::install();
     let staging = Staging::new(&out, o.overwrite)?;
     // Never under the format's smallest split, as Hadoop cuts them.
+    let format = job.format();
     let split_size = o
         .split_size
         .unwrap_or_else(|| split::default_size(&inputs, o.maps))
-        .max(job.format().min_split());
-    let splits = split::plan(&inputs, split_size, job.job.whole_files, job.format());
+        .max(format.min_split());
+    let splits = split::plan(&inputs, split_size, job.job.whole_files, format);
     let total: u64 = splits.iter().map(|s| s.length).sum();
     // A long schema reaches the tasks in a file, as on a cluster.
     let schema_file = staging.dir.join(".shuffle").join("schema");
@@ -145,6 +148,7 @@ pub fn run(job: &Job, o: &Options) -> anyhow::Result<Manifest> {
         bar: bar(o.quiet, total, "map"),
         shuffle: staging.dir.join(".shuffle"),
         split_size,
+        format,
     };
     std::fs::create_dir(&ctx.shuffle).context("creating the shuffle directory")?;
     if let Some(schema) = job.long_schema() {
@@ -285,7 +289,7 @@ fn map_task(ctx: &Ctx<'_>, i: usize) -> anyhow::Result<MapDone> {
     let mut last_error = String::new();
     for attempt in 0..ctx.o.max_attempts {
         let mut env = ctx.ids.map_env(i, attempt, &uri, split.start, split.length);
-        let format = ctx.job.format();
+        let format = ctx.format;
         let stdin = match split::direct(input, &split, format) {
             Ok(Some((file, bytes))) => {
                 env.push((mapfold_core::map::SPLIT_BYTES.to_owned(), bytes.to_string()));

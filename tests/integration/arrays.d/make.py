@@ -22,6 +22,8 @@ f64x3[:, 1] = np.round(f64x3[:, 1] * 2)  # a key column of a few floats
 f64x3[::499, 2] = np.nan
 f64x3[5, 2] = np.inf
 f64x2 = np.column_stack([rng.exponential(size=n), rng.normal(size=n)])
+f64x2[::301, 1] = np.nan
+f64x2[7, 1] = -np.inf
 arrays = {
     "f64x3": f64x3,
     "f64x2": f64x2,
