@@ -11,13 +11,15 @@
 //! however the data was split. (t-digest and KLL hold float centroids or
 //! random samples, whose state depends on the merge order.)
 //!
-//! A bucket `[lo, hi)` has `hi / lo <= 1 + 2^-k`, and is reported as
-//! `2 lo hi / (lo + hi)`, within `(hi - lo) / (hi + lo) < 2^-(k+1)` of
-//! every value in it: the relative error bound. Negative values are
-//! bucketed by magnitude, zeros counted apart (reported exactly), and NaN
-//! and infinities left out (they are counted as `nonfinite`). Subnormal
-//! values (below 2^-1022) are bucketed like normal ones after scaling, so
-//! the bound holds there too, up to the coarseness of a subnormal.
+//! A bucket `[lo, hi)` has `hi / lo = 1 + j 2^-k` at most `1 + 2^-k`, and
+//! is reported as the decimal with the fewest significant digits in it
+//! (8.5, not the bucket's midpoint 8.562043795620438), so the report is
+//! within `(hi - lo) / lo <= 2^-k` of every value in it: the relative error
+//! bound. Negative values are bucketed by magnitude, zeros counted apart
+//! (reported exactly), and NaN and infinities left out (they are counted
+//! as `nonfinite`). Subnormal values (below 2^-1022) are bucketed like
+//! normal ones after scaling, so the bound holds there too, up to the
+//! coarseness of a subnormal.
 //!
 //! The quantile `q` of `n` values is the value of rank `floor(q (n - 1))`
 //! (0-based, DDSketch's definition) in sorted order, so `p50` of 4 values
@@ -29,10 +31,11 @@ use crate::error::{DecodeError, Error};
 use crate::json::Obj;
 use crate::spec::Column;
 
-/// The finest sketch: 2^-21 relative error, 2^20 buckets per octave.
+/// The finest sketch: 2^-20 relative error, 2^20 buckets per octave (the
+/// indices of every finite double then fit an `i32`).
 pub const MAX_BITS: u8 = 20;
 /// The default: `--quantile-error 0.01` rounds to a 2^-7 (0.78%) bound.
-pub const DEFAULT_BITS: u8 = 6;
+pub const DEFAULT_BITS: u8 = 7;
 /// The quantiles reported when none are asked for.
 pub const DEFAULT_QS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
 
@@ -54,9 +57,10 @@ pub fn bits_for_error(alpha: f64) -> Result<u8, String> {
         })
 }
 
-/// The relative error bound of a sketch with `k` significand bits.
+/// The relative error bound of a sketch with `k` significand bits: the
+/// widest bucket's width over its low end.
 pub fn error_bound(k: u8) -> f64 {
-    0.5f64.powi(i32::from(k) + 1)
+    0.5f64.powi(i32::from(k))
 }
 
 /// The widest dense window of buckets (64 KiB of counts); a store whose
@@ -326,46 +330,48 @@ impl Quantiles {
         (e << self.k) + j
     }
 
-    /// The value reported for a bucket: `2 lo hi / (lo + hi)`, computed on
-    /// significands in `[1, 2]` and scaled by a power of two (exact), so
-    /// the top bucket does not overflow.
-    fn value(&self, idx: i32) -> f64 {
+    /// The bounds `[lo, hi)` of a bucket, computed on significands in
+    /// `[1, 2]` and scaled by a power of two (exact), so the top bucket
+    /// does not overflow.
+    fn bounds(&self, idx: i32) -> (f64, f64) {
         let e = idx >> self.k;
         let j = f64::from(idx & ((1 << self.k) - 1));
         let step = 0.5f64.powi(i32::from(self.k));
-        let (lo, hi) = (1.0 + j * step, 1.0 + (j + 1.0) * step);
-        let r = 2.0 * lo * hi / (lo + hi);
         // 2^e in two normal factors (e reaches -1086 for subnormals).
         let (e1, e2) = (e / 2, e - e / 2);
-        r * pow2(e1) * pow2(e2)
+        let scale = |m: f64| m * pow2(e1) * pow2(e2);
+        (scale(1.0 + j * step), scale(1.0 + (j + 1.0) * step))
     }
 
-    /// The value of 0-based rank `rank` (< count).
-    fn at_rank(&self, rank: u64) -> f64 {
+    /// The bucket holding the value of 0-based rank `rank` (< count).
+    fn at_rank(&self, rank: u64) -> Option<Bucket> {
         let mut seen = 0u64;
         // Most negative first: the negative store from its largest
         // magnitude down.
         for (idx, c) in self.neg.buckets().into_iter().rev() {
             seen += c;
             if rank < seen {
-                return -self.value(idx);
+                return Some(Bucket::Neg(idx));
             }
         }
         seen += self.zeros;
         if rank < seen {
-            return 0.0;
+            return Some(Bucket::Zero);
         }
         for (idx, c) in self.pos.buckets() {
             seen += c;
             if rank < seen {
-                return self.value(idx);
+                return Some(Bucket::Pos(idx));
             }
         }
-        f64::NAN
+        None
     }
 
-    /// The quantile `q` in `[0, 1]`, `None` without values.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
+    /// The quantile `q` in `[0, 1]`, `None` without values: the shortest
+    /// decimal in the bucket of the value of rank `floor(q (n - 1))`, and
+    /// within `range` (the values' exact extremes, which a bucket may
+    /// reach past: values all 1.0001 have a p50 of 1.0001, not 1).
+    pub fn quantile_in(&self, q: f64, range: Option<(f64, f64)>) -> Option<f64> {
         let n = self.count();
         if n == 0 || !(0.0..=1.0).contains(&q) {
             return None;
@@ -373,29 +379,151 @@ impl Quantiles {
         // floor(q (n - 1)) in f64 is exact enough: n - 1 < 2^53 for any
         // count a real group reaches, and the product only picks a rank.
         let rank = ((q * (n - 1) as f64).floor() as u64).min(n - 1);
-        Some(self.at_rank(rank))
+        let (min, max) = range.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        Some(match self.at_rank(rank)? {
+            // Clamped in total order (a -0.0 min holds -0.0).
+            Bucket::Zero if 0.0f64.total_cmp(&min).is_lt() => min,
+            Bucket::Zero if 0.0f64.total_cmp(&max).is_gt() => max,
+            Bucket::Zero => 0.0,
+            Bucket::Pos(idx) => {
+                let (lo, hi) = self.bounds(idx);
+                shortest_in(lo.max(min), hi.next_down().min(max))
+            }
+            // Values in (-hi, -lo]: magnitudes in [lo, hi).
+            Bucket::Neg(idx) => {
+                let (lo, hi) = self.bounds(idx);
+                -shortest_in(lo.max(-max), hi.next_down().min(-min))
+            }
+        })
+    }
+
+    /// [`Quantiles::quantile_in`] with no extremes known.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantile_in(q, None)
     }
 
     /// Writes `"quantiles":{"p50":..,..}` and the error bound for `qs`,
-    /// each estimate clamped to `range`, the values' exact extremes (a
-    /// bucket's value may lie past them: p50 1.0078 of values all 1.0).
+    /// each within `range`, the values' exact extremes.
     fn write(&self, out: &mut Obj<'_>, qs: &[f64], range: Option<(f64, f64)>) {
         if self.k == 0 {
             return;
         }
         out.obj("quantiles", |o| {
             for &q in qs {
-                let v = self.quantile(q).map(|v| match range {
-                    // Clamped in total order (a -0.0 min holds -0.0).
-                    Some((lo, _)) if v.total_cmp(&lo).is_lt() => lo,
-                    Some((_, hi)) if v.total_cmp(&hi).is_gt() => hi,
-                    _ => v,
-                });
-                o.opt_f64(&quantile_name(q), v);
+                o.opt_f64(&quantile_name(q), self.quantile_in(q, range));
             }
         });
         out.f64("quantile_error", error_bound(self.k));
     }
+}
+
+/// Where a rank lies: a bucket of negative magnitudes, zero, or a bucket of
+/// positive ones.
+#[derive(Clone, Copy, Debug)]
+enum Bucket {
+    Neg(i32),
+    Zero,
+    Pos(i32),
+}
+
+/// The double with the fewest significant decimal digits in `[lo, hi]`
+/// (finite, `0 < lo`; `lo` itself when `hi < lo`). Any decimal that lies
+/// in the range is as true as any other; the shortest is the one a person
+/// reads (8.5, not 8.562043795620438), and it is a function of the bucket
+/// alone, so as deterministic as the bucket.
+///
+/// Why the search is short and right: `lo`'s shortest round-trip digits
+/// `D` (the JSON writer's) are a decimal that reads back as `lo`, so no
+/// decimal below `D` with fewer digits reads back inside the range (it
+/// would read as `lo` or less, and a shorter text for `lo` would exist).
+/// The fewest-digit candidate of each length `p` is therefore `D` cut to
+/// `p` digits and rounded up, and the first that reads back at most `hi`
+/// is the answer.
+pub(crate) fn shortest_in(lo: f64, hi: f64) -> f64 {
+    if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi) {
+        return lo;
+    }
+    let mut buf = zmij::Buffer::new();
+    let text = buf.format_finite(lo).as_bytes();
+    // Digits and decimal exponent of `lo`: value = 0.DIGITS x 10^point.
+    let (mantissa, exp) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => (&text[..i], parse_exp(&text[i + 1..])),
+        None => (text, 0),
+    };
+    let mut digits: Vec<u8> = Vec::with_capacity(20);
+    let mut point = exp;
+    let mut before_point = true;
+    for &b in mantissa {
+        match b {
+            b'.' => before_point = false,
+            b'0'..=b'9' => {
+                if digits.is_empty() && b == b'0' {
+                    // Leading zeros: each after the point moves it left.
+                    if !before_point {
+                        point -= 1;
+                    }
+                    continue;
+                }
+                digits.push(b - b'0');
+                if before_point {
+                    point += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    for p in 1..digits.len() {
+        let mut d = digits[..p].to_vec();
+        let mut pt = point;
+        // Round up in the last place, carrying.
+        let mut i = p;
+        loop {
+            if i == 0 {
+                d.insert(0, 1);
+                d.pop();
+                pt += 1;
+                break;
+            }
+            i -= 1;
+            if d[i] == 9 {
+                d[i] = 0;
+            } else {
+                d[i] += 1;
+                break;
+            }
+        }
+        let x = read_decimal(&d, pt);
+        if x <= hi {
+            return x;
+        }
+    }
+    lo
+}
+
+/// The exponent after `e` in a formatter's text (`-7`, `+20`, `20`).
+fn parse_exp(t: &[u8]) -> i32 {
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = t.iter().fold(0i32, |n, &b| {
+        n.saturating_mul(10).saturating_add(i32::from(b - b'0'))
+    });
+    if neg { -n } else { n }
+}
+
+/// The double nearest `0.DIGITS x 10^point`.
+fn read_decimal(digits: &[u8], point: i32) -> f64 {
+    let mut t = Vec::with_capacity(digits.len() + 8);
+    t.extend_from_slice(b"0.");
+    t.extend(digits.iter().map(|d| b'0' + d));
+    t.push(b'e');
+    t.extend_from_slice(itoa::Buffer::new().format(point).as_bytes());
+    fast_float2::parse::<f64, _>(&t).unwrap_or(f64::NAN)
 }
 
 /// `p50`, `p99_9`, `p0_1`: a JSON name for quantile `q` (percent, with `_`
@@ -672,8 +800,8 @@ mod tests {
 
     #[test]
     fn bits_from_error_and_names() {
-        assert_eq!(bits_for_error(0.01), Ok(6));
-        assert_eq!(error_bound(6), 0.0078125);
+        assert_eq!(bits_for_error(0.01), Ok(DEFAULT_BITS));
+        assert_eq!(error_bound(DEFAULT_BITS), 0.0078125);
         assert!(bits_for_error(0.0).is_err() && bits_for_error(1e-9).is_err());
         assert_eq!(quantile_name(0.5), "p50");
         assert_eq!(quantile_name(0.999), "p99_9");
@@ -731,6 +859,30 @@ mod tests {
         assert_eq!(Quantiles::new(6).quantile(0.5), None);
     }
 
+    /// The report is the data's own short decimal where the bucket allows:
+    /// a median of values 8.5 and 9 is 8.5, not the bucket's midpoint.
+    #[test]
+    fn quantiles_print_short() {
+        let s = laws::fold(&Quantiles::new(DEFAULT_BITS), &[8.5, 8.5, 9.0, -0.3]);
+        assert_eq!(s.quantile(0.5), Some(8.5));
+        assert_eq!(s.quantile(0.0), Some(-0.3));
+        assert_eq!(s.quantile_in(1.0, Some((-0.3, 9.0))), Some(9.0));
+        assert_eq!(shortest_in(9.96, 10.5), 10.0);
+        assert_eq!(shortest_in(1.05, 1.2), 1.1);
+        assert_eq!(shortest_in(8.51, 8.56), 8.51);
+        assert_eq!(shortest_in(1e-7, 1.2e-7), 1e-7);
+        assert_eq!(shortest_in(123456.7, 123457.0), 123457.0);
+        assert_eq!(shortest_in(f64::MAX, f64::MAX), f64::MAX);
+        assert_eq!(shortest_in(5e-324, 1e-323), 5e-324);
+    }
+
+    /// Significant digits of a decimal text (`0.00120` has 2).
+    fn sig_digits(t: &str) -> usize {
+        let m = t.split(['e', 'E']).next().unwrap_or("");
+        let d: String = m.chars().filter(char::is_ascii_digit).collect();
+        d.trim_start_matches('0').trim_end_matches('0').len().max(1)
+    }
+
     fn data() -> impl Strategy<Value = Vec<f64>> {
         prop_oneof![
             // Heavy-tailed, both signs, zero-heavy, constant, and any bits.
@@ -745,6 +897,26 @@ mod tests {
     }
 
     proptest! {
+        /// Against a direct search in integers: of the decimals `a/100 ..
+        /// b/100`, the fewest digits any has, counted on multiples of each
+        /// power of ten.
+        #[test]
+        fn shortest_has_the_fewest_digits(a in 1u64..1_000_000, w in 0u64..5000) {
+            let b = a + w;
+            let (lo, hi) = (a as f64 / 100.0, b as f64 / 100.0);
+            let got = shortest_in(lo, hi);
+            prop_assert!(lo <= got && got <= hi, "{got} outside {lo}..{hi}");
+            let want = (0..10u32)
+                .filter_map(|t| {
+                    let step = 10u64.pow(t);
+                    let c = a.div_ceil(step) * step;
+                    (c <= b).then(|| sig_digits(&c.to_string()))
+                })
+                .min()
+                .expect("a itself");
+            prop_assert_eq!(sig_digits(&got.to_string()), want, "{} in {}..{}", got, lo, hi);
+        }
+
         #[test]
         fn merge_equals_one_pass(xs in prop::collection::vec(laws::value(), 0..200),
                                  cuts in prop::collection::vec(any::<usize>(), 0..8),
