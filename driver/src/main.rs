@@ -1,10 +1,13 @@
 //! `mapfold`: the driver. Thin: one file per subcommand under `cmd/`.
 
+mod answer;
 mod cmd;
 mod emr_args;
+mod export;
 mod manifest;
 mod plot;
 mod runner;
+mod table;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,7 @@ enum Cmd {
     Gen(cmd::generate::Args),
     Run(Box<cmd::run::Args>),
     Plot(cmd::plot::Args),
+    Show(cmd::show::Args),
     #[command(subcommand)]
     Emr(Box<cmd::emr::Cmd>),
     Upload(cmd::upload::Args),
@@ -36,6 +40,7 @@ fn run() -> anyhow::Result<()> {
         Cmd::Gen(a) => cmd::generate::run(&a),
         Cmd::Run(a) => cmd::run::run(*a),
         Cmd::Plot(a) => cmd::plot::run(&a),
+        Cmd::Show(a) => cmd::show::run(&a),
         Cmd::Emr(c) => cmd::emr::run(*c),
         Cmd::Upload(a) => cmd::upload::run(&a),
         Cmd::Demo(a) => cmd::demo::run(&a),

@@ -22,4 +22,5 @@ mod real;
 mod runner;
 mod safety;
 mod sequence;
+mod show;
 mod util;

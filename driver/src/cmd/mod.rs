@@ -7,4 +7,5 @@ pub mod gen_points;
 pub mod generate;
 pub mod plot;
 pub mod run;
+pub mod show;
 pub mod upload;

@@ -83,7 +83,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let out = match &a.out {
         Some(p) => p.clone(),
         None => {
-            let r = plot::data::Reduced::load(&a.output_dir)?.column(o.column.as_deref())?;
+            let r = crate::answer::Reduced::load(&a.output_dir)?.column(o.column.as_deref())?;
             let kind = o.kind.unwrap_or_else(|| plot::natural_kind(&r));
             a.output_dir.join(format!("{kind:?}.png").to_lowercase())
         }

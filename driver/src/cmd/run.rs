@@ -86,7 +86,7 @@ pub struct Args {
     /// Plot the result right after the job (.png or .svg; the natural kind).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// No progress bars or summary.
+    /// No progress bars, summary or first rows of the answer.
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten, next_help_heading = "AWS (--runner emr)")]
@@ -180,9 +180,9 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
         Runner::Emr => emr_runner(&a)?,
     };
     let here = runner.run(&job)?;
-    if let (Some(p), Some(dir)) = (&a.plot, here) {
+    if let (Some(p), Some(dir)) = (&a.plot, &here) {
         let kind =
-            crate::plot::render(&dir, p, &crate::plot::Options::default()).with_context(|| {
+            crate::plot::render(dir, p, &crate::plot::Options::default()).with_context(|| {
                 format!(
                     "the job's output is in {}, but plotting it to {} failed",
                     dir.display(),
@@ -193,8 +193,15 @@ pub fn run(mut a: Args) -> anyhow::Result<()> {
             eprintln!("mapfold: plotted {} ({kind:?})", p.display());
         }
     }
+    // The answer itself, where it is on this machine: its first keys.
+    if let (false, Some(dir)) = (a.quiet, &here) {
+        crate::cmd::show::print_head(dir, HEAD_ROWS)?;
+    }
     Ok(())
 }
+
+/// Keys of the answer `mapfold run` shows when it ends.
+const HEAD_ROWS: usize = 10;
 
 /// How the local runner runs this job.
 fn local_options(a: &Args) -> anyhow::Result<local::Options> {

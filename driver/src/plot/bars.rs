@@ -11,8 +11,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::data::{Reduced, Row};
 use super::{BAR, MUTED, Options, SortBy, Stat, de, header, measured, thousands, whole_tick};
+use crate::answer::{Reduced, Row};
 
 /// The longest key label drawn, in characters.
 const LABEL: usize = 28;
@@ -68,7 +68,7 @@ pub fn draw<DB: DrawingBackend>(
         rows.sort_by(by_value);
         rest = rows.split_off(o.top);
         if o.sort == SortBy::Key {
-            rows.sort_by(|a, b| super::data::key_order(&a.key, &b.key));
+            rows.sort_by(|a, b| crate::answer::key_order(&a.key, &b.key));
         }
     } else if o.sort == SortBy::Value {
         rows.sort_by(by_value);

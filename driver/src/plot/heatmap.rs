@@ -10,8 +10,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use super::data::Reduced;
 use super::{ColorScale, Options, de, header, thousands};
+use crate::answer::Reduced;
 
 struct Grid {
     x: (String, f64, f64, usize),

@@ -8,8 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::{Reduced, short};
+use super::data::short;
 use super::{ACCENT, BAR, Options, de, header, legend, log_tick, thousands, y_of};
+use crate::answer::Reduced;
 
 struct Bins {
     lo: f64,

@@ -20,7 +20,7 @@ use std::sync::Once;
 use anyhow::{Context, anyhow, bail};
 use plotters::prelude::*;
 
-use data::Reduced;
+use crate::answer::Reduced;
 
 /// The kinds of plot.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,9 +16,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::data::{Reduced, Row};
 use super::decimate::m4;
 use super::{BAR, Options, Stat, de, header, legend, measured, thousands, whole_tick};
+use crate::answer::{Reduced, Row};
 
 /// Columns of plot area that the line is decimated to.
 fn columns(o: &Options) -> usize {

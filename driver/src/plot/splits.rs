@@ -8,8 +8,8 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::Reduced;
 use super::{ACCENT, BAD, BAR, MUTED, Options, de, header, legend, thousands};
+use crate::answer::Reduced;
 
 const OTHER: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
 
