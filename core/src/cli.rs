@@ -16,10 +16,19 @@ pub struct JobArgs {
     #[command(flatten)]
     pub what: WhatArgs,
 
-    /// Group by these columns (comma-separated names or indices). Without
-    /// it, all rows form one group with key `*`.
-    #[arg(long, value_name = "COL[,COL...]", value_delimiter = ',')]
+    /// Group by these columns (comma-separated names or indices), or by
+    /// what is derived from one: `month(date)` (also year, quarter, week,
+    /// day, hour, minute), `bin(x, 0.5)`, `file` (the input file's name),
+    /// `hour(file)` (a timestamp in it). Without it, all rows form one
+    /// group with key `*`.
+    #[arg(long, value_name = "COL[,COL...]")]
     pub key: Vec<String>,
+
+    /// The order of numeric dates such as `01/04/2016` in time-bucket keys:
+    /// `mdy` (January 4th) or `dmy` (April 1st); without it they are
+    /// malformed.
+    #[arg(long, value_name = "mdy|dmy")]
+    pub date_order: Option<String>,
 
     /// Sort every key field as text, by bytes. Key fields are always
     /// grouped exactly as written (`007` and `7` are two groups); by
@@ -281,11 +290,18 @@ impl JobArgs {
             .transpose()?;
         Ok(Job {
             what: self.what.what()?,
-            keys: self
-                .key
+            keys: split_keys(&self.key)
                 .iter()
-                .map(|k| Column(k.trim().to_owned()))
-                .collect(),
+                .map(|k| crate::job::Key::parse(k))
+                .collect::<Result<_, _>>()?,
+            date_order: match self.date_order.as_deref() {
+                None => crate::derive::DateOrder::Unknown,
+                Some("mdy") => crate::derive::DateOrder::Mdy,
+                Some("dmy") => crate::derive::DateOrder::Dmy,
+                Some(o) => {
+                    return Err(flag("--date-order", o, "mdy or dmy".to_owned()));
+                }
+            },
             text_keys: self.text_keys,
             na: spec::Na::parse(&self.na_values).with_thousands(thousands),
             text_na: spec::Na::parse(&self.text_na_values),
@@ -311,6 +327,9 @@ impl JobArgs {
         let mut w = self.what.to_words();
         if !self.key.is_empty() {
             w.extend(["--key".to_owned(), self.key.join(",")]);
+        }
+        if let Some(o) = &self.date_order {
+            w.extend(["--date-order".to_owned(), o.clone()]);
         }
         if self.text_keys {
             w.push("--text-keys".to_owned());
@@ -536,6 +555,29 @@ impl clap::Args for MeasureFlags {
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
         Self::augment_args(cmd)
     }
+}
+
+/// The `--key` items: each flag's value split at commas outside
+/// parentheses (`bin(x, 0.5),year` is two).
+fn split_keys(flags: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in flags {
+        let (mut depth, mut start) = (0i32, 0);
+        for (i, c) in f.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    out.push(f[start..i].trim().to_owned());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(f[start..].trim().to_owned());
+    }
+    out.retain(|k| !k.is_empty());
+    out
 }
 
 /// A word quoted for a POSIX shell, only when it needs it; `$NAME` stays a

@@ -5,6 +5,7 @@
 //! report derive from it.
 
 use crate::agg::{Fields, Shape, What};
+use crate::derive::{Derive, Source};
 use crate::error::Error;
 use crate::header::HeaderMode;
 use crate::spec::{
@@ -17,7 +18,9 @@ use crate::spec::{DEFAULT_MAX_GROUPS, Where};
 pub struct Job {
     /// The value columns and the measures.
     pub what: What,
-    pub keys: Vec<Column>,
+    pub keys: Vec<Key>,
+    /// The day/month order of numeric dates in time-bucket keys.
+    pub date_order: crate::derive::DateOrder,
     /// Key fields grouped and shown exactly as written (no numeric
     /// canonicalisation: `007` stays `007`).
     pub text_keys: bool,
@@ -47,6 +50,7 @@ impl Default for Job {
         Self {
             what: What::default(),
             keys: Vec::new(),
+            date_order: crate::derive::DateOrder::Unknown,
             text_keys: false,
             na: Na::parse(DEFAULT_NA),
             text_na: Na::parse(DEFAULT_TEXT_NA),
@@ -79,7 +83,7 @@ impl Job {
         self.what
             .values
             .iter()
-            .chain(&self.keys)
+            .chain(self.keys.iter().filter_map(|k| k.column.as_ref()))
             .chain(self.wheres.iter().map(|w| &w.column))
             .chain(self.what.measures.columns())
             .filter(|c| c.is_name())
@@ -88,12 +92,63 @@ impl Job {
     }
 }
 
+/// A `--key` item: a column as written, a value derived from one
+/// (`month(date)`, `bin(x, 0.5)`), or the input file's name (`file`,
+/// `hour(file)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    /// The item as the user wrote it: the key column's name in tables.
+    pub text: String,
+    /// The column read, `None` for the file's name.
+    pub column: Option<Column>,
+    pub derive: Option<Derive>,
+}
+
+impl Key {
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let bad = |why: String| Error::Flag {
+            flag: "--key",
+            value: text.to_owned(),
+            why,
+        };
+        Ok(match crate::derive::parse(text).map_err(bad)? {
+            None => Key {
+                text: text.to_owned(),
+                column: Some(Column(text.to_owned())),
+                derive: None,
+            },
+            Some((col, source, derive)) => Key {
+                text: text.to_owned(),
+                column: (source == Source::Column).then_some(Column(col)),
+                derive,
+            },
+        })
+    }
+
+    /// True for a column used as it is.
+    pub fn is_plain(&self) -> bool {
+        self.derive.is_none() && self.column.is_some()
+    }
+}
+
+/// A key of a job with derived keys: the field it reads (`None`: the
+/// file's name) and how.
+#[derive(Clone, Debug)]
+pub struct KeyPlan {
+    pub field: Option<usize>,
+    pub derive: Option<Derive>,
+}
+
 /// A job bound to a schema: field indices, ready for the hot loop.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The value columns' field indices, in flag order.
     pub values: Vec<usize>,
+    /// The key columns' field indices, when every key is a column as it
+    /// is (the hot loop's case); empty otherwise.
     pub keys: Vec<usize>,
+    /// Every key, when some is derived or the file's name.
+    pub derived: Option<Vec<KeyPlan>>,
     pub wheres: Vec<(usize, Test)>,
     /// The fields each group measure reads.
     pub fields: Fields,
@@ -107,6 +162,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The number of key fields.
+    pub fn key_count(&self) -> usize {
+        self.derived.as_ref().map_or(self.keys.len(), Vec::len)
+    }
+
     pub fn bind(job: &Job, schema: Option<&[Vec<u8>]>) -> Result<Self, Error> {
         let resolve = |cols: &[Column]| {
             cols.iter()
@@ -114,7 +174,21 @@ impl Plan {
                 .collect::<Result<Vec<_>, _>>()
         };
         let values = resolve(&job.what.values)?;
-        let keys = resolve(&job.keys)?;
+        let key_plans = job
+            .keys
+            .iter()
+            .map(|k| {
+                Ok(KeyPlan {
+                    field: k.column.as_ref().map(|c| c.resolve(schema)).transpose()?,
+                    derive: k.derive.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let (keys, derived) = if job.keys.iter().all(Key::is_plain) {
+            (key_plans.iter().filter_map(|k| k.field).collect(), None)
+        } else {
+            (Vec::new(), Some(key_plans))
+        };
         let wheres = job
             .wheres
             .iter()
@@ -123,6 +197,7 @@ impl Plan {
         let fields = job.what.measures.bind(schema)?;
         let max_field = keys
             .iter()
+            .chain(derived.iter().flatten().filter_map(|k| k.field.as_ref()))
             .chain(wheres.iter().map(|w| &w.0))
             .chain(&values)
             .copied()
@@ -142,6 +217,7 @@ impl Plan {
         Ok(Self {
             values,
             keys,
+            derived,
             wheres,
             fields,
             width,

@@ -13,6 +13,7 @@ pub mod agg;
 pub mod binary;
 pub mod counters;
 mod decimal;
+pub mod derive;
 pub mod error;
 pub mod fold;
 pub mod group;

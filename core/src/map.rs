@@ -108,6 +108,11 @@ pub struct Mapper<W: Write> {
     last_idx: usize,
     last_key: Vec<u8>,
     keybuf: Vec<u8>,
+    /// The line's derived key (raw form, as [`raw_key`] makes), when the
+    /// job has derived keys.
+    derived_key: Vec<u8>,
+    /// The input file's name (its last path part), for `--key file`.
+    file_name: Vec<u8>,
     /// The wire key of a passed-through line.
     keyout: Vec<u8>,
     /// The further value columns' values of the current line.
@@ -182,6 +187,11 @@ impl<W: Write> Mapper<W> {
             last_idx: usize::MAX,
             last_key: Vec::new(),
             keybuf: Vec::new(),
+            derived_key: Vec::new(),
+            file_name: std::env::var("mapreduce_map_input_file")
+                .or_else(|_| std::env::var("map_input_file"))
+                .map(|f| f.rsplit('/').next().unwrap_or_default().as_bytes().to_vec())
+                .unwrap_or_default(),
             keyout: Vec::new(),
             more: Vec::new(),
             line_no: 0,
@@ -207,7 +217,8 @@ impl<W: Write> Mapper<W> {
             && !self.passthrough
             && plan.values.len() == 1
             && plan.wheres.is_empty()
-            && !plan.extras;
+            && !plan.extras
+            && plan.derived.is_none();
         self.plan = Some(plan);
     }
 
@@ -392,6 +403,21 @@ impl<W: Write> Mapper<W> {
                 Err(why) => return self.malformed(l, n, why),
             };
         }
+        if let Some(keys) = &plan.derived {
+            let mut out = std::mem::take(&mut self.derived_key);
+            let made = derive_key(
+                keys,
+                &self.splitter,
+                l,
+                &self.file_name,
+                &self.spec,
+                &mut out,
+            );
+            self.derived_key = out;
+            if let Err(why) = made {
+                return self.malformed(l, n, why);
+            }
+        }
         if !pass {
             self.stats.counters.filtered += 1;
             return Ok(());
@@ -443,7 +469,7 @@ impl<W: Write> Mapper<W> {
         // The key's buffer is kept between lines: no allocation per line.
         let mut key = std::mem::take(&mut self.keyout);
         key.clear();
-        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        let nkeys = self.plan.as_ref().map_or(0, Plan::key_count);
         push_wire_key(
             nkeys,
             &self.spec.text_na,
@@ -791,7 +817,11 @@ impl<W: Write> Mapper<W> {
             return Ok(0);
         };
         // Field by field below: the key borrows the splitter and `keybuf`.
-        let raw = raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys);
+        let raw = if plan.derived.is_some() {
+            &self.derived_key[..]
+        } else {
+            raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys)
+        };
         if self.passthrough {
             self.pass_key.clear();
             self.pass_key.extend_from_slice(raw);
@@ -932,7 +962,7 @@ impl<W: Write> Mapper<W> {
     /// (`7` and `007`) are written as two records, merged downstream like
     /// any other records of one key.
     fn write_groups(&mut self, pick: impl Fn(usize) -> bool) -> Result<(), Error> {
-        let nkeys = self.plan.as_ref().map_or(0, |p| p.keys.len());
+        let nkeys = self.plan.as_ref().map_or(0, Plan::key_count);
         let (na, text) = (&self.spec.text_na, self.spec.text_keys);
         for i in (0..self.keys.len()).filter(|&i| pick(i)) {
             let raw = self.keys.get(i);
@@ -1111,6 +1141,49 @@ fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize
             buf
         }
     }
+}
+
+/// A line's key when some key is derived or the file's name, in
+/// [`raw_key`]'s form: each field derived from its column (a missing
+/// value stays missing), or why the line has none.
+#[inline(never)]
+fn derive_key(
+    keys: &[crate::job::KeyPlan],
+    s: &Splitter,
+    l: &[u8],
+    file: &[u8],
+    job: &crate::job::Job,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    out.clear();
+    let mut field = Vec::new();
+    for k in keys {
+        let src = match k.field {
+            Some(i) => s.field(l, i).unwrap_or_default(),
+            None => file,
+        };
+        field.clear();
+        match &k.derive {
+            _ if k.field.is_some() && job.text_na.is(src) => field.extend_from_slice(src),
+            None => field.extend_from_slice(src),
+            Some(d) => d
+                .apply(src, job.date_order, k.field.is_none(), &mut field)
+                .map_err(|why| {
+                    let mut m = String::from("key ");
+                    m.push_str(&String::from_utf8_lossy(&src[..src.len().min(40)]));
+                    m.push_str(": ");
+                    m.push_str(why);
+                    m
+                })?,
+        }
+        if keys.len() == 1 {
+            out.extend_from_slice(&field);
+        } else {
+            out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            out.extend_from_slice(&field);
+        }
+    }
+    Ok(())
 }
 
 /// Slice equality without a `memcmp` call for short keys (a year, a

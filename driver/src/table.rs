@@ -242,9 +242,12 @@ fn key_names(r: &Reduced) -> Vec<String> {
         return job
             .keys
             .iter()
-            .map(|c| match (c.resolve(schema), schema) {
-                (Ok(i), Some(s)) if !c.is_name() => String::from_utf8_lossy(&s[i]).into_owned(),
-                _ => c.0.clone(),
+            .map(|k| match (&k.column, schema) {
+                (Some(c), Some(s)) if k.is_plain() && !c.is_name() => match c.resolve(schema) {
+                    Ok(i) => String::from_utf8_lossy(&s[i]).into_owned(),
+                    Err(_) => k.text.clone(),
+                },
+                _ => k.text.clone(),
             })
             .collect();
     }

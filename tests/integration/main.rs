@@ -7,6 +7,7 @@ mod compressed;
 mod corr;
 mod csv;
 mod defaults;
+mod derived;
 mod distinct;
 mod emr;
 mod fuzz;

@@ -552,7 +552,7 @@ pub fn padded_key(
                     && mapfold_core::key::is_padded_integer(f)
                 {
                     found = Some((
-                        spec.keys[j].0.clone(),
+                        spec.keys[j].text.clone(),
                         String::from_utf8_lossy(f).into_owned(),
                     ));
                     return Err(std::io::ErrorKind::Interrupted.into());
