@@ -288,20 +288,19 @@ impl JobArgs {
             .as_deref()
             .map(|t| spec::parse_thousands(t, delimiter))
             .transpose()?;
+        let date_order = match self.date_order.as_deref() {
+            None => crate::derive::DateOrder::Unknown,
+            Some("mdy") => crate::derive::DateOrder::Mdy,
+            Some("dmy") => crate::derive::DateOrder::Dmy,
+            Some(o) => return Err(flag("--date-order", o, "mdy or dmy".to_owned())),
+        };
         Ok(Job {
             what: self.what.what()?,
             keys: split_keys(&self.key)
                 .iter()
                 .map(|k| crate::job::Key::parse(k))
                 .collect::<Result<_, _>>()?,
-            date_order: match self.date_order.as_deref() {
-                None => crate::derive::DateOrder::Unknown,
-                Some("mdy") => crate::derive::DateOrder::Mdy,
-                Some("dmy") => crate::derive::DateOrder::Dmy,
-                Some(o) => {
-                    return Err(flag("--date-order", o, "mdy or dmy".to_owned()));
-                }
-            },
+            date_order,
             text_keys: self.text_keys,
             na: spec::Na::parse(&self.na_values).with_thousands(thousands),
             text_na: spec::Na::parse(&self.text_na_values),
@@ -311,8 +310,14 @@ impl JobArgs {
             wheres: self
                 .wheres
                 .iter()
-                .map(|w| Where::parse(w))
-                .collect::<Result<_, _>>()?,
+                .map(|w| {
+                    let mut w = Where::parse(w)?;
+                    if let spec::Test::Time(_, _, order) = &mut w.test {
+                        *order = date_order;
+                    }
+                    Ok(w)
+                })
+                .collect::<Result<_, Error>>()?,
             max_malformed: self.max_malformed,
             max_groups: self.max_groups,
             max_bytes: self.max_memory.saturating_mul(1 << 20),

@@ -126,7 +126,8 @@ impl Derive {
     }
 }
 
-/// A moment to the minute, in UTC when the text gave an offset.
+/// A moment to the second (a fraction is dropped), in UTC when the text
+/// gave an offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Moment {
     pub year: i32,
@@ -134,6 +135,7 @@ pub struct Moment {
     pub day: u32,
     pub hour: u32,
     pub minute: u32,
+    pub second: u32,
 }
 
 fn push_num(out: &mut Vec<u8>, n: u32, width: usize) {
@@ -144,6 +146,13 @@ fn push_num(out: &mut Vec<u8>, n: u32, width: usize) {
 }
 
 impl Moment {
+    /// Seconds since 1970-01-01T00:00 (a leap second reads as the next
+    /// second), for comparisons.
+    pub fn seconds(&self) -> i64 {
+        days(self.year, self.month, self.day) * 86_400
+            + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
+    }
+
     /// The bucket's ISO text: `2016`, `2016-Q1`, `2016-01`, `2016-W01`,
     /// `2016-01-04`, `2016-01-04T13:00`, `2016-01-04T13:02`.
     pub fn bucket(&self, unit: Unit, out: &mut Vec<u8>) {
@@ -228,18 +237,20 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 }
 
 /// A checked date and time of day.
-fn moment(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Option<Moment> {
+fn moment(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<Moment> {
     ((1..=9999).contains(&year)
         && (1..=12).contains(&month)
         && (1..=days_in_month(year, month)).contains(&day)
         && hour < 24
-        && minute < 60)
+        && minute < 60
+        && second <= 60)
         .then_some(Moment {
             year,
             month,
             day,
             hour,
             minute,
+            second,
         })
 }
 
@@ -288,17 +299,17 @@ pub fn timestamp(text: &[u8], order: DateOrder) -> Result<Option<Moment>, &'stat
     let Some((y, m, d)) = date_part(date, order)? else {
         return Ok(None);
     };
-    let Some((hour, minute, offset)) = time_part(time) else {
+    let Some((hour, minute, second, offset)) = time_part(time) else {
         return Ok(None);
     };
-    let Some(mut at) = moment(y, m, d, hour, minute) else {
+    let Some(mut at) = moment(y, m, d, hour, minute, second) else {
         return Ok(None);
     };
     if offset != 0 {
         let total = days(y, m, d) * 1440 + i64::from(hour * 60 + minute) - i64::from(offset);
         let (yy, mm, dd) = civil(total.div_euclid(1440));
         let mins = total.rem_euclid(1440) as u32;
-        match moment(yy, mm, dd, mins / 60, mins % 60) {
+        match moment(yy, mm, dd, mins / 60, mins % 60, second) {
             Some(m) => at = m,
             None => return Ok(None),
         }
@@ -324,11 +335,11 @@ fn split_time(t: &[u8]) -> (&[u8], &[u8]) {
     (t, b"")
 }
 
-/// `HH:MM[:SS[.fff]][Z|±HH[:MM]| UTC]`, or nothing: hour, minute and the
-/// offset east of UTC in minutes.
-fn time_part(t: &[u8]) -> Option<(u32, u32, i32)> {
+/// `HH:MM[:SS[.fff]][Z|±HH[:MM]| UTC]`, or nothing: hour, minute, second
+/// and the offset east of UTC in minutes.
+fn time_part(t: &[u8]) -> Option<(u32, u32, u32, i32)> {
     if t.is_empty() {
-        return Some((0, 0, 0));
+        return Some((0, 0, 0, 0));
     }
     let t = t.trim_ascii();
     let (clock, zone) = match t
@@ -341,9 +352,10 @@ fn time_part(t: &[u8]) -> Option<(u32, u32, i32)> {
     let mut parts = clock.split(|&b| b == b':');
     let hour = digits(parts.next()?)?;
     let minute = digits(parts.next()?)?;
+    let mut second = 0;
     if let Some(sec) = parts.next() {
         let whole = sec.split(|&b| b == b'.' || b == b',').next()?;
-        digits(whole).filter(|&s| s <= 60 && whole.len() == 2)?;
+        second = digits(whole).filter(|&s| s <= 60 && whole.len() == 2)?;
     }
     if parts.next().is_some() {
         return None;
@@ -365,7 +377,7 @@ fn time_part(t: &[u8]) -> Option<(u32, u32, i32)> {
         }
         _ => return None,
     };
-    Some((hour, minute, offset))
+    Some((hour, minute, second, offset))
 }
 
 /// The date part: year, month, day (day 1 for a month).
@@ -435,12 +447,16 @@ pub fn in_name(name: &[u8]) -> Option<Moment> {
             rest = tail;
         }
         let clock = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let (hh, mm) = if clock >= 4 {
-            (digits(&rest[..2])?, digits(&rest[2..4])?)
-        } else {
-            (0, 0)
+        let (hh, mm, ss) = match clock {
+            6.. => (
+                digits(&rest[..2])?,
+                digits(&rest[2..4])?,
+                digits(&rest[4..6])?,
+            ),
+            4 | 5 => (digits(&rest[..2])?, digits(&rest[2..4])?, 0),
+            _ => (0, 0, 0),
         };
-        if let Some(t) = moment(y, m, d, hh, mm) {
+        if let Some(t) = moment(y, m, d, hh, mm, ss) {
             return Some(t);
         }
         i += run;

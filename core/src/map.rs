@@ -339,7 +339,7 @@ impl<W: Write> Mapper<W> {
         let mut pass = true;
         for (i, test) in &plan.wheres {
             let f = self.splitter.field(l, *i).unwrap_or_default();
-            let text = !matches!(test, Test::Num(..));
+            let text = !matches!(test, Test::Num(..) | Test::Time(..));
             let na = if text {
                 &self.spec.text_na
             } else {
@@ -357,11 +357,12 @@ impl<W: Write> Mapper<W> {
                     pass &= op.eval(x, *rhs);
                 }
                 None => {
-                    let why = format!(
-                        "--where column {} is not a number ({:?})",
-                        i + 1,
-                        snippet(f)
-                    );
+                    let what = if matches!(test, Test::Time(..)) {
+                        "a date"
+                    } else {
+                        "a number"
+                    };
+                    let why = format!("--where column {} is not {what} ({:?})", i + 1, snippet(f));
                     return self.malformed(l, n, why);
                 }
             }

@@ -98,6 +98,9 @@ pub enum Test {
     Text(bool, Vec<u8>),
     /// The field's text is one of these.
     In(Vec<Vec<u8>>),
+    /// A date or time comparison (seconds since 1970 in UTC): the field
+    /// must be a date or timestamp, read in this day/month order.
+    Time(Op, i64, crate::derive::DateOrder),
 }
 
 impl Test {
@@ -109,6 +112,10 @@ impl Test {
             Test::Num(op, rhs) => crate::record::parse_number(field).map(|x| op.eval(x, *rhs)),
             Test::Text(eq, rhs) => Some((field == rhs.as_slice()) == *eq),
             Test::In(set) => Some(set.iter().any(|v| v.as_slice() == field)),
+            Test::Time(op, rhs, order) => match crate::derive::timestamp(field, *order) {
+                Ok(Some(t)) => Some(op.eval(t.seconds() as f64, *rhs as f64)),
+                _ => None,
+            },
         }
     }
 }
@@ -175,15 +182,28 @@ impl Where {
                  (or everything); NaN values are counted as nonfinite",
             ));
         }
+        // A date or timestamp compares as one (`created_at>=2016-01-01`).
+        let time = match (number, quoted) {
+            (None, false) => {
+                crate::derive::timestamp(word.as_bytes(), crate::derive::DateOrder::Unknown)
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        };
         let test = match (number, op) {
             (Some(x), _) => Test::Num(op, x),
+            (None, _) if let Some(t) = time => {
+                Test::Time(op, t.seconds(), crate::derive::DateOrder::Unknown)
+            }
             (None, Op::Eq | Op::Ne) if !word.is_empty() || quoted => {
                 Test::Text(op == Op::Eq, word.into_bytes())
             }
             (None, Op::Eq | Op::Ne) => return Err(bad("nothing to compare with")),
             (None, _) => {
                 return Err(bad(
-                    "< <= > >= compare numbers; compare text with ==, != or in",
+                    "< <= > >= compare numbers and dates (2016-01-01, 2016-01-04 13:02); \
+                     compare text with ==, != or in",
                 ));
             }
         };

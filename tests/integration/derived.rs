@@ -73,6 +73,34 @@ fn time_buckets_match_pythons_datetime() {
             })
             .collect();
         assert_eq!(got, want, "{unit}");
+        // A date comparison in --where, the same rows as datetime keeps.
+        if unit == "month" {
+            let want: BTreeMap<String, [u64; 2]> = serde_json::from_str(&ok(&format!(
+                "{} {} {} month 2000-06-01 '2001-01-01 12:00'",
+                python(),
+                root()
+                    .join("tests/integration/derived.d/buckets.py")
+                    .display(),
+                input.display()
+            )))
+            .expect("json");
+            let out = ok(&format!(
+                "mapfold run --quiet --input {} --output {}/w --value v --key 'month(when)' \
+                 --where 'when>=2000-06-01' --where 'when<2001-01-01 12:00' && cat {}/w/part-*",
+                input.display(),
+                d.path().display(),
+                d.path().display()
+            ));
+            let got: BTreeMap<String, [u64; 2]> = parse_reduced(&out)
+                .into_iter()
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| {
+                    let n = v["count"].as_u64().expect("count");
+                    (k, [n, v["sum"].as_f64().expect("sum") as u64])
+                })
+                .collect();
+            assert_eq!(got, want, "--where on dates");
+        }
         // In time order in the part file: ISO text sorts as time does.
         let keys: Vec<&String> = got.keys().collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));

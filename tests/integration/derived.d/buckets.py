@@ -2,7 +2,8 @@
 with Python's datetime: each form parsed by its own strptime pattern (or
 fromisoformat), offsets taken to UTC, ISO weeks from isocalendar().
 
-usage: buckets.py FILE UNIT  -> JSON {bucket: [count, sum_of_v]}
+usage: buckets.py FILE UNIT [FROM UNTIL]  -> JSON {bucket: [count, sum_of_v]}
+(only the rows with FROM <= when < UNTIL, ISO bounds, when given)
 """
 
 import csv
@@ -11,6 +12,7 @@ import sys
 from datetime import datetime, timezone
 
 path, unit = sys.argv[1:3]
+bounds = [datetime.fromisoformat(b) for b in sys.argv[3:5]]
 
 
 def parse(t):
@@ -45,7 +47,10 @@ def bucket(d):
 out = {}
 with open(path, newline="") as f:
     for row in csv.DictReader(f):
-        b = bucket(parse(row["when"]))
+        d = parse(row["when"])
+        if bounds and not (bounds[0] <= d < bounds[1]):
+            continue
+        b = bucket(d)
         c = out.setdefault(b, [0, 0])
         c[0] += 1
         c[1] += int(row["v"])
