@@ -201,13 +201,17 @@ impl Reduced {
         self.job().is_some_and(|j| j.text_keys)
     }
 
-    /// True when every key is a number (a series, like years).
+    /// True when every key is a number (a series, like years), and the
+    /// keys are not codes: a job that kept its keys as text
+    /// (`--text-keys`, FIPS or ZIP codes such as `01`) has none, nor does
+    /// one whose keys are written with leading zeros.
     pub fn numeric_keys(&self) -> bool {
         !self.rows.is_empty()
-            && self
-                .rows
-                .iter()
-                .all(|r| r.key.parse::<f64>().is_ok_and(f64::is_finite))
+            && !self.text_keys()
+            && self.rows.iter().all(|r| {
+                r.key.parse::<f64>().is_ok_and(f64::is_finite)
+                    && !mapfold_core::key::is_padded_integer(r.key.as_bytes())
+            })
     }
 
     /// The value columns of a job with several (`--value temp,precip`),

@@ -417,7 +417,10 @@ fn quantiles_are_drawn_and_named() {
     ));
     // Text elements hold their text on a line of its own.
     let text = svg(&p).replace('\n', "");
-    for want in [">p5<", ">p25<", ">median<", ">p75<", ">p95<", "middle 90%"] {
+    // Every quantile asked for (the default list) is marked.
+    for want in [
+        ">p1<", ">p5<", ">p10<", ">p25<", ">median<", ">p75<", ">p90<", ">p95<", ">p99<",
+    ] {
         assert!(text.contains(want), "{want} in the histogram");
     }
     let plain = job(dir.path(), "plain", "--value temp --key year");
@@ -477,4 +480,101 @@ fn heatmaps_render_with_their_tails_stated() {
     ));
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--hist2d"));
+}
+
+/// Text elements of an SVG, each as its text.
+fn texts(p: &Path) -> Vec<String> {
+    let text = svg(p);
+    let doc = roxmltree::Document::parse(&text).expect("SVG parses as XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
+/// What each picture says matches the answer: codes are bars, not a
+/// line; time buckets are a series on a time axis; no bar stands for the
+/// keys left out (the note says what they hold); filters are named; whole
+/// ticks have no `.0`; a series can have a log axis.
+#[test]
+fn plots_show_the_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut codes = String::from("state,rate,when\n");
+    for (i, s) in ["01", "02", "04", "56", "72"].iter().enumerate() {
+        for j in 0..20 {
+            codes += &format!(
+                "{s},{},2016-{:02}-{:02} 10:00:00\n",
+                i * 3 + j % 4,
+                1 + j % 12,
+                1 + i
+            );
+        }
+    }
+    std::fs::write(d.join("codes.csv"), codes).expect("write");
+    let run = |name: &str, flags: &str| {
+        ok(&format!(
+            "mapfold run --quiet --input {0}/codes.csv --output {0}/{name} {flags}",
+            d.display()
+        ));
+        d.join(name)
+    };
+    let plot = |out: &Path, extra: &str, file: &str| -> String {
+        let p = d.join(file);
+        let said = ok(&format!(
+            "mapfold plot {} {extra} -o {} 2>&1",
+            out.display(),
+            p.display()
+        ));
+        assert!(said.contains("wrote"), "{said}");
+        said
+    };
+    let states = run("states", "--value rate --key state");
+    assert!(
+        plot(&states, "", "states.svg").contains("(Bars)"),
+        "codes are bars"
+    );
+    let months = run(
+        "months",
+        "--value rate --key 'month(when)' --where 'rate>=1'",
+    );
+    assert!(plot(&months, "", "months.svg").contains("(Series)"));
+    let t = texts(&d.join("months.svg"));
+    assert!(
+        t.iter().any(|x| x.starts_with("2016-0")),
+        "time ticks: {t:?}"
+    );
+    assert!(
+        t.iter().any(|x| x.contains("only rows with rate>=1")),
+        "{t:?}"
+    );
+    plot(&months, "--log-y", "log.svg");
+    assert!(
+        texts(&d.join("log.svg"))
+            .iter()
+            .any(|x| x.contains("log scale"))
+    );
+    plot(
+        &states,
+        "--kind bars --sort value --top 2 --stat count",
+        "top.svg",
+    );
+    let t = texts(&d.join("top.svg"));
+    assert!(
+        !t.iter().any(|x| x.starts_with("other")),
+        "no other bar: {t:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|x| x.contains("the other 3 keys hold count 60")),
+        "{t:?}"
+    );
+    for file in ["states.svg", "months.svg", "top.svg"] {
+        let t = texts(&d.join(file));
+        assert!(
+            !t.iter()
+                .any(|x| x.ends_with(".0") && x.parse::<f64>().is_ok()),
+            "{file}: a tick with .0: {t:?}"
+        );
+    }
 }

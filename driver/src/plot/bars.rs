@@ -1,5 +1,7 @@
 //! `--kind bars`: one horizontal bar per key, by key or by value; past
-//! `--top N` keys, the top N by value and one "other" bar for the rest.
+//! `--top N` keys, the top N by value, and the note says what the rest
+//! hold (a bar for them would dwarf the ones shown: the sum of 280 keys
+//! beside the top 20).
 //!
 //! Horizontal, so key labels of any length read left to right without
 //! overlapping (cut with an ellipsis past 28 characters); each bar says
@@ -11,13 +13,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::{BAR, MUTED, Options, SortBy, Stat, de, header, measured, thousands, whole_tick};
+use super::{BAR, Options, SortBy, Stat, de, header, measured, thousands, whole_tick};
 use crate::answer::{Reduced, Row};
 
 /// The longest key label drawn, in characters.
 const LABEL: usize = 28;
 
-/// The "other" bar: the statistic over the keys left out, where it has one.
+/// The statistic over the keys left out, where it has one.
 fn other(stat: Stat, rest: &[&Row]) -> Option<f64> {
     let sum = |k: &str| rest.iter().filter_map(|r| r.stat(k)).sum::<f64>();
     match stat {
@@ -34,12 +36,11 @@ fn other(stat: Stat, rest: &[&Row]) -> Option<f64> {
     }
 }
 
-/// One bar: label, value, rows behind it, whether it is "other".
+/// One bar: label, value, rows behind it.
 struct Bar {
     label: String,
     value: f64,
     n: u64,
-    other: bool,
 }
 
 pub fn draw<DB: DrawingBackend>(
@@ -77,40 +78,28 @@ pub fn draw<DB: DrawingBackend>(
         let c = |k: &str| row.stat(k).unwrap_or(0.0) as u64;
         c("count") + c("nonfinite") + c("missing")
     };
-    let mut bars: Vec<Bar> = rows
+    let bars: Vec<Bar> = rows
         .iter()
         .map(|row| Bar {
             label: row.label(LABEL),
             value: row.stat(stat).unwrap_or(0.0),
             n: n_of(row),
-            other: false,
         })
         .collect();
-    let other_value = other(which, &rest).filter(|_| !rest.is_empty());
-    if let Some(v) = other_value {
-        bars.push(Bar {
-            label: format!("other ({} keys)", thousands(rest.len() as u64)),
-            value: v,
-            n: rest.iter().map(|r| n_of(r)).sum(),
-            other: true,
-        });
-    }
     let title = o
         .title
         .clone()
         .unwrap_or_else(|| format!("{} per {}", measured(which, r), r.key_name));
-    let mut note = format!("{} keys; n = rows per bar", thousands(total as u64));
+    let mut note = format!("{}; n = rows per bar", super::plural(total, "key"));
     if !rest.is_empty() {
-        note += &format!("; top {} by {stat}", o.top);
-        note += &match other_value {
-            Some(_) => format!(
-                ", \"other\" is the {stat} over the remaining {}",
-                thousands(rest.len() as u64)
-            ),
-            None => format!(
-                ", {} more not drawn ({stat} has no combined value)",
-                thousands(rest.len() as u64)
-            ),
+        let left = thousands(rest.len() as u64);
+        note += &format!("; top {} by {stat}; the other {left} keys", o.top);
+        note += &match other(which, &rest) {
+            Some(v) if which == Stat::Count || which == Stat::Sum => {
+                format!(" hold {stat} {} (not drawn)", super::tick_label(v))
+            }
+            Some(v) => format!(" have {stat} {} together (not drawn)", super::tick_label(v)),
+            None => " are not drawn".to_owned(),
         };
     }
     let area = header(root, r, &title, &note)?;
@@ -133,6 +122,8 @@ pub fn draw<DB: DrawingBackend>(
     let mut mesh = chart.configure_mesh();
     if which == Stat::Count && xa.unit().is_empty() {
         mesh.x_label_formatter(&whole_tick);
+    } else {
+        mesh.x_label_formatter(&super::tick);
     }
     mesh.disable_y_mesh()
         .light_line_style(TRANSPARENT)
@@ -156,11 +147,7 @@ pub fn draw<DB: DrawingBackend>(
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             Rectangle::new(
                 [(0.0, y(i) - 0.38), (xa.at(b.value), y(i) + 0.38)],
-                if b.other {
-                    MUTED.filled()
-                } else {
-                    BAR.filled()
-                },
+                BAR.filled(),
             )
         }))
         .map_err(de)?;

@@ -34,6 +34,34 @@ impl Reduced {
         }
     }
 
+    /// The grain of the keys when every key is a time bucket (one key
+    /// field, as `--key 'month(date)'` writes them).
+    pub fn time_keys(&self) -> Option<super::time::Grain> {
+        super::time::grain(self.rows.iter().map(|r| r.key.as_str()))
+    }
+
+    /// The job's `--where` filters, as given, when it had any: a plot of
+    /// filtered rows says so.
+    pub fn filter_note(&self) -> String {
+        let Some(m) = &self.manifest else {
+            return String::new();
+        };
+        let mut filters = Vec::new();
+        let mut words = m.mapper_args.iter();
+        while let Some(w) = words.next() {
+            if w == "--where" {
+                filters.extend(words.next().cloned());
+            } else if let Some(f) = w.strip_prefix("--where=") {
+                filters.push(f.to_owned());
+            }
+        }
+        if filters.is_empty() {
+            String::new()
+        } else {
+            format!("; only rows with {}", filters.join(" and "))
+        }
+    }
+
     /// The quantiles' error bound, when the job computed them (every plot
     /// of such output says how close its quantiles are).
     pub fn quantile_note(&self) -> String {

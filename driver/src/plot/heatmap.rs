@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{ColorScale, Options, de, header, thousands};
 use crate::answer::Reduced;
@@ -124,6 +125,8 @@ pub fn draw<DB: DrawingBackend>(
         .disable_mesh()
         .x_desc(g.x.0.as_str())
         .y_desc(g.y.0.as_str())
+        .x_label_formatter(&super::tick)
+        .y_label_formatter(&super::tick)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
@@ -145,6 +148,49 @@ pub fn draw<DB: DrawingBackend>(
     colour_bar(&bar, scale, max, &sorted)
 }
 
+/// Round counts up to `max` for the colour bar's labels: 1-2-5 steps
+/// from 0 (linear), powers of ten from 1 with 2 and 5 between when few
+/// (log, equalised).
+fn bar_ticks(scale: ColorScale, max: u64, sorted: &[u64]) -> Vec<u64> {
+    let max = max.max(1);
+    match scale {
+        ColorScale::Linear => {
+            let raw = max as f64 / 5.0;
+            let mag = 10f64.powi(raw.log10().floor() as i32);
+            let step = [1.0, 2.0, 5.0, 10.0]
+                .iter()
+                .map(|m| m * mag)
+                .find(|s| *s >= raw)
+                .unwrap_or(mag * 10.0)
+                .max(1.0) as u64;
+            (0..=max / step).map(|k| k * step).collect()
+        }
+        ColorScale::Log | ColorScale::Equalized => {
+            let lo = sorted.first().copied().unwrap_or(1).max(1);
+            let pick = |digits: &[u64]| -> Vec<u64> {
+                let mut out = Vec::new();
+                let mut p = 1u64;
+                while p <= max {
+                    for d in digits {
+                        let v = p.saturating_mul(*d);
+                        if (lo..=max).contains(&v) {
+                            out.push(v);
+                        }
+                    }
+                    p = p.saturating_mul(10);
+                }
+                out
+            };
+            let ticks = pick(&[1]);
+            if ticks.len() < 3 {
+                pick(&[1, 2, 5])
+            } else {
+                ticks
+            }
+        }
+    }
+}
+
 /// The colour scale as a bar, labelled in counts.
 fn colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -159,28 +205,29 @@ fn colour_bar<DB: DrawingBackend>(
         .y_label_area_size(80)
         .build_cartesian_2d(0.0..1.0, 0.0..1.0)
         .map_err(de)?;
-    // A count at a position of the bar (the inverse of `shade`).
-    let count_at = |t: f64| -> f64 {
-        match scale {
-            ColorScale::Linear => t * max as f64,
-            ColorScale::Log => (t * (max.max(1) as f64).ln_1p()).exp_m1(),
-            ColorScale::Equalized => {
-                let i = ((t * sorted.len() as f64) as usize).min(sorted.len().saturating_sub(1));
-                sorted.get(i).copied().unwrap_or(0) as f64
-            }
-        }
-    };
     chart
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_desc("count")
         .axis_desc_style(("sans-serif", 14))
-        .y_labels(6)
-        .y_label_formatter(&|t| thousands(count_at(*t).round().max(0.0) as u64))
-        .label_style(("sans-serif", 13))
+        .y_labels(0)
         .draw()
         .map_err(de)?;
+    // Round counts (1-2-5 steps; powers of ten on a log scale, never 0
+    // there), each where its colour is, clear of the bar.
+    let base = area.get_base_pixel();
+    let font = ("sans-serif", 13).into_font().color(&BLACK);
+    for c in bar_ticks(scale, max, sorted) {
+        let t = shade(scale, c, max, sorted);
+        let (px, py) = chart.backend_coord(&(0.0, t));
+        area.draw(&Text::new(
+            thousands(c),
+            (px - base.0 - 8, py - base.1),
+            font.pos(Pos::new(HPos::Right, VPos::Center)),
+        ))
+        .map_err(de)?;
+    }
     chart
         .draw_series((0..100).map(|k| {
             let t = f64::from(k) / 100.0;

@@ -106,16 +106,32 @@ pub fn draw<DB: DrawingBackend>(
         thousands(b.overflow),
         thousands(b.nan)
     );
-    if let [row] = r.rows.as_slice()
-        && let (Some(m), Some(lo), Some(hi)) =
-            (row.quantile("p50"), row.quantile("p5"), row.quantile("p95"))
-    {
-        note += &format!(
-            "    median {}, middle 90% {} .. {}",
-            short(m),
-            short(lo),
-            short(hi)
-        );
+    // Every quantile the job asked for, in order.
+    let marks: Vec<(String, f64)> = match r.rows.as_slice() {
+        [row] => row
+            .v
+            .get("quantiles")
+            .and_then(|q| q.as_object())
+            .map(|q| {
+                q.iter()
+                    .filter_map(|(name, v)| {
+                        let label = match name.as_str() {
+                            "p50" => "median".to_owned(),
+                            n => n.replace('_', "."),
+                        };
+                        Some((label, v.as_f64()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if !marks.is_empty() {
+        let said: Vec<String> = marks
+            .iter()
+            .map(|(l, x)| format!("{l} {}", short(*x)))
+            .collect();
+        note += &format!("    {}", said.join(", "));
     }
     let area = header(root, r, &title, &note)?;
     let (y0, y1) = if o.log_y {
@@ -125,6 +141,7 @@ pub fn draw<DB: DrawingBackend>(
     };
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
+        .margin_right(40)
         .x_label_area_size(48)
         .y_label_area_size(80)
         .build_cartesian_2d(b.lo..b.hi, y0..y1)
@@ -137,7 +154,8 @@ pub fn draw<DB: DrawingBackend>(
             "count"
         })
         .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 16));
+        .axis_desc_style(("sans-serif", 16))
+        .x_label_formatter(&super::tick);
     let count_tick = |v: &f64| thousands(v.max(0.0).round() as u64);
     if o.log_y {
         mesh.y_label_formatter(&log_tick);
@@ -152,38 +170,75 @@ pub fn draw<DB: DrawingBackend>(
             Rectangle::new([(x0, y0), (x0 + width, top)], BAR.filled())
         }))
         .map_err(de)?;
-    // The quantiles of one group, as marks over the bars (within range).
-    if let [row] = r.rows.as_slice() {
-        let dark = RGBColor(0x33, 0x33, 0x33);
-        for (name, label) in [
-            ("p5", "p5"),
-            ("p25", "p25"),
-            ("p50", "median"),
-            ("p75", "p75"),
-            ("p95", "p95"),
-        ] {
-            let Some(x) = row.quantile(name).filter(|x| (b.lo..=b.hi).contains(x)) else {
-                continue;
-            };
-            let style = if name == "p50" {
-                dark.stroke_width(2)
-            } else {
-                dark.mix(0.55).stroke_width(1)
-            };
-            chart
-                .draw_series(LineSeries::new([(x, y0), (x, y1 * 0.95)], style))
-                .map_err(de)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    label,
-                    (x, y1),
-                    ("sans-serif", 13)
-                        .into_font()
-                        .color(&dark)
-                        .pos(Pos::new(HPos::Center, VPos::Top)),
-                )))
-                .map_err(de)?;
-        }
+    // The quantiles of one group, as marks over the bars (within range);
+    // labels on two rows where neighbours would touch.
+    let dark = RGBColor(0x33, 0x33, 0x33);
+    let mut last_x = f64::NEG_INFINITY;
+    let mut row_of_label = 0;
+    for (label, x) in marks.iter().filter(|(_, x)| (b.lo..=b.hi).contains(x)) {
+        let median = label == "median";
+        let style = if median {
+            dark.stroke_width(2)
+        } else {
+            dark.mix(0.55).stroke_width(1)
+        };
+        row_of_label = if (x - last_x) < (b.hi - b.lo) * 0.06 {
+            1 - row_of_label
+        } else {
+            0
+        };
+        last_x = *x;
+        let at = y1 - (y1 - y0) * 0.06 * f64::from(row_of_label);
+        chart
+            .draw_series(LineSeries::new(
+                [(*x, y0), (*x, at - (y1 - y0) * 0.05)],
+                style,
+            ))
+            .map_err(de)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*x, at),
+                ("sans-serif", 13)
+                    .into_font()
+                    .color(&dark)
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            )))
+            .map_err(de)?;
+    }
+    // Quantiles past the bins: named at the edge they lie beyond.
+    let (mut left, mut right) = (0, 0);
+    for (label, x) in &marks {
+        let (edge, pos, arrow, k) = if *x > b.hi {
+            right += 1;
+            (
+                b.hi,
+                HPos::Right,
+                format!("{label} {} \u{2192}", short(*x)),
+                right,
+            )
+        } else if *x < b.lo {
+            left += 1;
+            (
+                b.lo,
+                HPos::Left,
+                format!("\u{2190} {label} {}", short(*x)),
+                left,
+            )
+        } else {
+            continue;
+        };
+        let at = y1 - (y1 - y0) * 0.06 * f64::from(k);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                arrow,
+                (edge, at),
+                ("sans-serif", 13)
+                    .into_font()
+                    .color(&dark)
+                    .pos(Pos::new(pos, VPos::Top)),
+            )))
+            .map_err(de)?;
     }
     if let Some(f) = fit {
         // On a log axis the density is drawn only where it is above the
@@ -200,7 +255,19 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(de)?
             .label(format!("normal fit: mean {:.4}, sd {:.4}", f.0, f.1))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], ACCENT.stroke_width(3)));
-        legend(&mut chart)?;
+        let curve = (0..=40).map(|i| {
+            let x = b.lo + (b.hi - b.lo) * f64::from(i) / 40.0;
+            (x, y_of(density(x, f), o.log_y))
+        });
+        let bars = b
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (b.lo + width * (i as f64 + 0.5), y_of(c as f64, o.log_y)));
+        legend(
+            &mut chart,
+            super::best_corner(curve.chain(bars), (b.lo, b.hi), (y0, y1)).0,
+        )?;
     }
     Ok(())
 }

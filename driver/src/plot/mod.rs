@@ -13,6 +13,7 @@ mod heatmap;
 mod hist;
 mod series;
 mod splits;
+mod time;
 
 use std::path::Path;
 use std::sync::Once;
@@ -178,7 +179,7 @@ pub fn natural_kind(r: &Reduced) -> Kind {
         Kind::Hist
     } else if r.rows.len() == 1 && r.rows[0].v.get("hist2d").is_some() {
         Kind::Heatmap
-    } else if r.rows.len() > 1 && r.numeric_keys() {
+    } else if r.rows.len() > 1 && (r.numeric_keys() || r.time_keys().is_some()) {
         Kind::Series
     } else {
         Kind::Bars
@@ -310,6 +311,15 @@ fn draw<DB: DrawingBackend>(
     root.present().map_err(de)
 }
 
+/// `1 task`, `2 tasks`, `1,024 files`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    format!(
+        "{} {what}{}",
+        thousands(n as u64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// Thousands separators for counts in notes.
 pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -347,7 +357,8 @@ pub(crate) fn header<DB: DrawingBackend>(
 ) -> anyhow::Result<DrawingArea<DB, plotters::coord::Shift>> {
     let (top, rest) = root.split_vertically(82);
     let note = format!(
-        "{note}{}{}{}{}",
+        "{note}{}{}{}{}{}",
+        r.filter_note(),
         r.quantile_note(),
         r.corr_note(),
         r.input_note(),
@@ -414,13 +425,68 @@ fn wrap(text: &str, width: usize, lines: usize) -> Vec<String> {
     out
 }
 
-/// The legend, top right, the same on every kind.
+/// The corner of the plot area `x` by `y` whose box (a third of each
+/// side) holds the fewest of `points`, and how many it holds: where the
+/// legend covers no data, or the least (upper right on a tie).
+pub(crate) fn best_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> (SeriesLabelPosition, usize) {
+    let mut n = [0usize; 4];
+    let (w, h) = (
+        (x.1 - x.0).max(f64::MIN_POSITIVE),
+        (y.1 - y.0).max(f64::MIN_POSITIVE),
+    );
+    for (px, py) in points {
+        let (fx, fy) = ((px - x.0) / w, (py - y.0) / h);
+        let (left, right) = (fx <= 0.36, fx >= 0.64);
+        let (low, high) = (fy <= 0.36, fy >= 0.64);
+        for (i, hit) in [high && right, high && left, low && right, low && left]
+            .into_iter()
+            .enumerate()
+        {
+            n[i] += usize::from(hit);
+        }
+    }
+    let corners = [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ];
+    let best = (0..4).min_by_key(|&i| n[i]).unwrap_or(0);
+    (corners[best].clone(), n[best])
+}
+
+/// A tick label: whole numbers without a decimal point and with thousands
+/// separators (`3,000,000`, not `3000000.0`), others to 10 significant
+/// digits (`0.3`, not `0.30000000000000004`).
+pub(crate) fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let s = thousands(v.abs() as u64);
+        return if v < 0.0 { format!("-{s}") } else { s };
+    }
+    let r: f64 = format!("{v:.9e}").parse().unwrap_or(v);
+    format!("{r}")
+}
+
+/// [`tick_label`] as plotters' formatters take it.
+pub(crate) fn tick(v: &f64) -> String {
+    tick_label(*v)
+}
+
+/// The legend in corner `at` (see [`best_corner`]), the same on every kind.
 pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
 ) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(at)
         .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)

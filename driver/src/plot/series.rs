@@ -14,6 +14,7 @@
 use anyhow::bail;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::decimate::m4;
@@ -55,6 +56,27 @@ fn spread(row: &Row) -> Option<(f64, f64)> {
     (n >= 2.0 && sd.is_finite()).then(|| (1.96 * sd / n.sqrt(), sd))
 }
 
+/// Tick values of a log10 axis over `lo..hi` (in log10 units): 1, 2 and
+/// 5 times each power of ten inside it, only the powers when those are
+/// many, every digit when there would be fewer than three.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let pick = |digits: &[f64]| -> Vec<f64> {
+        let (a, b) = (lo.floor() as i32, hi.ceil() as i32);
+        (a..=b)
+            .flat_map(|k| digits.iter().map(move |d| d * 10f64.powi(k)))
+            .filter(|v| (lo..=hi).contains(&v.log10()))
+            .collect()
+    };
+    let ticks = pick(&[1.0, 2.0, 5.0]);
+    if ticks.len() > 12 {
+        pick(&[1.0])
+    } else if ticks.len() < 3 {
+        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    } else {
+        ticks
+    }
+}
+
 /// A filled band between two edges, clamped to the axis so nothing is
 /// drawn outside it.
 fn polygon(b: &[(f64, f64, f64)], ya: &Axis, colour: RGBAColor) -> Polygon<(f64, f64)> {
@@ -72,15 +94,30 @@ pub fn draw<DB: DrawingBackend>(
     r: &Reduced,
     o: &Options,
 ) -> anyhow::Result<()> {
-    if !r.numeric_keys() {
+    let time = r.time_keys();
+    if !r.numeric_keys() && time.is_none() {
         bail!(
-            "a series needs numeric keys (like years); use --kind bars for {:?}",
+            "a series needs numeric keys (like years) or time buckets (month(date)); use --kind \
+             bars for {:?}",
             r.key_name
         );
     }
     let which = o.stat_for(r);
     let stat = which.name();
-    let key = |row: &Row| row.key.parse::<f64>().ok();
+    let key = |row: &Row| match time {
+        Some(_) => super::time::position(&row.key),
+        None => row.key.parse::<f64>().ok(),
+    };
+    // On a log axis a value is drawn as its log10; a value at or below
+    // zero has none.
+    let log = o.log_y;
+    let y = |v: f64| {
+        if log {
+            (v > 0.0).then(|| v.log10())
+        } else {
+            Some(v)
+        }
+    };
     let rows: Vec<(f64, &Row)> = r
         .rows
         .iter()
@@ -88,7 +125,7 @@ pub fn draw<DB: DrawingBackend>(
         .collect();
     let pts: Vec<(f64, f64)> = rows
         .iter()
-        .filter_map(|(x, row)| Some((*x, row.stat(stat)?)))
+        .filter_map(|(x, row)| Some((*x, y(row.stat(stat)?)?)))
         .collect();
     if pts.is_empty() {
         bail!("no key has a {stat}");
@@ -102,7 +139,7 @@ pub fn draw<DB: DrawingBackend>(
             .filter_map(|(x, row)| {
                 let m = row.stat("mean")?;
                 let (lo, hi) = f(row, m)?;
-                Some((*x, lo, hi))
+                Some((*x, y(lo).unwrap_or(f64::NEG_INFINITY), y(hi)?))
             })
             .collect()
     };
@@ -125,7 +162,10 @@ pub fn draw<DB: DrawingBackend>(
     // (p25..p75) and the middle 90% (p5..p95).
     let quantiles = |lo: &str, hi: &str| -> Vec<(f64, f64, f64)> {
         rows.iter()
-            .filter_map(|(x, row)| Some((*x, row.quantile(lo)?, row.quantile(hi)?)))
+            .filter_map(|(x, row)| {
+                let lo = y(row.quantile(lo)?).unwrap_or(f64::NEG_INFINITY);
+                Some((*x, lo, y(row.quantile(hi)?)?))
+            })
             .collect()
     };
     let (ci, sd) = if median {
@@ -133,24 +173,35 @@ pub fn draw<DB: DrawingBackend>(
     } else {
         (ci, sd)
     };
-    // The axis shows the line and its confidence band (and min..max when
-    // asked for); the sd band is context, clipped to it.
+    // The axis shows the line and its inner band (the mean's confidence
+    // interval, the median's middle half; min..max when asked for). The
+    // outer band is context, clipped to it, and so is the inner one when
+    // it would flatten the line (skewed data: a p75 ten times the median).
     let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
-    // The median's outer band is data, not a model's spread: shown whole.
-    let outer: &[(f64, f64, f64)] = if median { &sd } else { &[] };
     // Counts are amounts: their axis starts at zero, so heights compare.
-    let count = which == Stat::Count;
-    let ya = Axis::over(
+    let count = which == Stat::Count && !log;
+    let with_bands = Axis::over(
         pts.iter().map(|p| p.1).chain(
             ci.iter()
                 .chain(&range)
-                .chain(outer)
                 .flat_map(|b| [b.1, b.2])
                 .chain(count.then_some(0.0)),
         ),
         0.05,
         count,
     );
+    let line_only = Axis::over(
+        pts.iter().map(|p| p.1).chain(count.then_some(0.0)),
+        0.08,
+        count,
+    );
+    let ya = if (line_only.hi - line_only.lo) * with_bands.scale
+        < (with_bands.hi - with_bands.lo) * line_only.scale / 3.0
+    {
+        line_only
+    } else {
+        with_bands
+    };
     let scale = |b: &[(f64, f64, f64)]| -> Vec<(f64, f64, f64)> {
         b.iter()
             .map(|p| (xa.at(p.0), ya.at(p.1), ya.at(p.2)))
@@ -164,13 +215,28 @@ pub fn draw<DB: DrawingBackend>(
         band(&scale(&sd), cols),
         band(&scale(&range), cols),
     );
-    let sd_clipped = sd.iter().any(|b| b.1 < ya.lo || b.2 > ya.hi);
+    // The legend in the corner the line and the inner band leave free;
+    // when none is, above them, in headroom made for it.
+    let drawn: Vec<(f64, f64)> = line
+        .iter()
+        .copied()
+        .chain(ci.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]))
+        .collect();
+    let mut ya = ya;
+    let (mut corner, covered) =
+        super::best_corner(drawn.iter().copied(), (xa.lo, xa.hi), (ya.lo, ya.hi));
+    if covered > 0 {
+        ya.hi += (ya.hi - ya.lo) * 0.3;
+        corner = SeriesLabelPosition::UpperRight;
+    }
+    let clipped = |b: &[(f64, f64, f64)]| b.iter().any(|b| b.1 < ya.lo || b.2 > ya.hi);
+    let (sd_clipped, ci_clipped) = (clipped(&sd), clipped(&ci));
 
     let title = o
         .title
         .clone()
         .unwrap_or_else(|| format!("{} per {}", measured(which, r), r.key_name));
-    let mut note = format!("{} keys", thousands(r.rows.len() as u64));
+    let mut note = super::plural(r.rows.len(), "key");
     if pts.len() < r.rows.len() {
         note += &format!(
             " ({} without a {stat}, not drawn)",
@@ -179,13 +245,22 @@ pub fn draw<DB: DrawingBackend>(
     }
     if mean {
         note += "; dark band: 95% confidence interval of the mean; light band: \u{b1}1 sd";
-        if sd_clipped {
-            note += " (wider than the axis)";
-        }
     }
     if median {
         note +=
             "; dark band: middle half of the values (p25..p75); light band: middle 90% (p5..p95)";
+    }
+    if ci_clipped {
+        note += "; both bands reach past the axis, which fits the line";
+    } else if sd_clipped {
+        note += "; the light band reaches past the axis";
+    }
+    if log {
+        let dropped = r.rows.len() - pts.len();
+        note += "; log scale";
+        if dropped > 0 {
+            note += &format!(" ({dropped} keys at or below 0 not drawn)");
+        }
     }
     if !range.is_empty() {
         note += "; outline: min..max";
@@ -200,32 +275,67 @@ pub fn draw<DB: DrawingBackend>(
     let area = header(root, r, &title, &note)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
+        .margin_right(40)
         .x_label_area_size(48)
         .y_label_area_size(90)
         .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
         .map_err(de)?;
     let whole = rows.iter().all(|(x, _)| x.fract() == 0.0) && xa.unit().is_empty();
     let mut mesh = chart.configure_mesh();
-    if count && ya.unit().is_empty() {
+    if log {
+        // Drawn below at 1, 2 and 5 times the powers of ten.
+        mesh.y_labels(0);
+    } else if count && ya.unit().is_empty() {
         mesh.y_label_formatter(&whole_tick);
+    } else {
+        mesh.y_label_formatter(&super::tick);
     }
-    mesh.x_desc(format!("{}{}", r.key_name, xa.unit()))
-        .y_desc(format!("{}{}", measured(which, r), ya.unit()))
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 16))
-        .x_labels(rows.len().clamp(2, 12))
-        .light_line_style(TRANSPARENT)
-        .x_label_formatter(&|x| {
-            if !whole {
-                format!("{x}")
-            } else if x.fract() == 0.0 {
-                format!("{x:.0}")
-            } else {
-                String::new()
-            }
-        })
-        .draw()
-        .map_err(de)?;
+    let x_label = |x: &f64| match time {
+        Some(unit) => super::time::label(*x, unit),
+        None if !whole => super::tick_label(*x),
+        // Years and other whole keys: no ticks between them, no `.0`.
+        None if x.fract() == 0.0 => format!("{x:.0}"),
+        None => String::new(),
+    };
+    let y_desc = if log {
+        format!("{} (log scale)", measured(which, r))
+    } else {
+        format!("{}{}", measured(which, r), ya.unit())
+    };
+    mesh.x_desc(format!(
+        "{}{}",
+        r.key_name,
+        if time.is_some() {
+            String::new()
+        } else {
+            xa.unit()
+        }
+    ))
+    .y_desc(y_desc)
+    .label_style(("sans-serif", 14))
+    .axis_desc_style(("sans-serif", 16))
+    .x_labels(rows.len().clamp(2, 10))
+    .light_line_style(TRANSPARENT)
+    .x_label_formatter(&x_label)
+    .draw()
+    .map_err(de)?;
+    if log {
+        let base = area.get_base_pixel();
+        let font = ("sans-serif", 14).into_font().color(&BLACK);
+        for v in log_ticks(ya.lo, ya.hi) {
+            let ly = v.log10();
+            chart
+                .draw_series(LineSeries::new([(xa.lo, ly), (xa.hi, ly)], BLACK.mix(0.15)))
+                .map_err(de)?;
+            let (px, py) = chart.backend_coord(&(xa.lo, ly));
+            area.draw(&Text::new(
+                super::tick_label(v),
+                (px - base.0 - 8, py - base.1),
+                font.pos(Pos::new(HPos::Right, VPos::Center)),
+            ))
+            .map_err(de)?;
+        }
+    }
     if !sd.is_empty() {
         chart
             .draw_series(std::iter::once(polygon(&sd, &ya, BAR.mix(0.12))))
@@ -261,10 +371,10 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     chart
-        .draw_series(LineSeries::new(line, BAR.stroke_width(2)))
+        .draw_series(LineSeries::new(line.clone(), BAR.stroke_width(2)))
         .map_err(de)?
         .label(stat)
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BAR.stroke_width(2)));
-    legend(&mut chart)?;
+    legend(&mut chart, corner)?;
     Ok(())
 }

@@ -72,9 +72,9 @@ pub fn draw<DB: DrawingBackend>(
         .clone()
         .unwrap_or_else(|| format!("Rows per map task ({})", m.job_id));
     let note = format!(
-        "{} tasks over {} files; used {}, filtered {}, missing {}, malformed {}, other {}{worst}",
-        rows.len(),
-        files.len(),
+        "{} over {}; used {}, filtered {}, missing {}, malformed {}, other {}{worst}",
+        super::plural(rows.len(), "task"),
+        super::plural(files.len(), "file"),
         thousands(total(0)),
         thousands(total(1)),
         thousands(total(2)),
@@ -130,6 +130,8 @@ pub fn draw<DB: DrawingBackend>(
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], colour.filled()));
     }
-    legend(&mut chart)?;
+    // Stacks fill the lower two thirds (the axis reaches 1.5 times the
+    // tallest): the upper right is free.
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
