@@ -323,3 +323,55 @@ fn subdirectories_fail_or_are_read_with_recursive() {
     assert_eq!(read(&out), read(&local));
     assert!(read(&local).contains("\"count\":"), "both files read");
 }
+
+/// Derived keys through `hadoop jar`: a key function with a space and
+/// parentheses survives the `-mapper` string, the file key is the name
+/// Hadoop gives each task, and the bytes are the local runner's.
+#[test]
+fn derived_keys_on_hadoop_give_the_local_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for (name, day) in [("a-20160101-000000.csv", 1), ("b-20160102-130000.csv", 2)] {
+        let mut t = String::from("when,x\n");
+        for i in 0..300 {
+            t += &format!(
+                "2016-01-{day:02} {:02}:{:02}:00,{}\n",
+                i % 24,
+                i % 60,
+                f64::from(i) / 8.0
+            );
+        }
+        std::fs::write(input.join(name), t).expect("write");
+    }
+    let job = "--value x --key 'hour(when),bin(x, 2.5),file' --where 'when>=2016-01-01 06:00'";
+    let (local, out, log) = (
+        dir.path().join("local"),
+        dir.path().join("out"),
+        dir.path().join("log"),
+    );
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} {job}",
+        input.display(),
+        local.display()
+    ));
+    let o = with_hadoop(
+        &format!(
+            "--input {} --output {} {job} --split-size 4000",
+            input.display(),
+            out.display()
+        ),
+        &log,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (
+        std::fs::read(local.join("part-00000")).expect("local"),
+        std::fs::read(out.join("part-00000")).expect("hadoop"),
+    );
+    assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+    let got = crate::util::parse_reduced(&String::from_utf8_lossy(&b));
+    assert!(
+        got.contains_key("2016-01-02T13:00,2.5,b-20160102-130000.csv"),
+        "{got:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! `mapfold demo`: the README's first command. Generates a small weather
-//! data set, runs the overall and the per-year job on the local runner,
-//! prints what came out, and plots it.
+//! data set and a year of web requests, runs the overall and the per-year
+//! weather jobs and the per-week and per-path request jobs on the local
+//! runner, prints what came out as tables, and plots it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,8 +39,12 @@ fn job(value: &str, key: &[&str], data: &Path, out: &Path) -> anyhow::Result<Job
         generate::HEADER.to_owned(),
         "--hist=-5:5:100".to_owned(),
     ]);
+    job_of(&words, data, out)
+}
+
+fn job_of(words: &[String], data: &Path, out: &Path) -> anyhow::Result<Job> {
     Ok(Job {
-        job: JobArgs::from_words(&words).map_err(anyhow::Error::msg)?,
+        job: JobArgs::from_words(words).map_err(anyhow::Error::msg)?,
         inputs: vec![data.display().to_string()],
         recursive: false,
         output: out.display().to_string(),
@@ -85,12 +90,41 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         quiet: false,
         command: std::env::args().collect(),
     };
+    let requests = a.dir.join("requests");
+    if !requests.join("requests.csv").exists() {
+        eprintln!(
+            "mapfold demo: generating a year of web requests into {}",
+            requests.display()
+        );
+        super::gen_requests::requests(&super::gen_requests::Requests {
+            out: requests.clone(),
+            n: 1_000_000,
+            seed: 0,
+        })?;
+    }
     let outs = a.dir.join("out");
+    let words = |w: &str| w.split(' ').map(str::to_owned).collect::<Vec<_>>();
     let mut jobs = [
         ("overall", job("temp", &[], &data, &outs.join("temp"))?),
         (
             "per year",
             job("temp", &["year"], &data, &outs.join("temp-by-year"))?,
+        ),
+        (
+            "latency per week",
+            job_of(
+                &words("--value latency_ms --key week(time) --quantiles 0.05,0.25,0.5,0.75,0.95"),
+                &requests,
+                &outs.join("latency-by-week"),
+            )?,
+        ),
+        (
+            "latency per path",
+            job_of(
+                &words("--value latency_ms --key path --quantiles 0.5,0.99 --where status==200"),
+                &requests,
+                &outs.join("latency-by-path"),
+            )?,
         ),
     ];
     for (what, j) in &mut jobs {
@@ -99,7 +133,12 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             "\nmapfold demo: {what}: mapfold run --input {} --output {} {}",
             j.inputs[0],
             j.output,
-            j.job.to_words().join(" ")
+            j.job
+                .to_words()
+                .iter()
+                .map(|w| mapfold_core::cli::shell_word(w))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let t = Instant::now();
         let m = local::run(j, &opts)?;
@@ -111,19 +150,14 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             "{what}: {mb:.0} MB in {secs:.2} s ({:.0} MB/s), {groups} groups",
             mb / secs
         );
-        if let Some(line) = part.lines().find(|l| l.starts_with("*\t")) {
-            let v: serde_json::Value = serde_json::from_str(&line[2..])?;
-            println!(
-                "  temp: count {} mean {} stddev {} min {} max {}",
-                v["count"], v["mean"], v["stddev"], v["min"], v["max"]
-            );
-        }
+        super::show::print_head(Path::new(&j.output), 8)?;
     }
     let plots = a.dir.join("plots");
     std::fs::create_dir_all(&plots)?;
     for (dir, name, fit) in [
         ("temp", "temp-hist", true),
         ("temp-by-year", "temp-by-year", false),
+        ("latency-by-week", "latency-by-week", false),
     ] {
         for ext in ["png", "svg"] {
             let o = crate::plot::Options {

@@ -42,6 +42,9 @@ pub enum Kind {
     /// Random points as a binary array, raw (for `np.memmap`) and `.npy`:
     /// 100 million by default.
     Points(super::gen_points::Points),
+    /// `time,path,status,latency_ms`: a web server's requests over 2025,
+    /// in time order, for time-bucket keys (`--key 'day(time)'`).
+    Requests(super::gen_requests::Requests),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -83,6 +86,10 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             (r, b, d.out.clone())
         }
         Kind::Points(p) => (p.n, 2 * super::gen_points::points(p)?, p.out.clone()),
+        Kind::Requests(q) => {
+            let (r, b) = super::gen_requests::requests(q)?;
+            (r, b, q.out.clone())
+        }
     };
     eprintln!(
         "wrote {rows} rows, {:.1} MB, to {}",

@@ -400,10 +400,23 @@ pub fn significant(x: f64, digits: usize) -> String {
     }
     let decimals = (digits as i32 - 1 - mag).max(0) as usize;
     let s = format!("{x:.decimals$}");
-    if s.contains('.') {
+    let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         s
+    };
+    // The integer part grouped as counts are (12,208,096.5) past 9,999.
+    let (sign, rest) = s.split_at(usize::from(s.starts_with('-')));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.len() < 5 {
+        return s;
+    }
+    let grouped = crate::plot::thousands(int.parse().unwrap_or(0));
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 
@@ -442,7 +455,9 @@ mod tests {
     fn significant_digits() {
         assert_eq!(significant(-0.17671394593860554, 7), "-0.1767139");
         assert_eq!(significant(48.0, 7), "48");
-        assert_eq!(significant(1234567.891, 7), "1234568");
+        assert_eq!(significant(-515511.14, 7), "-515,511.1");
+        assert_eq!(significant(9999.5, 7), "9999.5");
+        assert_eq!(significant(1234567.891, 7), "1,234,568");
         assert_eq!(significant(6.02e23, 7), "6.02e23");
         assert_eq!(significant(1.5e-7, 7), "1.5e-7");
     }

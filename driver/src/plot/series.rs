@@ -176,7 +176,8 @@ pub fn draw<DB: DrawingBackend>(
     // The axis shows the line and its inner band (the mean's confidence
     // interval, the median's middle half; min..max when asked for). The
     // outer band is context, clipped to it, and so is the inner one when
-    // it would flatten the line (skewed data: a p75 ten times the median).
+    // it would flatten the line into a fifth of the axis (skewed data: a
+    // p75 ten times the median).
     let xa = Axis::over(pts.iter().map(|p| p.0), 0.0, false);
     // Counts are amounts: their axis starts at zero, so heights compare.
     let count = which == Stat::Count && !log;
@@ -196,7 +197,7 @@ pub fn draw<DB: DrawingBackend>(
         count,
     );
     let ya = if (line_only.hi - line_only.lo) * with_bands.scale
-        < (with_bands.hi - with_bands.lo) * line_only.scale / 3.0
+        < (with_bands.hi - with_bands.lo) * line_only.scale / 5.0
     {
         line_only
     } else {
@@ -275,7 +276,8 @@ pub fn draw<DB: DrawingBackend>(
     let area = header(root, r, &title, &note)?;
     let mut chart = ChartBuilder::on(&area)
         .margin(16)
-        .margin_right(40)
+        // Room for the last tick label past the plot's right edge.
+        .margin_right(if time.is_some() { 60 } else { 40 })
         .x_label_area_size(48)
         .y_label_area_size(90)
         .build_cartesian_2d(xa.lo..xa.hi, ya.lo..ya.hi)
