@@ -282,6 +282,19 @@ pub struct Rows {
     pub header: bool,
 }
 
+/// An error when the input ended part way into a row.
+fn finish_rows<E: From<io::Error>>(rest: &[u8], end: bool) -> Result<(), E> {
+    if end && !rest.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the input ends part way into a row: is --dtype or --columns wrong, or the file \
+             cut short?",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
 /// a text line, the values joined by `delim`.
 #[inline(never)]
@@ -307,8 +320,24 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         // A job that takes one number from each row gets it as one, once
         // the first row settled the mapper's first-record checks.
         let mut number = sink.number_column().filter(|&c| c < columns);
-        for r in buf[..whole].chunks_exact(row) {
+        let mut rows = buf[..whole].chunks_exact(row);
+        while let Some(r) = rows.next() {
             if let Some(c) = number {
+                if size == 1 {
+                    // One-byte values are counted by value and folded once
+                    // per value (a count, a bin, an exact `n x`): the
+                    // rows' order cannot change what an exact aggregate
+                    // holds.
+                    let mut counts = [0u64; 256];
+                    counts[usize::from(r[c])] += 1;
+                    for r in rows.by_ref() {
+                        counts[usize::from(r[c])] += 1;
+                    }
+                    for (v, &n) in counts.iter().enumerate() {
+                        sink.number_n(dtype.value(&[v as u8]), n)?;
+                    }
+                    break;
+                }
                 sink.number(dtype.value(&r[c * size..(c + 1) * size]))?;
                 continue;
             }
@@ -323,15 +352,7 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
             number = sink.number_column().filter(|&c| c < columns);
         }
         buf.drain(..whole);
-        if end && !buf.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the input ends part way into a row: is --dtype or --columns wrong, or the \
-                 file cut short?",
-            )
-            .into());
-        }
-        Ok(())
+        finish_rows(buf, end)
     };
     match frames {
         Frames::Raw { skip } => {

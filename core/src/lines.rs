@@ -132,6 +132,15 @@ pub trait Records<E> {
     fn number(&mut self, _x: f64) -> Result<(), E> {
         Ok(())
     }
+
+    /// `n` records whose one used field is `x`, in one step: an array of
+    /// bytes is counted by value first.
+    fn number_n(&mut self, x: f64, n: u64) -> Result<(), E> {
+        for _ in 0..n {
+            self.number(x)?;
+        }
+        Ok(())
+    }
 }
 
 impl<E, F, G> Records<E> for (F, G)

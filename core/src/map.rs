@@ -100,6 +100,10 @@ pub struct Mapper<W: Write> {
     passthrough: bool,
     /// The line needs only the lean path (see [`Mapper::relean`]).
     lean: bool,
+    /// The job takes one number from each record (one value column, no
+    /// keys, filters, derived keys or group measures): a binary array's
+    /// rows hand it over as a number. States may grow (quantiles).
+    numbers: bool,
     /// The raw key of the line passed through, or of a group being made.
     pass_key: Vec<u8>,
     /// The group of the last line, when it had one (most lines of sorted
@@ -183,6 +187,7 @@ impl<W: Write> Mapper<W> {
             groups_made: 0,
             passthrough: false,
             lean: false,
+            numbers: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
             last_key: Vec::new(),
@@ -216,6 +221,11 @@ impl<W: Write> Mapper<W> {
         self.lean = !self.grows
             && !self.passthrough
             && plan.values.len() == 1
+            && plan.wheres.is_empty()
+            && !plan.extras
+            && plan.derived.is_none();
+        self.numbers = plan.values.len() == 1
+            && plan.keys.is_empty()
             && plan.wheres.is_empty()
             && !plan.extras
             && plan.derived.is_none();
@@ -529,6 +539,18 @@ impl<W: Write> Mapper<W> {
                 self.stats.counters.used += 1;
             }
         }
+    }
+
+    /// Counts what group `g`'s state grew by since it held `before` bytes
+    /// (a sketch's buckets), writing groups out past the bound, as
+    /// [`Mapper::line_with`] does.
+    fn count_growth(&mut self, g: usize, before: usize) -> Result<(), Error> {
+        let after = self.heap_of(g);
+        self.held_bytes = (self.held_bytes + after).saturating_sub(before);
+        if self.held_bytes > self.spec.max_bytes {
+            self.evict(false)?;
+        }
+        self.count_spilled(false)
     }
 
     /// Counts an exact sum that outgrew its inline chunks (1e-300 and
@@ -1229,14 +1251,44 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
     /// first-record checks are settled.
     fn number_column(&self) -> Option<usize> {
         let plan = self.plan.as_ref()?;
-        (self.lean && !self.slow && plan.keys.is_empty()).then(|| plan.values[0])
+        (self.numbers && !self.slow && !self.passthrough).then(|| plan.values[0])
     }
 
     /// The lean path for a value given as a number (the same steps as
     /// [`Mapper::line_with`] takes after parsing it).
     fn number(&mut self, x: f64) -> Result<(), Error> {
         self.line_no += 1;
-        self.fold_lean(b"", Value::Num(x))
+        if !self.grows {
+            return self.fold_lean(b"", Value::Num(x));
+        }
+        let g = self.group(b"")?;
+        let before = self.heap_of(g);
+        self.add_value(g, Value::Num(x));
+        self.count_growth(g, before)
+    }
+
+    /// `n` rows of the value `x` folded at once into the one group (the
+    /// number path has no keys): the same state and counters as `n` calls
+    /// of [`Records::number`].
+    fn number_n(&mut self, x: f64, n: u64) -> Result<(), Error> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.line_no += n;
+        let g = self.group(b"")?;
+        let before = self.heap_of(g);
+        self.state(g).aggs.update_n(x, n);
+        let c = &mut self.stats.counters;
+        if x.is_finite() {
+            c.used += n;
+        } else {
+            c.nonfinite += n;
+        }
+        if self.grows {
+            self.count_growth(g, before)
+        } else {
+            self.count_spilled(false)
+        }
     }
 }
 

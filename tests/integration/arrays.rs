@@ -7,7 +7,7 @@
 use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
-const JOBS: [(&str, usize, &str, &str); 8] = [
+const JOBS: [(&str, usize, &str, &str); 10] = [
     // Keys, filters, several columns: rows as text.
     (
         "f64x3",
@@ -17,9 +17,16 @@ const JOBS: [(&str, usize, &str, &str); 8] = [
     ),
     // One number per row (the number path), NaN and infinities among them.
     ("f64x2", 2, "f64", "--value 1 --hist=-3:3:10"),
-    ("u8", 1, "u8", "--value 0 --hist=0:256:256"),
+    ("u8", 1, "u8", "--value 0 --hist=0:256:256 --quantiles"),
+    (
+        "i8",
+        1,
+        "i8",
+        "--value 0 --hist=-100:100:7 --quantiles=0.1,0.5",
+    ),
     ("i16x2", 2, "i16", "--value 0 --key 1"),
     ("bool", 1, "bool", "--key 0"),
+    ("bool", 1, "bool", "--value 0"),
     ("f32", 1, "f32", "--value 0 --quantiles=0.5,0.99"),
     ("u64", 1, "u64", "--value 0 --distinct 0"),
     ("i64", 1, "i64", "--value 0 --hist=-5e18:5e18:7"),
@@ -27,7 +34,7 @@ const JOBS: [(&str, usize, &str, &str); 8] = [
 
 fn run(input: &str, output: &std::path::Path, extra: &str) -> String {
     ok(&format!(
-        "mapfold run --quiet --input {input} --output {} {extra} && cat {}/part-*",
+        "mapfold run --quiet --overwrite --input {input} --output {} {extra} && cat {}/part-*",
         output.display(),
         output.display()
     ))

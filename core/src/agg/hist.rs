@@ -412,6 +412,16 @@ impl Partial for Hist {
         }
     }
 
+    fn update_n(&mut self, x: f64, n: u64) {
+        let Some(l) = &self.layout else { return };
+        match place(l, self.scale, self.margin, x) {
+            Place::Bin(i) => self.counts[i] += n,
+            Place::Under => self.underflow += n,
+            Place::Over => self.overflow += n,
+            Place::Nan => self.nan += n,
+        }
+    }
+
     fn check_merge(&self, other: &Self) -> Result<(), String> {
         match (self.layout, other.layout) {
             (Some(a), Some(b)) if a != b => Err(format!(

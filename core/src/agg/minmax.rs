@@ -50,6 +50,12 @@ impl Partial for MinMax {
         }
     }
 
+    fn update_n(&mut self, x: f64, n: u64) {
+        if n > 0 {
+            self.update(x);
+        }
+    }
+
     fn merge(&mut self, other: &Self) {
         if other.min.total_cmp(&self.min).is_lt() {
             self.min = other.min;

@@ -107,6 +107,17 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     /// what a NaN or an infinity means to it.
     fn update(&mut self, x: f64);
 
+    /// Folds in `n` copies of one value: the state [`Partial::update`]
+    /// `n` times gives, in one step where the aggregate can (a count, a
+    /// bin, an exact sum of `n x`), for arrays of small integers counted
+    /// by value first.
+    #[inline]
+    fn update_n(&mut self, x: f64, n: u64) {
+        for _ in 0..n {
+            self.update(x);
+        }
+    }
+
     /// Folds in another partial of the same group.
     fn merge(&mut self, other: &Self);
 
@@ -387,6 +398,12 @@ macro_rules! registry {
             pub fn update(&mut self, x: f64) {
                 $(self.$c.update(x);)*
                 $(self.$cm.update(x);)*
+            }
+
+            /// [`Aggregates::update`] of `n` copies of `x`.
+            pub fn update_n(&mut self, x: f64, n: u64) {
+                $(self.$c.update_n(x, n);)*
+                $(self.$cm.update_n(x, n);)*
             }
 
             /// Bytes every aggregate holds on the heap.
@@ -940,3 +957,45 @@ pub(crate) mod laws {
 
 #[cfg(test)]
 mod toy;
+
+/// [`Partial::update_n`] gives the state `n` calls of [`Partial::update`]
+/// give, bit for bit on the wire, for every aggregate that folds values.
+#[cfg(test)]
+mod weighted {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn same<P: Partial>(init: &P, xs: &[(f64, u8)]) {
+        let (mut a, mut b) = (init.clone(), init.clone());
+        for &(x, n) in xs {
+            a.update_n(x, u64::from(n));
+            for _ in 0..n {
+                b.update(x);
+            }
+        }
+        let (mut ea, mut eb) = (Vec::new(), Vec::new());
+        a.encode(&mut ea);
+        b.encode(&mut eb);
+        assert_eq!(String::from_utf8_lossy(&ea), String::from_utf8_lossy(&eb));
+    }
+
+    proptest! {
+        #[test]
+        fn update_n_is_n_updates(
+            xs in prop::collection::vec((laws::value(), any::<u8>()), 0..30),
+            small in prop::collection::vec((-300i32..300, any::<u8>()), 0..30),
+        ) {
+            // Small integers (the arrays this serves) and any values.
+            let ints: Vec<(f64, u8)> = small.iter().map(|&(v, n)| (f64::from(v), n)).collect();
+            for xs in [&xs, &ints] {
+                same(&Count::default(), xs);
+                same(&NonFinite::default(), xs);
+                same(&MinMax::default(), xs);
+                same(&Sum::default(), xs);
+                same(&Spread::default(), xs);
+                same(&Hist::new(HistLayout { lo: -100.0, hi: 100.0, bins: 7 }), xs);
+                same(&quantiles::Quantiles::new(quantiles::DEFAULT_BITS), xs);
+            }
+        }
+    }
+}

@@ -21,6 +21,12 @@ impl Partial for NonFinite {
         self.n += u64::from(!x.is_finite());
     }
 
+    fn update_n(&mut self, x: f64, n: u64) {
+        if !x.is_finite() {
+            self.n += n;
+        }
+    }
+
     fn check_merge(&self, other: &Self) -> Result<(), String> {
         super::checked_sum([self.n, other.n], "nonfinite count").map(|_| ())
     }

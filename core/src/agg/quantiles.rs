@@ -679,6 +679,22 @@ impl Partial for Quantiles {
         }
     }
 
+    fn update_n(&mut self, x: f64, n: u64) {
+        if self.k == 0 || !x.is_finite() || n == 0 {
+            return;
+        }
+        self.n += n;
+        if x == 0.0 {
+            self.zeros += n;
+        } else if x > 0.0 {
+            let i = self.index(x);
+            self.pos.add(i, n);
+        } else {
+            let i = self.index(-x);
+            self.neg.add(i, n);
+        }
+    }
+
     fn check_merge(&self, other: &Self) -> Result<(), String> {
         if self.k != 0 && other.k != 0 && self.k != other.k {
             return Err(format!(

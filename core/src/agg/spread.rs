@@ -229,6 +229,30 @@ impl Partial for Spread {
         }
     }
 
+    /// `n x` and `n x^2` added exactly where `m^2` and `n` fit the
+    /// product's operands (the small integers this serves), else one by
+    /// one.
+    fn update_n(&mut self, x: f64, n: u64) {
+        if !x.is_finite() || n == 0 {
+            return;
+        }
+        let (m, pos, _) = split(x);
+        // The significand without its trailing zeros: a small integer's
+        // is small, and its square fits the product's operand.
+        let tz = if m == 0 { 0 } else { m.trailing_zeros() };
+        let (m, pos) = (m >> tz, pos + tz);
+        if m >= 1 << 26 || n >= 1 << 53 {
+            for _ in 0..n {
+                self.update(x);
+            }
+            return;
+        }
+        self.sum.update_n(x, n);
+        if m != 0 {
+            self.squares.add_product(m * m, n, 2 * pos, false);
+        }
+    }
+
     fn check_merge(&self, other: &Self) -> Result<(), String> {
         self.sum.check_merge(&other.sum)
     }

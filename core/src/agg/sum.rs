@@ -89,6 +89,24 @@ impl Partial for Sum {
         }
     }
 
+    /// `n x` added exactly, as the product of the significand and `n`.
+    fn update_n(&mut self, x: f64, n: u64) {
+        if !x.is_finite() || n == 0 {
+            return;
+        }
+        if n >= 1 << 53 {
+            for _ in 0..n {
+                self.update(x);
+            }
+            return;
+        }
+        self.count.n += n;
+        let (m, pos, neg) = split(x);
+        if m != 0 {
+            self.acc.add_product(m, n, pos, neg);
+        }
+    }
+
     fn check_merge(&self, other: &Self) -> Result<(), String> {
         self.count.check_merge(&other.count)
     }

@@ -33,6 +33,7 @@ arrays = {
     "f32": rng.normal(size=n).astype(np.float32),
     "u64": rng.integers(2**60, 2**64 - 1, size=n, dtype=np.uint64, endpoint=True),
     "i64": rng.integers(-(2**62), 2**62, size=n, dtype=np.int64),
+    "i8": rng.integers(-128, 128, size=n * 3, dtype=np.int8),
 }
 arrays["i16x2"][:, 1] %= 7
 
