@@ -197,6 +197,31 @@ fn the_terminal_table_and_the_end_of_a_run() {
     assert_eq!(keys.count(), 25, "{all}");
     assert!(all.contains("lines: 601 in = 600 used + 1 header"), "{all}");
     assert!(all.contains("quantiles within 0.78%"), "{all}");
+    // An estimated distinct count is marked and no finer than its error:
+    // 5,000 ids, a 1.6% standard error (80), shown to the hundred.
+    let ids = d.path().join("ids.csv");
+    let mut t = String::from("id\n");
+    for i in 0..5000 {
+        writeln!(t, "id{i}").expect("string");
+    }
+    std::fs::write(&ids, t).expect("write");
+    let shown = ok(&format!(
+        "mapfold run --input {} --output {}/ids --distinct id 2>/dev/null",
+        ids.display(),
+        d.path().display()
+    ));
+    let cell = shown
+        .lines()
+        .nth(2)
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a distinct count");
+    let n: u64 = cell
+        .strip_prefix('~')
+        .expect("marked as estimated")
+        .replace(',', "")
+        .parse()
+        .expect("a count");
+    assert!(n % 100 == 0 && n.abs_diff(5000) < 250, "{shown}");
     // --quiet shows nothing on stdout.
     let quiet = ok(&format!(
         "mapfold run --quiet --overwrite --input {} --output {o} --value temp --key station",

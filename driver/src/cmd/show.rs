@@ -15,7 +15,7 @@ use crate::table::{Cell, Kind, Table};
 ///
 /// In the terminal, numbers are shown to 7 significant digits (every digit
 /// with --format), quantiles with the digits their bound supports, and
-/// estimated distinct counts marked `~`. Histogram bins are columns of
+/// estimated distinct counts marked `~`, to their standard error. Histogram bins are columns of
 /// their own, named by their edges (`hist[-5,-4.9)`): shown when named
 /// with --columns, and in every export.
 ///
@@ -300,7 +300,11 @@ fn render(
             && t.rows.iter().any(|row| row[j] == Cell::Bool(false))
     });
     if estimated {
-        notes.push("~ marks a distinct count estimated (HyperLogLog, 1.6% std error)".into());
+        notes.push(
+            "~ marks a distinct count estimated (HyperLogLog, 1.6% standard error), rounded to \
+             the error"
+                .into(),
+        );
     }
     if let Some(c) = &r.counters {
         notes.push(counters_line(c));
@@ -362,20 +366,41 @@ fn show_cell(t: &Table, row: &[Cell], j: usize) -> String {
         Cell::Bool(b) => b.to_string(),
         Cell::Int(n) if c.key => n.to_string(),
         Cell::Int(n) => {
-            let s = crate::plot::thousands(n.unsigned_abs());
-            let s = if *n < 0 { format!("-{s}") } else { s };
-            // An estimated distinct count: `N.count` beside `N.exact`.
-            let estimated = c.name.strip_suffix(".count").is_some_and(|base| {
-                t.columns
-                    .iter()
-                    .position(|o| o.name == format!("{base}.exact"))
-                    .is_some_and(|e| row[e] == Cell::Bool(false))
-            });
-            if estimated { format!("~{s}") } else { s }
+            // An estimated distinct count (`N.count` beside `N.exact`
+            // false) no finer than its standard error (`N.std_error`).
+            let base = c.name.strip_suffix(".count");
+            let col = |name: &str| {
+                let name = format!("{}.{name}", base.unwrap_or_default());
+                t.columns.iter().position(|o| o.name == name)
+            };
+            let error = col("exact")
+                .filter(|&e| base.is_some() && row[e] == Cell::Bool(false))
+                .map(|_| {
+                    col("std_error")
+                        .and_then(|e| row[e].as_f64())
+                        .unwrap_or(0.0)
+                });
+            let shown = match error {
+                Some(rel) => to_step(*n, rel * *n as f64),
+                None => *n,
+            };
+            let s = crate::plot::thousands(shown.unsigned_abs());
+            let s = if shown < 0 { format!("-{s}") } else { s };
+            if error.is_some() { format!("~{s}") } else { s }
         }
         Cell::UInt(n) => crate::plot::thousands(*n),
         Cell::Num(x) => significant(*x, 7),
     }
+}
+
+/// `n` rounded to the power of ten at or above `error` (12,345 within
+/// 198 is 12,000): digits finer than the error are not shown.
+fn to_step(n: i64, error: f64) -> i64 {
+    if error.is_nan() || error < 1.0 {
+        return n;
+    }
+    let step = 10f64.powi(error.log10().ceil() as i32);
+    ((n as f64 / step).round() * step) as i64
 }
 
 /// `x` to `digits` significant digits, trailing zeros cut; an exponent
@@ -455,6 +480,8 @@ mod tests {
     fn significant_digits() {
         assert_eq!(significant(-0.17671394593860554, 7), "-0.1767139");
         assert_eq!(significant(48.0, 7), "48");
+        assert_eq!(super::to_step(12_345, 197.5), 12_000);
+        assert_eq!(super::to_step(987, 0.5), 987);
         assert_eq!(significant(-515511.14, 7), "-515,511.1");
         assert_eq!(significant(9999.5, 7), "9999.5");
         assert_eq!(significant(1234567.891, 7), "1,234,568");
