@@ -447,11 +447,7 @@ impl<W: Write> Mapper<W> {
         if self.grows && !pass_on {
             // A state that grew is counted; past the bound, groups are
             // written out, as when a new group finds no room.
-            let after = self.heap_of(g);
-            self.held_bytes = (self.held_bytes + after).saturating_sub(before);
-            if self.held_bytes > self.spec.max_bytes {
-                self.evict(false)?;
-            }
+            self.count_growth(g, before)?;
         } else {
             self.count_spilled(pass_on)?;
         }
@@ -542,8 +538,8 @@ impl<W: Write> Mapper<W> {
     }
 
     /// Counts what group `g`'s state grew by since it held `before` bytes
-    /// (a sketch's buckets), writing groups out past the bound, as
-    /// [`Mapper::line_with`] does.
+    /// (a sketch's buckets, an exact sum's spilled chunks), writing groups
+    /// out past the bound.
     fn count_growth(&mut self, g: usize, before: usize) -> Result<(), Error> {
         let after = self.heap_of(g);
         self.held_bytes = (self.held_bytes + after).saturating_sub(before);

@@ -221,7 +221,7 @@ fn the_terminal_table_and_the_end_of_a_run() {
         .replace(',', "")
         .parse()
         .expect("a count");
-    assert!(n % 100 == 0 && n.abs_diff(5000) < 250, "{shown}");
+    assert!(n.is_multiple_of(100) && n.abs_diff(5000) < 250, "{shown}");
     // --quiet shows nothing on stdout.
     let quiet = ok(&format!(
         "mapfold run --quiet --overwrite --input {} --output {o} --value temp --key station",
