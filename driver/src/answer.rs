@@ -127,7 +127,59 @@ impl SortKey {
 }
 
 impl Reduced {
+    /// Every key of the output in `dir`, in key order.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let mut rows = Vec::new();
+        let mut r = Self::scan(dir, |key, json| {
+            rows.push(Row {
+                key: key.to_owned(),
+                v: serde_json::from_str(json)?,
+            });
+            Ok(())
+        })?;
+        rows.sort_by_cached_key(|r| OrderedKey(SortKey::of(&r.key), r.key.clone()));
+        r.rows = rows;
+        Ok(r)
+    }
+
+    /// The first `n` keys of the output in `dir` in key order, and how
+    /// many it has: one pass that holds `n` rows (an output of millions of
+    /// keys is not read into memory to show ten of them).
+    pub fn head(dir: &Path, n: usize) -> anyhow::Result<(Self, usize)> {
+        let mut best: std::collections::BinaryHeap<(OrderedKey, String)> =
+            std::collections::BinaryHeap::new();
+        let mut total = 0;
+        let mut r = Self::scan(dir, |key, json| {
+            total += 1;
+            let k = OrderedKey(SortKey::of(key), key.to_owned());
+            if best.len() < n {
+                best.push((k, json.to_owned()));
+            } else if best.peek().is_some_and(|(top, _)| k < *top) {
+                best.pop();
+                best.push((k, json.to_owned()));
+            }
+            Ok(())
+        })?;
+        r.rows = best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(k, json)| {
+                Ok(Row {
+                    key: k.1,
+                    v: serde_json::from_str(&json)?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok((r, total))
+    }
+
+    /// Reads every `part-*` file of `dir`, handing each key and its JSON
+    /// text to `row` (the counters record is kept), and the manifest; the
+    /// rows are left to the caller.
+    fn scan(
+        dir: &Path,
+        mut row: impl FnMut(&str, &str) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
         let mut parts: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}: is it a job's output directory?", dir.display()))?
             .filter_map(Result::ok)
@@ -147,28 +199,25 @@ impl Reduced {
                 crate::manifest::NAME
             );
         }
-        let mut rows = Vec::new();
         let mut counters = None;
         for p in &parts {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            for (i, line) in text.lines().enumerate() {
-                let (k, json) = line.split_once('\t').with_context(|| {
-                    format!("{} line {}: expected KEY<TAB>JSON", p.display(), i + 1)
-                })?;
-                let v: Value = serde_json::from_str(json)
-                    .with_context(|| format!("{} line {}: bad JSON", p.display(), i + 1))?;
+            let file =
+                std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
+            for (i, line) in std::io::BufRead::lines(std::io::BufReader::new(file)).enumerate() {
+                let line = line.with_context(|| format!("reading {}", p.display()))?;
+                let at = || format!("{} line {}", p.display(), i + 1);
+                let (k, json) = line
+                    .split_once('\t')
+                    .with_context(|| format!("{}: expected KEY<TAB>JSON", at()))?;
                 if k.is_empty() {
+                    let v: Value = serde_json::from_str(json)
+                        .with_context(|| format!("{}: bad JSON", at()))?;
                     counters = Some(v["counters"].clone());
                 } else {
-                    rows.push(Row {
-                        key: k.to_owned(),
-                        v,
-                    });
+                    row(k, json).with_context(|| format!("{}: bad JSON", at()))?;
                 }
             }
         }
-        rows.sort_by_cached_key(|r| OrderedKey(SortKey::of(&r.key), r.key.clone()));
         let flag = |name: &str| -> Option<String> {
             let args = &manifest.as_ref()?.mapper_args;
             args.iter()
@@ -177,7 +226,7 @@ impl Reduced {
                 .cloned()
         };
         Ok(Self {
-            rows,
+            rows: Vec::new(),
             counters,
             value_name: flag("--value").unwrap_or_else(|| "value".into()),
             key_name: flag("--key").unwrap_or_else(|| "key".into()),

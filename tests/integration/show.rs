@@ -189,6 +189,22 @@ fn the_terminal_table_and_the_end_of_a_run() {
     let row: Vec<&str> = lines[2].split_whitespace().collect();
     assert_eq!(row[1], "24");
     assert_eq!(row[7], s00[11].to_string(), "{shown}");
+    // With several reducers the first keys are still the first in key
+    // order, taken across the part files.
+    let three = ok(&format!(
+        "COLUMNS=200 mapfold run --overwrite --reducers 3 --input {} --output {o} --value temp \
+         --key station --quantiles 0.5 2>/dev/null",
+        input.display()
+    ));
+    let firsts: Vec<&str> = three
+        .lines()
+        .skip(2)
+        .take(10)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let want: Vec<String> = (0..10).map(|i| format!("s{i:02}")).collect();
+    assert_eq!(firsts, want, "{three}");
+    assert!(three.contains("(15 more keys: mapfold show"), "{three}");
     // `mapfold show` prints every key and the line counters below.
     let all = ok(&format!("COLUMNS=200 mapfold show {o}"));
     let keys = all

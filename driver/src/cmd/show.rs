@@ -148,7 +148,7 @@ fn terminal_width(stdout: bool) -> Option<usize> {
 /// Prints the first `rows` keys of the answer in `dir` (all with `None`),
 /// and how to see the rest: what `mapfold run` ends with.
 pub fn print_head(dir: &Path, rows: usize) -> anyhow::Result<()> {
-    let r = Reduced::load(dir)?;
+    let (r, total) = Reduced::head(dir, rows)?;
     let t = Table::of(&r);
     let mut out = std::io::stdout().lock();
     render(
@@ -157,7 +157,7 @@ pub fn print_head(dir: &Path, rows: usize) -> anyhow::Result<()> {
         &r,
         false,
         terminal_width(true),
-        Some((rows, dir)),
+        Some((total, dir)),
     )?;
     Ok(())
 }
@@ -192,9 +192,9 @@ fn is_tally(name: &str) -> bool {
 }
 
 /// Writes `t` aligned for a terminal: the key columns, then the columns
-/// that fit in `width`; the first `head` keys only, saying how to see the
-/// rest of the output in its directory; below it what was left out, the
-/// error bounds and the line counters.
+/// that fit in `width`; when `t` is the head of an output of `head`'s
+/// count of keys, how to see the rest in its directory; below it what was
+/// left out, the error bounds and the line counters.
 fn render(
     out: &mut dyn Write,
     t: &Table,
@@ -203,7 +203,7 @@ fn render(
     width: Option<usize>,
     head: Option<(usize, &Path)>,
 ) -> anyhow::Result<()> {
-    let rows = &t.rows[..head.map_or(t.rows.len(), |(n, _)| n.min(t.rows.len()))];
+    let rows = &t.rows[..];
     let mut shown: Vec<usize> = (0..t.columns.len())
         .filter(|&j| {
             let c = &t.columns[j];
@@ -255,11 +255,11 @@ fn render(
     } else {
         write_rows(out, t, &shown, &widths, &cells)?;
     }
-    if let Some((n, dir)) = head.filter(|(n, _)| t.rows.len() > *n) {
+    if let Some((total, dir)) = head.filter(|(total, _)| *total > t.rows.len()) {
         writeln!(
             out,
             "({} more keys: mapfold show {})",
-            crate::plot::thousands((t.rows.len() - n) as u64),
+            crate::plot::thousands((total - t.rows.len()) as u64),
             mapfold_core::cli::shell_word(&dir.display().to_string())
         )?;
     }
@@ -278,7 +278,7 @@ fn render(
     }
     if hidden > 0 {
         notes.push(format!(
-            "{hidden} columns not shown (histogram bins, zero tallies, flags): --columns or --format csv"
+            "{hidden} columns not shown (histogram bins, zero tallies, flags, empty ones): --columns or --format csv"
         ));
     }
     let shows_quantiles = shown
