@@ -15,9 +15,10 @@ use crate::table::{Cell, Kind, Table};
 ///
 /// In the terminal, numbers are shown to 7 significant digits (every digit
 /// with --format), quantiles with the digits their bound supports, and
-/// estimated distinct counts marked `~`, to their standard error. Histogram bins are columns of
-/// their own, named by their edges (`hist[-5,-4.9)`): shown when named
-/// with --columns, and in every export.
+/// estimated distinct counts marked `~`, to their standard error.
+/// Histogram bins are columns of their own, named by their edges
+/// (`hist[-5,-4.9)`): shown when named with --columns, and in every
+/// export.
 ///
 /// Examples:
 ///   mapfold show out/by-year
