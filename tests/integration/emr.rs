@@ -453,7 +453,8 @@ fn cluster_commands_and_dry_runs() {
         "mapreduce.input.fileinputformat.split.minsize=65536",
         "mapreduce.input.fileinputformat.split.maxsize=65536",
         "/fixtures/weather/0.csv s3://mapfold-test/mapfold-staging/input/",
-        "/00000-0.csv",
+        // A file keeps its name in the stage (the tasks see it).
+        "/0.csv\n",
         "aws emr create-cluster --name mapfold --release-label emr-7.14.0",
         "--auto-termination-policy IdleTimeout=1800",
         "aws emr add-steps --cluster-id \"$CLUSTER_ID\" --steps",
@@ -549,6 +550,52 @@ fn odd_column_names_survive_hadoops_argument_splitting() {
     assert!(
         stack.emr_calls("RunJobFlow").len() == 1,
         "no second cluster"
+    );
+}
+
+/// Derived keys on EMR: a time bucket, a decimal bin and the input file's
+/// name (as the step's tasks get it from S3), under a date filter, give
+/// the local runner's bytes through the step's own `-mapper` string.
+#[test]
+fn derived_keys_on_emr_give_the_local_bytes() {
+    let stack = Stack::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for (name, day) in [("a-20160101.csv", 1), ("b-20160102.csv", 2)] {
+        let mut t = String::from("when,x\n");
+        for i in 0..240 {
+            t += &format!(
+                "2016-01-{day:02}T{:02}:{:02}:00Z,{}\n",
+                i % 24,
+                i % 60,
+                f64::from(i) / 8.0
+            );
+        }
+        std::fs::write(input.join(name), t).expect("write");
+    }
+    let job = "--value x --key 'hour(when),bin(x, 2.5),file' --where 'when>=2016-01-01 06:00'";
+    let local = dir.path().join("local");
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} {job}",
+        input.display(),
+        local.display()
+    ));
+    let emr = dir.path().join("emr");
+    stack.ok(&format!(
+        "run --runner emr --input {} --output s3://{BUCKET}/out/derived {job} --local-output {} \
+         --poll-seconds 0.1",
+        input.display(),
+        emr.display()
+    ));
+    let want = std::fs::read_to_string(local.join("part-00000")).expect("local");
+    assert_eq!(
+        want,
+        std::fs::read_to_string(emr.join("part-00000")).expect("emr")
+    );
+    assert!(
+        want.contains("2016-01-02T13:00,2.5,b-20160102.csv\t"),
+        "{want}"
     );
 }
 

@@ -109,11 +109,12 @@ struct Inputs {
     urls: Vec<String>,
 }
 
-/// Local inputs go to `STAGE/input/<set>/<NNNNN>-<name>`, where `<set>` is
-/// a hash of every file's name and content: the step reads that one prefix,
-/// which holds exactly this run's files (nothing stale from another run,
-/// and two files of the same name in different folders cannot collide),
-/// and running the same files again uploads nothing. S3 inputs pass through.
+/// Local inputs go to `STAGE/input/<set>/<name>`, where `<set>` is a hash
+/// of every file's name and content: the step reads that one prefix, which
+/// holds exactly this run's files (nothing stale from another run), and
+/// running the same files again uploads nothing. Files keep their names,
+/// as the tasks see them; two of the same name from different folders
+/// become `<NNNNN>-<name>`, so they cannot collide. S3 inputs pass through.
 fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
     use sha2::{Digest, Sha256};
     let mut urls = Vec::new();
@@ -132,15 +133,27 @@ fn plan_inputs(job: &Job, stage: &S3Url) -> anyhow::Result<Inputs> {
         });
     }
     let files = super::input::resolve(&local, job.recursive)?;
+    let base = |f: &super::input::InputFile| {
+        f.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let mut seen = std::collections::HashMap::new();
+    for f in &files {
+        *seen.entry(base(f)).or_insert(0) += 1;
+    }
     let mut set = Sha256::new();
     let mut named = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let name = format!("{i:05}-{name}");
+        // A file keeps its name (the tasks see it: `--key file`), unless
+        // another of the set has it too.
+        let name = base(f);
+        let name = if seen[&name] > 1 {
+            format!("{i:05}-{name}")
+        } else {
+            name
+        };
         set.update(name.as_bytes());
         set.update([0]);
         set.update(upload::sha256_file(&f.path)?.as_bytes());
