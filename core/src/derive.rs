@@ -49,6 +49,24 @@ pub enum Source {
     File,
 }
 
+/// The key functions.
+const FUNCTIONS: [&str; 8] = [
+    "year", "quarter", "month", "week", "day", "hour", "minute", "bin",
+];
+
+/// For a column name that looks like a call (`fortnight(when)`) but names
+/// no column: what the key functions are.
+pub fn hint(name: &str) -> String {
+    if name.contains('(') && name.ends_with(')') {
+        format!(
+            " (a key function is one of {}, or file)",
+            FUNCTIONS.join(", ")
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// Parses a `--key` item's function form: `month(col)`, `bin(col, 0.5)`,
 /// `file`, `hour(file)`. `Ok(None)` for a plain column; the column text
 /// inside otherwise.
@@ -64,6 +82,9 @@ pub fn parse(item: &str) -> Result<Option<(String, Source, Option<Derive>)>, Str
         return Ok(None);
     };
     let unit = match name.trim() {
+        // A column whose name has parentheses (`Population (thousands)`)
+        // is a column.
+        n if !FUNCTIONS.contains(&n) => return Ok(None),
         "year" => Unit::Year,
         "quarter" => Unit::Quarter,
         "month" => Unit::Month,
@@ -84,12 +105,7 @@ pub fn parse(item: &str) -> Result<Option<(String, Source, Option<Derive>)>, Str
                 Some(Derive::Bin { mantissa, exp }),
             )));
         }
-        other => {
-            return Err(format!(
-                "{other}() is not a key function: year, quarter, month, week, day, hour, minute, \
-                 bin or file"
-            ));
-        }
+        _ => return Ok(None),
     };
     let col = args.trim();
     let source = if col == "file" {

@@ -67,13 +67,16 @@ pub enum Error {
     },
 
     #[error(
-        "column {name:?} is not in the schema ({schema}); pass --schema, or a 1-based column index"
+        "column {name:?} is not in the schema ({schema}); pass --schema, or a 1-based column \
+         index{hint}",
+        hint = crate::derive::hint(.name)
     )]
     UnknownColumn { name: String, schema: String },
 
     #[error(
         "column {name:?} is not in the input's header line ({header}); check the name's \
-         spelling and case, or pass a 1-based column index"
+         spelling and case, or pass a 1-based column index{hint}",
+        hint = crate::derive::hint(.name)
     )]
     NotInHeader { name: String, header: String },
 

@@ -182,9 +182,30 @@ fn bins_files_and_bad_dates() {
         crate::util::PIPE
     ));
     assert!(o.contains("2016-04\t"), "{o}");
-    let o = bash("mapfold-map --key 'fortnight(when)' < /dev/null");
+    // A name like a call that is no function is a column: headers such
+    // as `Population (thousands)` are common; a typo of a function is
+    // told what the functions are.
+    std::fs::write(
+        d.path().join("pop.csv"),
+        "Region (code),when\nA1,2016-01-01\nA1,2016-02-01\nB2,2016-01-05\n",
+    )
+    .expect("write");
+    let o = ok(&format!(
+        "mapfold-map --key 'Region (code),month(when)' < {}/pop.csv 2>/dev/null | {}",
+        d.path().display(),
+        crate::util::PIPE
+    ));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("not a key function"),
-        "{o:?}"
+        o.contains("A1,2016-02\t") && o.contains("B2,2016-01\t"),
+        "{o}"
+    );
+    let o = bash(&format!(
+        "mapfold-map --key 'fortnight(when)' < {}/pop.csv",
+        d.path().display()
+    ));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("a key function is one of year,"),
+        "{err}"
     );
 }
