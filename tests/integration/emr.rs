@@ -504,6 +504,33 @@ fn graviton_clusters_get_the_aarch64_binaries() {
     );
 }
 
+/// Runs `job` on `input` locally and on the EMR stack (output `NAME`
+/// under `dir` and the bucket), asserts the part files are the same bytes,
+/// and returns them.
+fn same_on_emr(stack: &Stack, dir: &Path, input: &Path, job: &str, name: &str) -> String {
+    let (local, emr) = (
+        dir.join(format!("{name}-local")),
+        dir.join(format!("{name}-emr")),
+    );
+    ok(&format!(
+        "mapfold run --quiet --input {} --output {} {job}",
+        input.display(),
+        local.display()
+    ));
+    stack.ok(&format!(
+        "run --runner emr --input {} --output s3://{BUCKET}/out/{name} {job} --local-output {} \
+         --poll-seconds 0.1",
+        input.display(),
+        emr.display()
+    ));
+    let want = std::fs::read_to_string(local.join("part-00000")).expect("local");
+    assert_eq!(
+        want,
+        std::fs::read_to_string(emr.join("part-00000")).expect("emr")
+    );
+    want
+}
+
 /// Column names with quotes, spaces, commas and non-ASCII letters, and a
 /// `--where` with them, reach the mapper on the cluster intact: the step's
 /// -mapper string is split the way Hadoop streaming splits it (the stack
@@ -519,21 +546,7 @@ fn odd_column_names_survive_hadoops_argument_splitting() {
     }
     std::fs::write(&input, csv).expect("write");
     let job = r#"--value "x y" --key "driver's age,näme" --where 'x y>=10' --where "näme!=3" --hist=0:200:4"#;
-    let local = dir.path().join("local");
-    ok(&format!(
-        "mapfold run --quiet --input {} --output {} {job}",
-        input.display(),
-        local.display()
-    ));
-    let emr = dir.path().join("emr");
-    stack.ok(&format!(
-        "run --runner emr --input {} --output s3://{BUCKET}/out/odd {job} --local-output {} --poll-seconds 0.1",
-        input.display(),
-        emr.display()
-    ));
-    let want = std::fs::read(local.join("part-00000")).expect("local");
-    assert_eq!(want, std::fs::read(emr.join("part-00000")).expect("emr"));
-    let text = String::from_utf8_lossy(&want);
+    let text = same_on_emr(&stack, dir.path(), &input, job, "odd");
     assert!(
         text.lines().count() > 10 && text.contains("\"used\":152"),
         "{text}"
@@ -561,38 +574,9 @@ fn derived_keys_on_emr_give_the_local_bytes() {
     let stack = Stack::start(false);
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("in");
-    std::fs::create_dir(&input).expect("mkdir");
-    for (name, day) in [("a-20160101.csv", 1), ("b-20160102.csv", 2)] {
-        let mut t = String::from("when,x\n");
-        for i in 0..240 {
-            t += &format!(
-                "2016-01-{day:02}T{:02}:{:02}:00Z,{}\n",
-                i % 24,
-                i % 60,
-                f64::from(i) / 8.0
-            );
-        }
-        std::fs::write(input.join(name), t).expect("write");
-    }
+    crate::util::dated_files(&input, &[("a-20160101.csv", 1), ("b-20160102.csv", 2)], 240);
     let job = "--value x --key 'hour(when),bin(x, 2.5),file' --where 'when>=2016-01-01 06:00'";
-    let local = dir.path().join("local");
-    ok(&format!(
-        "mapfold run --quiet --input {} --output {} {job}",
-        input.display(),
-        local.display()
-    ));
-    let emr = dir.path().join("emr");
-    stack.ok(&format!(
-        "run --runner emr --input {} --output s3://{BUCKET}/out/derived {job} --local-output {} \
-         --poll-seconds 0.1",
-        input.display(),
-        emr.display()
-    ));
-    let want = std::fs::read_to_string(local.join("part-00000")).expect("local");
-    assert_eq!(
-        want,
-        std::fs::read_to_string(emr.join("part-00000")).expect("emr")
-    );
+    let want = same_on_emr(&stack, dir.path(), &input, job, "derived");
     assert!(
         want.contains("2016-01-02T13:00,2.5,b-20160102.csv\t"),
         "{want}"

@@ -331,19 +331,8 @@ fn subdirectories_fail_or_are_read_with_recursive() {
 fn derived_keys_on_hadoop_give_the_local_bytes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("in");
-    std::fs::create_dir(&input).expect("mkdir");
-    for (name, day) in [("a-20160101-000000.csv", 1), ("b-20160102-130000.csv", 2)] {
-        let mut t = String::from("when,x\n");
-        for i in 0..300 {
-            t += &format!(
-                "2016-01-{day:02} {:02}:{:02}:00,{}\n",
-                i % 24,
-                i % 60,
-                f64::from(i) / 8.0
-            );
-        }
-        std::fs::write(input.join(name), t).expect("write");
-    }
+    let files = [("a-20160101-000000.csv", 1), ("b-20160102-130000.csv", 2)];
+    crate::util::dated_files(&input, &files, 300);
     let job = "--value x --key 'hour(when),bin(x, 2.5),file' --where 'when>=2016-01-01 06:00'";
     let (local, out, log) = (
         dir.path().join("local"),

@@ -197,3 +197,22 @@ pub fn same_for_splits(
     );
     runs.swap_remove(0)
 }
+
+/// Writes CSV files `when,x` into `dir`, one per `(name, day)`: `rows`
+/// rows of January `day` 2016 (UTC timestamps, hour `i % 24`, minute
+/// `i % 60`) with `x = i / 8`, for derived-key tests.
+pub fn dated_files(dir: &Path, files: &[(&str, u32)], rows: u32) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for (name, day) in files {
+        let mut t = String::from("when,x\n");
+        for i in 0..rows {
+            t += &format!(
+                "2016-01-{day:02}T{:02}:{:02}:00Z,{}\n",
+                i % 24,
+                i % 60,
+                f64::from(i) / 8.0
+            );
+        }
+        std::fs::write(dir.join(name), t).expect("write");
+    }
+}
