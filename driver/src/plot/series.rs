@@ -316,11 +316,32 @@ pub fn draw<DB: DrawingBackend>(
     .y_desc(y_desc)
     .label_style(("sans-serif", 14))
     .axis_desc_style(("sans-serif", 16))
-    .x_labels(rows.len().clamp(2, 10))
+    // A time axis is labelled below, at calendar boundaries.
+    .x_labels(if time.is_some() {
+        0
+    } else {
+        rows.len().clamp(2, 10)
+    })
     .light_line_style(TRANSPARENT)
     .x_label_formatter(&x_label)
     .draw()
     .map_err(de)?;
+    if time.is_some() {
+        let base = area.get_base_pixel();
+        let font = ("sans-serif", 14).into_font().color(&BLACK);
+        for (x, label) in super::time::ticks(xa.lo, xa.hi) {
+            chart
+                .draw_series(LineSeries::new([(x, ya.lo), (x, ya.hi)], BLACK.mix(0.15)))
+                .map_err(de)?;
+            let (px, py) = chart.backend_coord(&(x, ya.lo));
+            area.draw(&Text::new(
+                label,
+                (px - base.0, py - base.1 + 8),
+                font.pos(Pos::new(HPos::Center, VPos::Top)),
+            ))
+            .map_err(de)?;
+        }
+    }
     if log {
         let base = area.get_base_pixel();
         let font = ("sans-serif", 14).into_font().color(&BLACK);

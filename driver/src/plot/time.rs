@@ -98,6 +98,73 @@ pub fn label(x: f64, g: Grain) -> String {
     }
 }
 
+/// Ticks of a time axis over `lo..hi` (days since 1970) and their labels,
+/// at calendar boundaries: the first of every 1, 2, 3, 6 or 12 months
+/// (`2016-03`, or `2016` by years) over a long span, every 1, 2, 7 or 14
+/// days (`2016-03-04`) over weeks, every 1 to 12 hours (`03-04 13:00`)
+/// within days; ten at most.
+pub fn ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) || hi - lo > 3e6 {
+        return Vec::new();
+    }
+    let span = hi - lo;
+    let fits = |n: f64| n <= 10.0;
+    if span > 45.0 {
+        let (y0, m0, _) = civil(lo.floor() as i64);
+        let months = span / 30.44;
+        let step = [1, 2, 3, 6, 12, 24, 60, 120, 240, 600]
+            .into_iter()
+            .find(|&k| fits(months / k as f64))
+            .unwrap_or(1200);
+        // Month index since year 0, rounded up to a multiple of the step.
+        let mut k = (i64::from(y0) * 12 + i64::from(m0) - 1).div_euclid(step) * step;
+        let mut out = Vec::new();
+        loop {
+            let (y, m) = (k.div_euclid(12) as i32, (k.rem_euclid(12) + 1) as u32);
+            let x = days(y, m, 1) as f64;
+            if x > hi {
+                return out;
+            }
+            if x >= lo {
+                let label = if step >= 12 {
+                    format!("{y:04}")
+                } else {
+                    format!("{y:04}-{m:02}")
+                };
+                out.push((x, label));
+            }
+            k += step;
+        }
+    }
+    let (step, unit) = if span > 2.0 {
+        let k = [1.0, 2.0, 7.0, 14.0, 28.0]
+            .into_iter()
+            .find(|&k| fits(span / k))
+            .unwrap_or(28.0);
+        (k, 1.0)
+    } else {
+        let h = [1.0, 2.0, 3.0, 6.0, 12.0, 24.0]
+            .into_iter()
+            .find(|&k| fits(span * 24.0 / k))
+            .unwrap_or(24.0);
+        (h, 1.0 / 24.0)
+    };
+    let width = step * unit;
+    let mut x = (lo / width).ceil() * width;
+    let mut out = Vec::new();
+    while x <= hi + 1e-9 {
+        let label = if unit == 1.0 {
+            label(x, Grain::Day)
+        } else {
+            let full = label(x, Grain::Minute);
+            full.get(5..).unwrap_or_default().to_owned()
+        };
+        out.push((x, label));
+        x += width;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +185,21 @@ mod tests {
             label(position("2016-03-04T13:05").expect("key"), Grain::Minute),
             "2016-03-04 13:05"
         );
+        // A year of weeks: months, at their first days.
+        let t = ticks(days(2025, 1, 6) as f64, days(2025, 12, 29) as f64);
+        let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["2025-03", "2025-05", "2025-07", "2025-09", "2025-11"]
+        );
+        assert!(t.iter().all(|(x, _)| civil(*x as i64).2 == 1));
+        let t = ticks(days(2016, 1, 1) as f64, days(2016, 1, 20) as f64);
+        // Every second day over 19 days.
+        assert_eq!(
+            (t[0].1.as_str(), t[1].1.as_str()),
+            ("2016-01-02", "2016-01-04")
+        );
+        let t = ticks(0.0, 0.5);
+        assert_eq!(t[1].1, "01-01 02:00");
     }
 }
