@@ -290,10 +290,13 @@ fn month_name(w: &[u8]) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    let lower: Vec<u8> = w.to_ascii_lowercase();
+    // Compared without case and without a copy: this runs per field.
     NAMES
         .iter()
-        .position(|n| n.starts_with(&lower) && (lower.len() == 3 || lower.len() == n.len()))
+        .position(|n| {
+            (w.len() == 3 || w.len() == n.len())
+                && n.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w))
+        })
         .map(|i| i as u32 + 1)
 }
 
@@ -379,10 +382,9 @@ fn time_part(t: &[u8]) -> Option<(u32, u32, u32, i32)> {
     let offset = match zone {
         b"" | b"Z" | b"z" | b"UTC" | b"GMT" => 0,
         [sign @ (b'+' | b'-'), rest @ ..] => {
-            let rest: Vec<u8> = rest.iter().copied().filter(|&b| b != b':').collect();
-            let (h, m) = match rest.len() {
-                2 => (digits(&rest)?, 0),
-                4 => (digits(&rest[..2])?, digits(&rest[2..])?),
+            let (h, m) = match rest {
+                [a, b] => (digits(&[*a, *b])?, 0),
+                [a, b, c, d] | [a, b, b':', c, d] => (digits(&[*a, *b])?, digits(&[*c, *d])?),
                 _ => return None,
             };
             if h > 23 || m > 59 {
@@ -403,13 +405,24 @@ fn date_part(d: &[u8], order: DateOrder) -> Result<Option<(i32, u32, u32)>, &'st
     {
         return Ok(Some(((n / 10000) as i32, n / 100 % 100, n % 100)));
     }
-    let words: Vec<&[u8]> = d
+    // At most three words matter; a fourth makes it no date. A fixed
+    // array, not a vector: this runs per field.
+    let mut words: [&[u8]; 4] = [b""; 4];
+    let mut n = 0;
+    for w in d
         .split(|&b| matches!(b, b'-' | b'/' | b'.' | b' ' | b','))
         .filter(|w| !w.is_empty())
-        .collect();
+    {
+        if n == 4 {
+            return Ok(None);
+        }
+        words[n] = w;
+        n += 1;
+    }
+    let words = &words[..n];
     let year = |w: &[u8]| digits(w).filter(|_| w.len() == 4).map(|y| y as i32);
     let small = |w: &[u8]| digits(w).filter(|_| (1..=2).contains(&w.len()));
-    Ok(match words[..] {
+    Ok(match *words {
         [a, b] => match (year(a), year(b)) {
             (Some(y), _) => small(b).or_else(|| month_name(b)).map(|m| (y, m, 1)),
             (None, Some(y)) => month_name(a).map(|m| (y, m, 1)),

@@ -1175,18 +1175,23 @@ fn derive_key(
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     out.clear();
-    let mut field = Vec::new();
+    let several = keys.len() > 1;
     for k in keys {
         let src = match k.field {
             Some(i) => s.field(l, i).unwrap_or_default(),
             None => file,
         };
-        field.clear();
+        // Each field written in place (no buffer per line): its length
+        // prefix, when there are several, filled in after it.
+        let at = out.len();
+        if several {
+            out.extend_from_slice(&[0; 4]);
+        }
         match &k.derive {
-            _ if k.field.is_some() && job.text_na.is(src) => field.extend_from_slice(src),
-            None => field.extend_from_slice(src),
+            _ if k.field.is_some() && job.text_na.is(src) => out.extend_from_slice(src),
+            None => out.extend_from_slice(src),
             Some(d) => d
-                .apply(src, job.date_order, k.field.is_none(), &mut field)
+                .apply(src, job.date_order, k.field.is_none(), out)
                 .map_err(|why| {
                     let mut m = String::from("key ");
                     m.push_str(&String::from_utf8_lossy(&src[..src.len().min(40)]));
@@ -1195,11 +1200,9 @@ fn derive_key(
                     m
                 })?,
         }
-        if keys.len() == 1 {
-            out.extend_from_slice(&field);
-        } else {
-            out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-            out.extend_from_slice(&field);
+        if several {
+            let len = (out.len() - at - 4) as u32;
+            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         }
     }
     Ok(())
