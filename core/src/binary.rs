@@ -295,6 +295,53 @@ fn finish_rows<E: From<io::Error>>(rest: &[u8], end: bool) -> Result<(), E> {
     Ok(())
 }
 
+/// Hands value `at` (a byte offset) of each row of `row` bytes in `rows`
+/// to `sink` as numbers, in runs small enough to stay in the cache, the
+/// conversion made for each type.
+fn numbers<E>(
+    rows: &[u8],
+    row: usize,
+    at: usize,
+    dtype: Dtype,
+    sink: &mut impl Records<E>,
+) -> Result<(), E> {
+    #[inline(always)]
+    fn runs<E, const N: usize>(
+        rows: &[u8],
+        row: usize,
+        at: usize,
+        value: impl Fn([u8; N]) -> f64,
+        sink: &mut impl Records<E>,
+    ) -> Result<(), E> {
+        let mut run = [0f64; 4096];
+        for rows in rows.chunks(row * run.len()) {
+            let mut n = 0;
+            let bytes = rows
+                .chunks_exact(row)
+                .filter_map(|r| r.get(at..)?.first_chunk::<N>());
+            for (x, b) in run.iter_mut().zip(bytes) {
+                *x = value(*b);
+                n += 1;
+            }
+            sink.numbers(&run[..n])?;
+        }
+        Ok(())
+    }
+    match dtype {
+        Dtype::F64 => runs(rows, row, at, f64::from_le_bytes, sink),
+        Dtype::F32 => runs(rows, row, at, |b| f64::from(f32::from_le_bytes(b)), sink),
+        Dtype::I64 => runs(rows, row, at, |b| i64::from_le_bytes(b) as f64, sink),
+        Dtype::U64 => runs(rows, row, at, |b| u64::from_le_bytes(b) as f64, sink),
+        Dtype::I32 => runs(rows, row, at, |b| f64::from(i32::from_le_bytes(b)), sink),
+        Dtype::U32 => runs(rows, row, at, |b| f64::from(u32::from_le_bytes(b)), sink),
+        Dtype::I16 => runs(rows, row, at, |b| f64::from(i16::from_le_bytes(b)), sink),
+        Dtype::U16 => runs(rows, row, at, |b| f64::from(u16::from_le_bytes(b)), sink),
+        Dtype::Bool | Dtype::U8 | Dtype::I8 => {
+            runs(rows, row, at, |b: [u8; 1]| dtype.value(&b), sink)
+        }
+    }
+}
+
 /// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
 /// a text line, the values joined by `delim`.
 #[inline(never)]
@@ -313,15 +360,16 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "rows over 1 MiB"))?;
     let mut seen = Rows::default();
     let mut line = Vec::with_capacity(32 * columns);
-    // Whole rows are cut from `buf`; a row split across reads waits in it.
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-    let mut emit = |buf: &mut Vec<u8>, end: bool| -> Result<(), E> {
-        let whole = buf.len() / row * row;
+    // Hands on the whole rows at the start of `buf`, keeping the part of
+    // a row that the next read completes; `end` when no read follows.
+    let mut emit = |buf: &mut [u8], filled: &mut usize, end: bool| -> Result<(), E> {
+        let whole = *filled / row * row;
         // A job that takes one number from each row gets it as one, once
         // the first row settled the mapper's first-record checks.
         let mut number = sink.number_column().filter(|&c| c < columns);
-        let mut rows = buf[..whole].chunks_exact(row);
-        while let Some(r) = rows.next() {
+        let mut at = 0;
+        while at < whole {
+            let rest = &buf[at..whole];
             if let Some(c) = number {
                 if size == 1 {
                     // One-byte values are counted by value and folded once
@@ -329,47 +377,50 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
                     // rows' order cannot change what an exact aggregate
                     // holds.
                     let mut counts = [0u64; 256];
-                    counts[usize::from(r[c])] += 1;
-                    for r in rows.by_ref() {
+                    for r in rest.chunks_exact(row) {
                         counts[usize::from(r[c])] += 1;
                     }
                     for (v, &n) in counts.iter().enumerate() {
                         sink.number_n(dtype.value(&[v as u8]), n)?;
                     }
-                    break;
+                } else {
+                    numbers(rest, row, c * size, dtype, sink)?;
                 }
-                sink.number(dtype.value(&r[c * size..(c + 1) * size]))?;
-                continue;
+                break;
             }
             line.clear();
-            for (i, v) in r.chunks_exact(size).enumerate() {
+            for (i, v) in rest[..row].chunks_exact(size).enumerate() {
                 if i > 0 {
                     line.push(delim);
                 }
                 dtype.push_text(v, &mut line);
             }
             sink.record(&line, None)?;
+            at += row;
             number = sink.number_column().filter(|&c| c < columns);
         }
-        buf.drain(..whole);
-        finish_rows(buf, end)
+        buf.copy_within(whole..*filled, 0);
+        *filled -= whole;
+        finish_rows(&buf[..*filled], end)
     };
+    // Reads go straight after the part row left from the last one.
+    let mut buf = vec![0u8; (1 << 20) + row];
+    let mut filled = 0;
     match frames {
         Frames::Raw { skip } => {
             let got = io::copy(&mut (&mut r).take(skip), &mut io::sink())?;
             seen.header = skip > 0 && got > 0;
-            let mut chunk = vec![0u8; 1 << 20];
             loop {
-                let n = match r.read(&mut chunk) {
+                let n = match r.read(&mut buf[filled..]) {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(e.into()),
                 };
-                buf.extend_from_slice(&chunk[..n]);
-                emit(&mut buf, false)?;
+                filled += n;
+                emit(&mut buf, &mut filled, false)?;
             }
-            emit(&mut buf, true)?;
+            emit(&mut buf, &mut filled, true)?;
         }
         Frames::RawBytes { skip } => {
             let mut r = io::BufReader::with_capacity(1 << 20, r);
@@ -399,12 +450,17 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
                 let from = skip.saturating_sub(offset).min(n as u64) as usize;
                 // The header is counted by the split that starts the file.
                 seen.header |= offset == 0 && skip > 0;
-                buf.extend_from_slice(&value[from..]);
-                if buf.len() >= 1 << 20 {
-                    emit(&mut buf, false)?;
+                let mut value = &value[from..];
+                while !value.is_empty() {
+                    let n = value.len().min(buf.len() - filled);
+                    buf[filled..filled + n].copy_from_slice(&value[..n]);
+                    (filled, value) = (filled + n, &value[n..]);
+                    if filled == buf.len() {
+                        emit(&mut buf, &mut filled, false)?;
+                    }
                 }
             }
-            emit(&mut buf, true)?;
+            emit(&mut buf, &mut filled, true)?;
         }
     }
     Ok(seen)

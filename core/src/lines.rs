@@ -127,9 +127,9 @@ pub trait Records<E> {
         None
     }
 
-    /// A record whose one used field is the number `x` (see
+    /// Records whose one used field is each of `xs` in turn (see
     /// [`Records::number_column`]).
-    fn number(&mut self, _x: f64) -> Result<(), E> {
+    fn numbers(&mut self, _xs: &[f64]) -> Result<(), E> {
         Ok(())
     }
 
@@ -137,7 +137,7 @@ pub trait Records<E> {
     /// bytes is counted by value first.
     fn number_n(&mut self, x: f64, n: u64) -> Result<(), E> {
         for _ in 0..n {
-            self.number(x)?;
+            self.numbers(&[x])?;
         }
         Ok(())
     }

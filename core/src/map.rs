@@ -1253,17 +1253,31 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         (self.numbers && !self.slow && !self.passthrough).then(|| plan.values[0])
     }
 
-    /// The lean path for a value given as a number (the same steps as
-    /// [`Mapper::line_with`] takes after parsing it).
-    fn number(&mut self, x: f64) -> Result<(), Error> {
+    /// The lean path for values given as numbers: the steps
+    /// [`Mapper::line_with`] takes after parsing each, the run folded in
+    /// aggregate by aggregate once the one group has its state.
+    fn numbers(&mut self, xs: &[f64]) -> Result<(), Error> {
+        let Some((&x, rest)) = xs.split_first() else {
+            return Ok(());
+        };
         self.line_no += 1;
-        if !self.grows {
-            return self.fold_lean(b"", Value::Num(x));
-        }
         let g = self.group(b"")?;
         let before = self.heap_of(g);
         self.add_value(g, Value::Num(x));
-        self.count_growth(g, before)
+        if !rest.is_empty() {
+            // The group's values held so far go into its state first.
+            self.state(g).aggs.update_batch(rest);
+            self.line_no += rest.len() as u64;
+            let finite = rest.iter().filter(|x| x.is_finite()).count() as u64;
+            let c = &mut self.stats.counters;
+            c.used += finite;
+            c.nonfinite += rest.len() as u64 - finite;
+        }
+        if self.grows {
+            self.count_growth(g, before)
+        } else {
+            self.count_spilled(false)
+        }
     }
 
     /// `n` rows of the value `x` folded at once into the one group (the

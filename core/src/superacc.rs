@@ -130,9 +130,16 @@ impl Superacc {
     #[inline(always)]
     pub fn add_product(&mut self, a: u64, b: u64, pos: u32, neg: bool) {
         debug_assert!(a < 1 << 53 && b < 1 << 53);
+        self.add_wide(u128::from(a) * u128::from(b), pos, neg);
+    }
+
+    /// Adds `p * 2^pos` (or subtracts it when `neg`): any 128-bit
+    /// magnitude, as five digits (a product, or a batch's sum of values
+    /// of one position).
+    #[inline(always)]
+    pub fn add_wide(&mut self, p: u128, pos: u32, neg: bool) {
         let idx = pos >> 5;
         let sh = pos & 31;
-        let p = u128::from(a) * u128::from(b);
         let v = p << sh;
         // The bits shifted past 128 (none when sh is 0).
         let top = ((p >> 1) >> (127 - sh)) as i64;

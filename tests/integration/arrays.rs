@@ -7,7 +7,7 @@
 use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
-const JOBS: [(&str, usize, &str, &str); 10] = [
+const JOBS: [(&str, usize, &str, &str); 15] = [
     // Keys, filters, several columns: rows as text.
     (
         "f64x3",
@@ -30,6 +30,13 @@ const JOBS: [(&str, usize, &str, &str); 10] = [
     ("f32", 1, "f32", "--value 0 --quantiles=0.5,0.99"),
     ("u64", 1, "u64", "--value 0 --distinct 0"),
     ("i64", 1, "i64", "--value 0 --hist=-5e18:5e18:7"),
+    ("u16", 1, "u16", "--value 0 --hist=0:65536:16"),
+    ("i32", 1, "i32", "--value 0 --quantiles"),
+    ("u32", 1, "u32", "--value 0"),
+    // Past one read (rows of 24 bytes cross the reads' ends) and past one
+    // run of numbers; values of every magnitude in column 2.
+    ("wide", 3, "f64", "--value 2 --hist=-3:3:10 --quantiles"),
+    ("wide", 3, "f64", "--value 0"),
 ];
 
 fn run(input: &str, output: &std::path::Path, extra: &str) -> String {
@@ -61,11 +68,22 @@ fn arrays_give_the_bytes_of_the_same_numbers_as_csv() {
             &out(&format!("{name}-nohead")),
             &format!("{job} --schema {schema} --header no"),
         );
-        // The .npy file cut in many splits, the raw one whole.
+        // The .npy file cut in many splits (a few of the large one), the
+        // raw one whole.
+        let npy_bytes = std::fs::metadata(at(&format!("{name}.npy")))
+            .expect("npy")
+            .len();
         let npy = run(
             &at(&format!("{name}.npy")),
             &out(&format!("{name}-npy")),
-            &format!("{job} --split-size 4096"),
+            &format!(
+                "{job} --split-size {}",
+                if npy_bytes > 1 << 20 {
+                    npy_bytes / 4
+                } else {
+                    4096
+                }
+            ),
         );
         assert_eq!(npy, csv, "{name}.npy");
         let raw = run(

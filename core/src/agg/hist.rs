@@ -412,6 +412,20 @@ impl Partial for Hist {
         }
     }
 
+    /// The layout read once for the run, not once a value.
+    fn update_batch(&mut self, xs: &[f64]) {
+        let Some(l) = self.layout else { return };
+        let (scale, margin) = (self.scale, self.margin);
+        for &x in xs {
+            match place(&l, scale, margin, x) {
+                Place::Bin(i) => self.counts[i] += 1,
+                Place::Under => self.underflow += 1,
+                Place::Over => self.overflow += 1,
+                Place::Nan => self.nan += 1,
+            }
+        }
+    }
+
     fn update_n(&mut self, x: f64, n: u64) {
         let Some(l) = &self.layout else { return };
         match place(l, self.scale, self.margin, x) {

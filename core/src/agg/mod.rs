@@ -118,6 +118,17 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
         }
     }
 
+    /// Folds in a run of values: the state [`Partial::update`] of each in
+    /// turn gives. An array's column arrives as such runs; an aggregate
+    /// whose per-value step has a cheaper form over many values (an exact
+    /// sum) overrides it.
+    #[inline]
+    fn update_batch(&mut self, xs: &[f64]) {
+        for &x in xs {
+            self.update(x);
+        }
+    }
+
     /// Folds in another partial of the same group.
     fn merge(&mut self, other: &Self);
 
@@ -398,6 +409,13 @@ macro_rules! registry {
             pub fn update(&mut self, x: f64) {
                 $(self.$c.update(x);)*
                 $(self.$cm.update(x);)*
+            }
+
+            /// [`Aggregates::update`] of each of `xs` in turn, aggregate
+            /// by aggregate.
+            pub fn update_batch(&mut self, xs: &[f64]) {
+                $(self.$c.update_batch(xs);)*
+                $(self.$cm.update_batch(xs);)*
             }
 
             /// [`Aggregates::update`] of `n` copies of `x`.
@@ -996,6 +1014,47 @@ mod weighted {
                 same(&Hist::new(HistLayout { lo: -100.0, hi: 100.0, bins: 7 }), xs);
                 same(&quantiles::Quantiles::new(quantiles::DEFAULT_BITS), xs);
             }
+        }
+
+        /// [`Partial::update_batch`] gives the state one update a value
+        /// gives, on runs long and short.
+        #[test]
+        fn update_batch_is_updates(
+            xs in prop::collection::vec(laws::value(), 0..300),
+            cut in 0usize..300,
+        ) {
+            let every = |init: &Aggregates| {
+                let mut a = init.clone();
+                for &x in &xs {
+                    a.update(x);
+                }
+                let mut b = init.clone();
+                let (head, tail) = xs.split_at(cut.min(xs.len()));
+                b.update_batch(head);
+                b.update_batch(tail);
+                let mut c = init.clone();
+                c.update_batch(&[]);
+                for run in xs.chunks(7) {
+                    c.update_batch(run);
+                }
+                let enc = |p: &Aggregates| {
+                    let mut out = Vec::new();
+                    p.spread.encode(&mut out);
+                    p.minmax.encode(&mut out);
+                    p.nonfinite.encode(&mut out);
+                    p.hist.encode(&mut out);
+                    p.quantiles.encode(&mut out);
+                    String::from_utf8_lossy(&out).into_owned()
+                };
+                assert_eq!(enc(&a), enc(&b));
+                assert_eq!(enc(&a), enc(&c));
+            };
+            every(&Aggregates::default());
+            every(&Aggregates {
+                hist: Hist::new(HistLayout { lo: -100.0, hi: 100.0, bins: 7 }),
+                quantiles: quantiles::Quantiles::new(quantiles::DEFAULT_BITS),
+                ..Default::default()
+            });
         }
     }
 }

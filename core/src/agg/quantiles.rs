@@ -679,6 +679,16 @@ impl Partial for Quantiles {
         }
     }
 
+    /// Nothing a value when the job asks for no quantiles.
+    fn update_batch(&mut self, xs: &[f64]) {
+        if self.k == 0 {
+            return;
+        }
+        for &x in xs {
+            self.update(x);
+        }
+    }
+
     fn update_n(&mut self, x: f64, n: u64) {
         if self.k == 0 || !x.is_finite() || n == 0 {
             return;

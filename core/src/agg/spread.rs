@@ -229,6 +229,45 @@ impl Partial for Spread {
         }
     }
 
+    /// A run of values summed by position first (the "large
+    /// superaccumulator" of Neal's paper, see [`crate::superacc`]): one
+    /// wide add a value for its sum and one for its square, in a slot per
+    /// binary position; then one add a used slot into the exact sums.
+    fn update_batch(&mut self, xs: &[f64]) {
+        // 2^16 values keep a slot's sum of significands below 2^70 and of
+        // squares below 2^122.
+        for xs in xs.chunks(1 << 16) {
+            let mut sums = [0i128; 2048];
+            let mut squares = [0u128; 2048];
+            let (mut lo, mut hi, mut n) = (usize::MAX, 0, 0);
+            for &x in xs {
+                if !x.is_finite() {
+                    continue;
+                }
+                n += 1;
+                let (m, pos, neg) = split(x);
+                // A finite value's position is below 2046.
+                let p = pos as usize & 2047;
+                let v = i128::from(m);
+                sums[p] += if neg { -v } else { v };
+                squares[p] += u128::from(m) * u128::from(m);
+                lo = lo.min(p);
+                hi = hi.max(p);
+            }
+            self.sum.count.n += n;
+            for p in lo..=hi.min(2047) {
+                let (s, q) = (sums[p], squares[p]);
+                if s != 0 {
+                    self.sum.acc.add_wide(s.unsigned_abs(), p as u32, s < 0);
+                }
+                if q != 0 {
+                    // In units of 2^-2148: x^2 = m^2 * 2^(2 pos).
+                    self.squares.add_wide(q, 2 * p as u32, false);
+                }
+            }
+        }
+    }
+
     /// `n x` and `n x^2` added exactly where `m^2` and `n` fit the
     /// product's operands (the small integers this serves), else one by
     /// one.

@@ -36,6 +36,17 @@ arrays = {
     "i8": rng.integers(-128, 128, size=n * 3, dtype=np.int8),
 }
 arrays["i16x2"][:, 1] %= 7
+arrays["u16"] = rng.integers(0, 2**16, size=n, dtype=np.uint16)
+arrays["i32"] = rng.integers(-(2**31), 2**31, size=n, dtype=np.int32)
+arrays["u32"] = rng.integers(0, 2**32, size=n, dtype=np.uint32)
+# 150,000 rows of 24 bytes: past the reader's 1 MiB reads and its runs of
+# numbers; column 2 spans every magnitude (exact sums over many positions).
+wide = rng.normal(size=(150000, 3))
+wide[:, 2] *= 10.0 ** rng.integers(-300, 300, size=len(wide))
+wide[::997, 2] = np.nan
+wide[3, 2] = -np.inf
+wide[11, 2] = 5e-324
+arrays["wide"] = wide
 
 
 def text(v):
