@@ -3,14 +3,17 @@
 //! header gives the layout), or Hadoop streaming's `rawbytes` frames of
 //! `FixedLengthInputFormat` records (each its file offset and its bytes).
 //!
-//! Each row becomes the text line of its values, so every key, filter and
-//! aggregate reads it as it reads the same numbers written as CSV:
-//! integers as written, booleans as 0 and 1, floats (f32 widened exactly)
-//! as Python's `repr` writes them, shortest round-trip digits.
+//! A row is read as the same numbers written as CSV would be: integers as
+//! written, booleans as 0 and 1, floats (f32 widened exactly) as Python's
+//! `repr` writes them, shortest round-trip digits. A job that reads numbers
+//! and keys only (see [`Typed`]) gets them as such: values converted
+//! straight to `f64` (the number the text parses to), filters compared on
+//! them, key fields written as that text. Any other job (group measures,
+//! derived keys, text comparisons) gets each row as its text line.
 
 use std::io::{self, Read};
 
-use crate::lines::Records;
+use crate::lines::{Records, Typed};
 
 /// The element types of an array, as NumPy names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,51 +298,116 @@ fn finish_rows<E: From<io::Error>>(rest: &[u8], end: bool) -> Result<(), E> {
     Ok(())
 }
 
-/// Hands value `at` (a byte offset) of each row of `row` bytes in `rows`
-/// to `sink` as numbers, in runs small enough to stay in the cache, the
-/// conversion made for each type.
-fn numbers<E>(
+/// Hands the rows in `rows` (whole rows of `row` bytes) to `sink` as the
+/// numbers and keys the job `t` reads: the values of one group in runs
+/// small enough to stay in the cache, or each row's key and value; the
+/// conversion made once for each type.
+fn typed_rows<E>(
     rows: &[u8],
     row: usize,
-    at: usize,
     dtype: Dtype,
+    t: &Typed,
+    key: &mut Vec<u8>,
     sink: &mut impl Records<E>,
 ) -> Result<(), E> {
-    #[inline(always)]
-    fn runs<E, const N: usize>(
-        rows: &[u8],
-        row: usize,
-        at: usize,
-        value: impl Fn([u8; N]) -> f64,
-        sink: &mut impl Records<E>,
-    ) -> Result<(), E> {
-        let mut run = [0f64; 4096];
-        for rows in rows.chunks(row * run.len()) {
-            let mut n = 0;
-            let bytes = rows
-                .chunks_exact(row)
-                .filter_map(|r| r.get(at..)?.first_chunk::<N>());
-            for (x, b) in run.iter_mut().zip(bytes) {
-                *x = value(*b);
-                n += 1;
-            }
-            sink.numbers(&run[..n])?;
-        }
-        Ok(())
-    }
     match dtype {
-        Dtype::F64 => runs(rows, row, at, f64::from_le_bytes, sink),
-        Dtype::F32 => runs(rows, row, at, |b| f64::from(f32::from_le_bytes(b)), sink),
-        Dtype::I64 => runs(rows, row, at, |b| i64::from_le_bytes(b) as f64, sink),
-        Dtype::U64 => runs(rows, row, at, |b| u64::from_le_bytes(b) as f64, sink),
-        Dtype::I32 => runs(rows, row, at, |b| f64::from(i32::from_le_bytes(b)), sink),
-        Dtype::U32 => runs(rows, row, at, |b| f64::from(u32::from_le_bytes(b)), sink),
-        Dtype::I16 => runs(rows, row, at, |b| f64::from(i16::from_le_bytes(b)), sink),
-        Dtype::U16 => runs(rows, row, at, |b| f64::from(u16::from_le_bytes(b)), sink),
-        Dtype::Bool | Dtype::U8 | Dtype::I8 => {
-            runs(rows, row, at, |b: [u8; 1]| dtype.value(&b), sink)
-        }
+        Dtype::F64 => typed_as(rows, row, dtype, t, key, sink, f64::from_le_bytes),
+        Dtype::F32 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            f64::from(f32::from_le_bytes(b))
+        }),
+        Dtype::I64 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            i64::from_le_bytes(b) as f64
+        }),
+        Dtype::U64 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            u64::from_le_bytes(b) as f64
+        }),
+        Dtype::I32 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            f64::from(i32::from_le_bytes(b))
+        }),
+        Dtype::U32 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            f64::from(u32::from_le_bytes(b))
+        }),
+        Dtype::I16 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            f64::from(i16::from_le_bytes(b))
+        }),
+        Dtype::U16 => typed_as(rows, row, dtype, t, key, sink, |b| {
+            f64::from(u16::from_le_bytes(b))
+        }),
+        Dtype::Bool | Dtype::U8 | Dtype::I8 => match (&t.values[..], &t.keys[..], &t.tests[..]) {
+            // One-byte values are counted by value and folded once per
+            // value (a count, a bin, an exact `n x`): the rows' order
+            // cannot change what an exact aggregate holds.
+            (&[c], [], []) => {
+                let mut counts = [0u64; 256];
+                for r in rows.chunks_exact(row) {
+                    counts[usize::from(r[c])] += 1;
+                }
+                for (v, &n) in counts.iter().enumerate() {
+                    sink.number_n(dtype.value(&[v as u8]), n)?;
+                }
+                Ok(())
+            }
+            _ => typed_as(rows, row, dtype, t, key, sink, |b: [u8; 1]| dtype.value(&b)),
+        },
     }
+}
+
+/// [`typed_rows`] for values of `N` bytes that `value` converts.
+#[inline(always)]
+fn typed_as<E, const N: usize>(
+    rows: &[u8],
+    row: usize,
+    dtype: Dtype,
+    t: &Typed,
+    key: &mut Vec<u8>,
+    sink: &mut impl Records<E>,
+    value: impl Fn([u8; N]) -> f64,
+) -> Result<(), E> {
+    // Every column read is in the row (`Typed::fits`).
+    let at = |r: &[u8], c: usize| {
+        r.get(c * N..)
+            .and_then(|b| b.first_chunk::<N>())
+            .map_or(f64::NAN, |b| value(*b))
+    };
+    let pass = |r: &[u8]| t.tests.iter().all(|&(c, op, rhs)| op.eval(at(r, c), rhs));
+    if let (&[v], []) = (&t.values[..], &t.keys[..]) {
+        let mut run = [0f64; 4096];
+        let (mut n, mut left_out) = (0, 0);
+        for r in rows.chunks_exact(row) {
+            if !pass(r) {
+                left_out += 1;
+                continue;
+            }
+            run[n] = at(r, v);
+            n += 1;
+            if n == run.len() {
+                sink.numbers(&run)?;
+                n = 0;
+            }
+        }
+        sink.numbers(&run[..n])?;
+        return sink.filtered(left_out);
+    }
+    let several = t.keys.len() > 1;
+    let mut values = Vec::with_capacity(t.values.len());
+    for r in rows.chunks_exact(row) {
+        if !pass(r) {
+            sink.filtered(1)?;
+            continue;
+        }
+        key.clear();
+        if t.keys.is_empty() {
+            key.extend_from_slice(crate::key::ALL_KEY);
+        }
+        for &k in &t.keys {
+            let b = r.get(k * N..(k + 1) * N).unwrap_or_default();
+            crate::key::push_raw_field(key, several, |out| dtype.push_text(b, out));
+        }
+        values.clear();
+        values.extend(t.values.iter().map(|&v| at(r, v)));
+        sink.keyed(key, &values)?;
+    }
+    Ok(())
 }
 
 /// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
@@ -360,32 +428,21 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "rows over 1 MiB"))?;
     let mut seen = Rows::default();
     let mut line = Vec::with_capacity(32 * columns);
+    let mut key = Vec::new();
     // Hands on the whole rows at the start of `buf`, keeping the part of
     // a row that the next read completes; `end` when no read follows.
     let mut emit = |buf: &mut [u8], filled: &mut usize, end: bool| -> Result<(), E> {
         let whole = *filled / row * row;
         // A job that takes one number from each row gets it as one, once
         // the first row settled the mapper's first-record checks.
-        let mut number = sink.number_column().filter(|&c| c < columns);
+        // A job of numbers and keys gets them as such, once the first row
+        // settled the mapper's first-record checks.
+        let mut typed = sink.typed().filter(|t| t.fits(columns));
         let mut at = 0;
         while at < whole {
             let rest = &buf[at..whole];
-            if let Some(c) = number {
-                if size == 1 {
-                    // One-byte values are counted by value and folded once
-                    // per value (a count, a bin, an exact `n x`): the
-                    // rows' order cannot change what an exact aggregate
-                    // holds.
-                    let mut counts = [0u64; 256];
-                    for r in rest.chunks_exact(row) {
-                        counts[usize::from(r[c])] += 1;
-                    }
-                    for (v, &n) in counts.iter().enumerate() {
-                        sink.number_n(dtype.value(&[v as u8]), n)?;
-                    }
-                } else {
-                    numbers(rest, row, c * size, dtype, sink)?;
-                }
+            if let Some(t) = &typed {
+                typed_rows(rest, row, dtype, t, &mut key, sink)?;
                 break;
             }
             line.clear();
@@ -397,7 +454,7 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
             }
             sink.record(&line, None)?;
             at += row;
-            number = sink.number_column().filter(|&c| c < columns);
+            typed = sink.typed().filter(|t| t.fits(columns));
         }
         buf.copy_within(whole..*filled, 0);
         *filled -= whole;

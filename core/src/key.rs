@@ -22,6 +22,27 @@ pub const ALL_KEY: &[u8] = b"*";
 /// field is written this way.
 pub const MISSING: &[u8] = b"\\N";
 
+/// Appends a key field, as `write` writes it, in the mapper's raw form of a
+/// line's key: alone, the field's bytes; one of several, its length (4
+/// bytes, little-endian) before them, filled in after it is written, so
+/// that no field needs a buffer of its own.
+#[inline]
+pub fn push_raw_field<R>(
+    out: &mut Vec<u8>,
+    several: bool,
+    write: impl FnOnce(&mut Vec<u8>) -> R,
+) -> R {
+    if !several {
+        return write(out);
+    }
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let r = write(out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    r
+}
+
 const TEN19: i128 = 10_000_000_000_000_000_000;
 
 /// The integer value of a key field written the usual way: an optional

@@ -120,16 +120,31 @@ pub trait Records<E> {
     /// A line over the limit, skipped: its length.
     fn too_long(&mut self, len: u64) -> Result<(), E>;
 
-    /// The column whose number is all a record gives the job, when that
-    /// is so (one value column, no keys or filters): a binary array's
-    /// rows then hand over that value as [`Records::number`], not as text.
-    fn number_column(&self) -> Option<usize> {
+    /// What the job reads of a record, when it reads numbers and keys
+    /// only (see [`Typed`]): a binary array's rows are then handed over as
+    /// numbers and keys ([`Records::numbers`], [`Records::keyed`],
+    /// [`Records::filtered`]), not as text. Once a record was, every later
+    /// one of the input is.
+    fn typed(&self) -> Option<Typed> {
         None
     }
 
-    /// Records whose one used field is each of `xs` in turn (see
-    /// [`Records::number_column`]).
+    /// Records of the one group whose value is each of `xs` in turn
+    /// ([`Typed`] with one value column and no keys), each past the
+    /// filters.
     fn numbers(&mut self, _xs: &[f64]) -> Result<(), E> {
+        Ok(())
+    }
+
+    /// A record past the filters: its key in the mapper's raw form (see
+    /// [`crate::key::push_raw_field`]), and the values of [`Typed::values`]
+    /// (none when the job counts rows).
+    fn keyed(&mut self, _key: &[u8], _values: &[f64]) -> Result<(), E> {
+        Ok(())
+    }
+
+    /// `n` records that some filter left out.
+    fn filtered(&mut self, _n: u64) -> Result<(), E> {
         Ok(())
     }
 
@@ -140,6 +155,35 @@ pub trait Records<E> {
             self.numbers(&[x])?;
         }
         Ok(())
+    }
+}
+
+/// A job that reads numbers and keys only: no group measures, no derived
+/// keys, filters that compare numbers, no missing-value text that is a
+/// number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Typed {
+    /// The value columns; none when the job counts rows.
+    pub values: Vec<usize>,
+    /// The key columns (none: one group), each key field the text the
+    /// number is written as.
+    pub keys: Vec<usize>,
+    /// The filters: a record is folded in when each comparison holds.
+    pub tests: Vec<(usize, crate::spec::Op, f64)>,
+    /// The fields a record must have, when the schema says.
+    pub width: Option<usize>,
+}
+
+impl Typed {
+    /// Whether records of `columns` fields are read by this plan as they
+    /// are: the width the schema gives, each column read among them.
+    pub fn fits(&self, columns: usize) -> bool {
+        let mut cols = self
+            .values
+            .iter()
+            .chain(&self.keys)
+            .chain(self.tests.iter().map(|t| &t.0));
+        self.width.is_none_or(|w| w == columns) && cols.all(|&c| c < columns)
     }
 }
 

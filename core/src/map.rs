@@ -100,10 +100,9 @@ pub struct Mapper<W: Write> {
     passthrough: bool,
     /// The line needs only the lean path (see [`Mapper::relean`]).
     lean: bool,
-    /// The job takes one number from each record (one value column, no
-    /// keys, filters, derived keys or group measures): a binary array's
-    /// rows hand it over as a number. States may grow (quantiles).
-    numbers: bool,
+    /// The line's key is made before its group is found, in
+    /// `derived_key`: derived keys, and a binary array's keyed rows.
+    key_made: bool,
     /// The raw key of the line passed through, or of a group being made.
     pass_key: Vec<u8>,
     /// The group of the last line, when it had one (most lines of sorted
@@ -187,7 +186,7 @@ impl<W: Write> Mapper<W> {
             groups_made: 0,
             passthrough: false,
             lean: false,
-            numbers: false,
+            key_made: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
             last_key: Vec::new(),
@@ -224,11 +223,7 @@ impl<W: Write> Mapper<W> {
             && plan.wheres.is_empty()
             && !plan.extras
             && plan.derived.is_none();
-        self.numbers = plan.values.len() == 1
-            && plan.keys.is_empty()
-            && plan.wheres.is_empty()
-            && !plan.extras
-            && plan.derived.is_none();
+        self.key_made = plan.derived.is_some();
         self.plan = Some(plan);
     }
 
@@ -434,7 +429,6 @@ impl<W: Write> Mapper<W> {
             return Ok(());
         }
         let g = self.group(l)?;
-        let pass_on = self.passthrough;
         let before = if self.grows { self.heap_of(g) } else { 0 };
         if extras {
             self.update_extras(g, l, inputs);
@@ -444,6 +438,14 @@ impl<W: Write> Mapper<W> {
         } else {
             self.add_value(g, value);
         }
+        self.folded(g, before)
+    }
+
+    /// After a line's values went into group `g`, whose state held
+    /// `before` bytes: its growth counted, or the line passed on.
+    #[inline(always)]
+    fn folded(&mut self, g: usize, before: usize) -> Result<(), Error> {
+        let pass_on = self.passthrough;
         if self.grows && !pass_on {
             // A state that grew is counted; past the bound, groups are
             // written out, as when a new group finds no room.
@@ -836,7 +838,7 @@ impl<W: Write> Mapper<W> {
             return Ok(0);
         };
         // Field by field below: the key borrows the splitter and `keybuf`.
-        let raw = if plan.derived.is_some() {
+        let raw = if self.key_made {
             &self.derived_key[..]
         } else {
             raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys)
@@ -1154,8 +1156,7 @@ fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize
             buf.clear();
             for &k in ks {
                 let f = s.field(l, k).unwrap_or_default();
-                buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
-                buf.extend_from_slice(f);
+                key::push_raw_field(buf, true, |b| b.extend_from_slice(f));
             }
             buf
         }
@@ -1181,15 +1182,16 @@ fn derive_key(
             Some(i) => s.field(l, i).unwrap_or_default(),
             None => file,
         };
-        // Each field written in place (no buffer per line): its length
-        // prefix, when there are several, filled in after it.
-        let at = out.len();
-        if several {
-            out.extend_from_slice(&[0; 4]);
-        }
-        match &k.derive {
-            _ if k.field.is_some() && job.text_na.is(src) => out.extend_from_slice(src),
-            None => out.extend_from_slice(src),
+        // Each field written in place: no buffer per line.
+        key::push_raw_field(out, several, |out| match &k.derive {
+            _ if k.field.is_some() && job.text_na.is(src) => {
+                out.extend_from_slice(src);
+                Ok(())
+            }
+            None => {
+                out.extend_from_slice(src);
+                Ok(())
+            }
             Some(d) => d
                 .apply(src, job.date_order, k.field.is_none(), out)
                 .map_err(|why| {
@@ -1198,12 +1200,8 @@ fn derive_key(
                     m.push_str(": ");
                     m.push_str(why);
                     m
-                })?,
-        }
-        if several {
-            let len = (out.len() - at - 4) as u32;
-            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
-        }
+                }),
+        })?;
     }
     Ok(())
 }
@@ -1246,38 +1244,79 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         Ok(())
     }
 
-    /// The lean path's one value column, when the job has no keys and the
-    /// first-record checks are settled.
-    fn number_column(&self) -> Option<usize> {
+    /// A job of numbers and keys, once the first-record checks are
+    /// settled.
+    fn typed(&self) -> Option<crate::lines::Typed> {
         let plan = self.plan.as_ref()?;
-        (self.numbers && !self.slow && !self.passthrough).then(|| plan.values[0])
+        if self.slow || plan.extras || plan.derived.is_some() || self.spec.na.numeric {
+            return None;
+        }
+        let tests = plan.wheres.iter().map(|(i, t)| match t {
+            Test::Num(op, rhs) => Some((*i, *op, *rhs)),
+            _ => None,
+        });
+        Some(crate::lines::Typed {
+            values: plan.values.clone(),
+            keys: plan.keys.clone(),
+            tests: tests.collect::<Option<_>>()?,
+            width: plan.width,
+        })
     }
 
     /// The lean path for values given as numbers: the steps
     /// [`Mapper::line_with`] takes after parsing each, the run folded in
     /// aggregate by aggregate once the one group has its state.
     fn numbers(&mut self, xs: &[f64]) -> Result<(), Error> {
+        if self.passthrough {
+            for x in xs {
+                self.keyed(key::ALL_KEY, std::slice::from_ref(x))?;
+            }
+            return Ok(());
+        }
         let Some((&x, rest)) = xs.split_first() else {
             return Ok(());
         };
-        self.line_no += 1;
+        self.keyed(key::ALL_KEY, &[x])?;
+        if rest.is_empty() {
+            return Ok(());
+        }
+        // The group's values held so far went into its state first.
         let g = self.group(b"")?;
         let before = self.heap_of(g);
-        self.add_value(g, Value::Num(x));
-        if !rest.is_empty() {
-            // The group's values held so far go into its state first.
-            self.state(g).aggs.update_batch(rest);
-            self.line_no += rest.len() as u64;
-            let finite = rest.iter().filter(|x| x.is_finite()).count() as u64;
-            let c = &mut self.stats.counters;
-            c.used += finite;
-            c.nonfinite += rest.len() as u64 - finite;
+        self.state(g).aggs.update_batch(rest);
+        self.line_no += rest.len() as u64;
+        let finite = rest.iter().filter(|x| x.is_finite()).count() as u64;
+        let c = &mut self.stats.counters;
+        c.used += finite;
+        c.nonfinite += rest.len() as u64 - finite;
+        self.folded(g, before)
+    }
+
+    /// The steps [`Mapper::line_with`] takes for a line past its filters,
+    /// its key and value already read.
+    fn keyed(&mut self, key: &[u8], values: &[f64]) -> Result<(), Error> {
+        self.line_no += 1;
+        self.key_made = true;
+        self.derived_key.clear();
+        self.derived_key.extend_from_slice(key);
+        let g = self.group(b"")?;
+        let before = if self.grows { self.heap_of(g) } else { 0 };
+        match values {
+            [] => self.add_value(g, Value::Row),
+            &[x] => self.add_value(g, Value::Num(x)),
+            &[x, ref more @ ..] => {
+                self.more.clear();
+                self.more.extend(more.iter().map(|&x| Some(x)));
+                self.update_columns(g, Value::Num(x));
+            }
         }
-        if self.grows {
-            self.count_growth(g, before)
-        } else {
-            self.count_spilled(false)
-        }
+        self.folded(g, before)
+    }
+
+    fn filtered(&mut self, n: u64) -> Result<(), Error> {
+        self.line_no += n;
+        self.stats.counters.filtered += n;
+        Ok(())
     }
 
     /// `n` rows of the value `x` folded at once into the one group (the
@@ -1297,11 +1336,7 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         } else {
             c.nonfinite += n;
         }
-        if self.grows {
-            self.count_growth(g, before)
-        } else {
-            self.count_spilled(false)
-        }
+        self.folded(g, before)
     }
 }
 

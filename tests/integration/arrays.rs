@@ -7,8 +7,9 @@
 use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
-const JOBS: [(&str, usize, &str, &str); 15] = [
-    // Keys, filters, several columns: rows as text.
+const JOBS: [(&str, usize, &str, &str); 22] = [
+    // Group measures (a pair, distinct values; also u64 below): rows as
+    // text.
     (
         "f64x3",
         3,
@@ -37,6 +38,28 @@ const JOBS: [(&str, usize, &str, &str); 15] = [
     // run of numbers; values of every magnitude in column 2.
     ("wide", 3, "f64", "--value 2 --hist=-3:3:10 --quantiles"),
     ("wide", 3, "f64", "--value 0"),
+    // Filters and keys read from the numbers: a run's values past two
+    // filters (NaN among them); every row its own key (the mapper passes
+    // them on); two keys and a row count; one-byte values past a filter; a
+    // missing-value text that is a number.
+    (
+        "f64x2",
+        2,
+        "f64",
+        "--value 1 --where '0>0.5' --where '1!=-0.25' --quantiles",
+    ),
+    ("wide", 3, "f64", "--key 1 --value 0 --where '2<1e10'"),
+    ("i16x2", 2, "i16", "--key 1,0 --where '0>=-100'"),
+    ("u8", 1, "u8", "--value 0 --where '0<128' --hist=0:256:256"),
+    ("u8", 1, "u8", "--value 0 --na-values 0,NA"),
+    // Several value columns read from the numbers, NaN among them.
+    (
+        "f64x3",
+        3,
+        "f64",
+        "--value 0,2 --hist=0=-3:3:10 --quantiles --where '1<=1'",
+    ),
+    ("i16x2", 2, "i16", "--value 0,1 --key 1"),
 ];
 
 fn run(input: &str, output: &std::path::Path, extra: &str) -> String {
