@@ -232,37 +232,51 @@ impl Partial for Spread {
     /// A run of values summed by position first (the "large
     /// superaccumulator" of Neal's paper, see [`crate::superacc`]): one
     /// wide add a value for its sum and one for its square, in a slot per
-    /// binary position; then one add a used slot into the exact sums.
+    /// binary position; then one add a used slot into the exact sums. The
+    /// slots cover the 64 positions around the run's first value, which
+    /// hold most runs (a group's values seldom span 2^64); a value outside
+    /// them is added as [`Partial::update`] adds it.
     fn update_batch(&mut self, xs: &[f64]) {
+        const SLOTS: usize = 64;
         // 2^16 values keep a slot's sum of significands below 2^70 and of
         // squares below 2^122.
         for xs in xs.chunks(1 << 16) {
-            let mut sums = [0i128; 2048];
-            let mut squares = [0u128; 2048];
-            let (mut lo, mut hi, mut n) = (usize::MAX, 0, 0);
+            let Some(first) = xs.iter().find(|x| x.is_finite()) else {
+                continue;
+            };
+            let base = split(*first).1.saturating_sub(SLOTS as u32 / 2);
+            let mut sums = [0i128; SLOTS];
+            let mut squares = [0u128; SLOTS];
+            let (mut lo, mut hi, mut n) = (SLOTS, 0, 0);
             for &x in xs {
                 if !x.is_finite() {
                     continue;
                 }
                 n += 1;
                 let (m, pos, neg) = split(x);
-                // A finite value's position is below 2046.
-                let p = pos as usize & 2047;
+                let i = pos.wrapping_sub(base) as usize;
+                if i >= SLOTS {
+                    if m != 0 {
+                        self.sum.acc.add(m, pos, neg);
+                        self.squares.add_square(m, 2 * pos);
+                    }
+                    continue;
+                }
                 let v = i128::from(m);
-                sums[p] += if neg { -v } else { v };
-                squares[p] += u128::from(m) * u128::from(m);
-                lo = lo.min(p);
-                hi = hi.max(p);
+                sums[i] += if neg { -v } else { v };
+                squares[i] += u128::from(m) * u128::from(m);
+                lo = lo.min(i);
+                hi = hi.max(i);
             }
             self.sum.count.n += n;
-            for p in lo..=hi.min(2047) {
-                let (s, q) = (sums[p], squares[p]);
+            for i in lo..=hi.min(SLOTS - 1) {
+                let (s, q, pos) = (sums[i], squares[i], base + i as u32);
                 if s != 0 {
-                    self.sum.acc.add_wide(s.unsigned_abs(), p as u32, s < 0);
+                    self.sum.acc.add_wide(s.unsigned_abs(), pos, s < 0);
                 }
                 if q != 0 {
                     // In units of 2^-2148: x^2 = m^2 * 2^(2 pos).
-                    self.squares.add_wide(q, 2 * p as u32, false);
+                    self.squares.add_wide(q, 2 * pos, false);
                 }
             }
         }
