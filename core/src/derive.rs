@@ -38,7 +38,7 @@ pub enum Derive {
     Time(Unit),
     /// `floor(x / width) * width`, on decimal digits: the width's digits
     /// and exponent.
-    Bin { mantissa: i64, exp: i32 },
+    Bin { mantissa: i128, exp: i32 },
 }
 
 /// What a key names: a column as it is, a column derived, or the input
@@ -493,9 +493,10 @@ pub fn in_name(name: &[u8]) -> Option<Moment> {
     None
 }
 
-/// The digits and exponent of a decimal (`-12.5`, `3e2`, `0.05`) that fits
-/// 18 digits.
-pub fn decimal(t: &[u8]) -> Option<(i64, i32)> {
+/// The digits and exponent of a decimal (`-12.5`, `3e2`, `0.05`) of up to
+/// 38 significant digits (leading zeros are none: `0.027344381304420313`
+/// has 17, as a float's shortest digits have at most).
+pub fn decimal(t: &[u8]) -> Option<(i128, i32)> {
     let (neg, t) = match t {
         [b'-', r @ ..] => (true, r),
         [b'+', r @ ..] => (false, r),
@@ -517,40 +518,75 @@ pub fn decimal(t: &[u8]) -> Option<(i64, i32)> {
         Some(i) => (&mant[..i], &mant[i + 1..]),
         None => (mant, &b""[..]),
     };
-    if int.is_empty() && frac.is_empty() || int.len() + frac.len() > 18 {
+    if int.is_empty() && frac.is_empty() {
         return None;
     }
-    let mut m: i64 = 0;
+    let mut m: i128 = 0;
+    let mut significant = 0;
     for &b in int.iter().chain(frac) {
         if !b.is_ascii_digit() {
             return None;
         }
-        m = m * 10 + i64::from(b - b'0');
+        significant += usize::from(m != 0 || b != b'0');
+        if significant > 38 {
+            return None;
+        }
+        m = m * 10 + i128::from(b - b'0');
     }
     let exp = exp.checked_sub(i32::try_from(frac.len()).ok()?)?;
     Some((if neg { -m } else { m }, exp))
 }
 
-fn pow10(n: u32) -> Option<i64> {
-    10i64.checked_pow(n)
-}
-
-/// `floor(x / w) * w` in decimal, written plainly (`-0.5`, `10`, `0.3`).
-fn bin(field: &[u8], wm: i64, we: i32, out: &mut Vec<u8>) -> Result<(), &'static str> {
+/// `floor(x / w) * w` in decimal, written plainly (`-0.5`, `10`, `0.3`):
+/// `x = xm 10^xe` and the width `wm 10^we` in integers of a common unit.
+fn bin(field: &[u8], wm: i128, we: i32, out: &mut Vec<u8>) -> Result<(), &'static str> {
     let (xm, xe) = decimal(field.trim_ascii()).ok_or("not a number")?;
+    if xm == 0 {
+        out.push(b'0');
+        return Ok(());
+    }
     let e = xe.min(we);
-    let scale =
-        |m: i64, from: i32| pow10(u32::try_from(from - e).ok()?).and_then(|p| m.checked_mul(p));
-    let too_big = "too many digits for bin()";
-    let (x, w) = (scale(xm, xe).ok_or(too_big)?, scale(wm, we).ok_or(too_big)?);
-    let k = x.div_euclid(w);
-    let v = k.checked_mul(w).ok_or(too_big)?;
+    let scale = |m: i128, from: i32| {
+        10i128
+            .checked_pow(u32::try_from(from - e).ok()?)
+            .and_then(|p| m.checked_mul(p))
+    };
+    let (x, w) = match (scale(xm, xe), scale(wm, we)) {
+        (Some(x), Some(w)) => (x, w),
+        // A value whose digits end too far below the width's to share a
+        // unit with it (5e-324 binned by 0.5), but which is below
+        // 10^we <= w in magnitude: in the bin at 0 or the one below it.
+        _ if xe < we && xe.saturating_add(xm.unsigned_abs().ilog10() as i32 + 1) <= we => {
+            write_decimal(if xm < 0 { -wm } else { 0 }, we, out);
+            return Ok(());
+        }
+        // A value whose digits start too far above the width's (1e300
+        // binned by 0.5): its own bin's start when it is a multiple of
+        // the width (x / w in integers, mod wm, by powers of 10 mod wm).
+        _ if xe > we && {
+            let mut r = xm.rem_euclid(wm);
+            let done = (0..xe - we).try_for_each(|_| {
+                r = r.checked_mul(10)? % wm;
+                Some(())
+            });
+            done.is_some() && r == 0
+        } =>
+        {
+            write_decimal(xm, xe, out);
+            return Ok(());
+        }
+        _ => return Err("too many digits for bin()"),
+    };
+    let v = x
+        .div_euclid(w)
+        .checked_mul(w)
+        .ok_or("too many digits for bin()")?;
     write_decimal(v, e, out);
     Ok(())
 }
 
 /// `m x 10^e` as plain decimal text, trailing zeros cut.
-fn write_decimal(mut m: i64, mut e: i32, out: &mut Vec<u8>) {
+fn write_decimal(mut m: i128, mut e: i32, out: &mut Vec<u8>) {
     if m == 0 {
         out.push(b'0');
         return;
@@ -663,6 +699,21 @@ mod tests {
         bin(b"0.3", 1, -1, &mut out).expect("fits");
         assert_eq!(out, b"0.3");
         assert!(half(b"x").is_err());
+        // A float's shortest digits, 17 of them after zeros; values too
+        // small to scale to the width.
+        assert_eq!(half(b"0.027344381304420313").as_deref(), Ok("0"));
+        assert_eq!(half(b"-0.027344381304420313").as_deref(), Ok("-0.5"));
+        assert_eq!(half(b"5e-324").as_deref(), Ok("0"));
+        assert_eq!(half(b"-5e-324").as_deref(), Ok("-0.5"));
+        assert_eq!(half(b"1.2345678901234567").as_deref(), Ok("1"));
+        let mut out = Vec::new();
+        bin(b"-2.2250738585072014e-308", 1, 0, &mut out).expect("fits");
+        assert_eq!(out, b"-1");
+        let mut out = Vec::new();
+        bin(b"1e300", 5, -1, &mut out).expect("a multiple of the width");
+        assert_eq!(out, format!("1{}", "0".repeat(300)).as_bytes());
+        assert_eq!(half(b"1.7e300"), Ok(format!("17{}", "0".repeat(299))));
+        assert!(bin(b"1e300", 3, -1, &mut Vec::new()).is_err());
     }
 
     #[test]

@@ -107,6 +107,29 @@ fn time_buckets_match_pythons_datetime() {
     }
 }
 
+/// Floats as writers write them (17 significant digits after zeros,
+/// subnormals, 1e+300): every one binned, against exact fractions of the
+/// same text.
+#[test]
+fn bins_of_floats_of_every_magnitude() {
+    let d = crate::util::written_by("tests/integration/derived.d/float_bins.py", "");
+    let out = ok(&format!(
+        "mapfold run --quiet --input {0}/x.csv --output {0}/o --key 'bin(x, 0.5)' --split-size 20000 \
+         && cat {0}/o/part-*",
+        d.path().display()
+    ));
+    assert_eq!(counters(&out)[3], 0, "no line is malformed: {out}");
+    let want: BTreeMap<String, u64> =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("want.json")).expect("want"))
+            .expect("json");
+    let got: BTreeMap<String, u64> = parse_reduced(&out)
+        .into_iter()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k, v["count"].as_u64().expect("count")))
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn bins_files_and_bad_dates() {
     let d = tempfile::tempdir().expect("tempdir");
