@@ -521,18 +521,26 @@ pub fn decimal(t: &[u8]) -> Option<(i128, i32)> {
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    let mut m: i128 = 0;
-    let mut significant = 0;
-    for &b in int.iter().chain(frac) {
-        if !b.is_ascii_digit() {
-            return None;
+    let digit = |b: &u8| b.is_ascii_digit().then(|| b - b'0');
+    let m = if int.len() + frac.len() <= 19 {
+        // In 64 bits where the digits fit (most numbers).
+        let mut m = 0u64;
+        for d in int.iter().chain(frac).map(digit) {
+            m = m * 10 + u64::from(d?);
         }
-        significant += usize::from(m != 0 || b != b'0');
-        if significant > 38 {
-            return None;
+        i128::from(m)
+    } else {
+        let (mut m, mut significant) = (0i128, 0);
+        for d in int.iter().chain(frac).map(digit) {
+            let d = d?;
+            significant += usize::from(m != 0 || d != 0);
+            if significant > 38 {
+                return None;
+            }
+            m = m * 10 + i128::from(d);
         }
-        m = m * 10 + i128::from(b - b'0');
-    }
+        m
+    };
     let exp = exp.checked_sub(i32::try_from(frac.len()).ok()?)?;
     Some((if neg { -m } else { m }, exp))
 }
@@ -577,29 +585,39 @@ fn bin(field: &[u8], wm: i128, we: i32, out: &mut Vec<u8>) -> Result<(), &'stati
         }
         _ => return Err("too many digits for bin()"),
     };
-    let v = x
-        .div_euclid(w)
-        .checked_mul(w)
-        .ok_or("too many digits for bin()")?;
+    let v = match (i64::try_from(x), i64::try_from(w)) {
+        // In 64 bits where both fit (128-bit division is a call).
+        (Ok(x), Ok(w)) => x.div_euclid(w).checked_mul(w).map(i128::from),
+        _ => x.div_euclid(w).checked_mul(w),
+    };
+    let v = v.ok_or("too many digits for bin()")?;
     write_decimal(v, e, out);
     Ok(())
 }
 
 /// `m x 10^e` as plain decimal text, trailing zeros cut.
-fn write_decimal(mut m: i128, mut e: i32, out: &mut Vec<u8>) {
+fn write_decimal(m: i128, mut e: i32, out: &mut Vec<u8>) {
     if m == 0 {
         out.push(b'0');
         return;
     }
-    while e < 0 && m % 10 == 0 {
-        m /= 10;
-        e += 1;
-    }
     if m < 0 {
         out.push(b'-');
     }
+    // In 64 bits where the digits fit (128-bit division is a call).
     let mut b = itoa::Buffer::new();
-    let digits = b.format(m.unsigned_abs()).as_bytes();
+    let mut digits = match u64::try_from(m.unsigned_abs()) {
+        Ok(u) => b.format(u),
+        Err(_) => b.format(m.unsigned_abs()),
+    }
+    .as_bytes();
+    // Trailing zeros of the fraction cut from the text.
+    while e < 0
+        && let [rest @ .., b'0'] = digits
+    {
+        digits = rest;
+        e += 1;
+    }
     if e >= 0 {
         out.extend_from_slice(digits);
         out.extend(std::iter::repeat_n(b'0', e as usize));
