@@ -5,15 +5,18 @@
 //!
 //! A row is read as the same numbers written as CSV would be: integers as
 //! written, booleans as 0 and 1, floats (f32 widened exactly) as Python's
-//! `repr` writes them, shortest round-trip digits. A job that reads numbers
-//! and keys only (see [`Typed`]) gets them as such: values converted
-//! straight to `f64` (the number the text parses to), filters compared on
-//! them, key fields written as that text. Any other job (group measures,
-//! derived keys, text comparisons) gets each row as its text line.
+//! `repr` writes them, shortest round-trip digits. A job without group
+//! measures gets each row as it is (see [`Typed`]): values converted
+//! straight to `f64` (the number the text parses to) and compared so by
+//! filters, and the text CSV would hold written only for what reads text
+//! (keys, derived keys, text comparisons); a job of one value column and
+//! no keys gets runs of its values. A job with group measures gets each
+//! row as its text line.
 
 use std::io::{self, Read};
 
-use crate::lines::{Records, Typed};
+use crate::lines::{Records, Run, Typed};
+use crate::pyfloat::Out;
 
 /// The element types of an array, as NumPy names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,9 +123,28 @@ impl Dtype {
         }
     }
 
+    /// Value `col` of `row` (a row of this type), as its text parses.
+    #[inline]
+    pub fn value_at(self, row: &[u8], col: usize) -> f64 {
+        let n = self.size();
+        row.get(col * n..(col + 1) * n)
+            .map_or(f64::NAN, |b| self.value(b))
+    }
+
+    /// The text of value `col` of `row`: what CSV would hold.
+    #[inline]
+    pub fn text_at(self, row: &[u8], col: usize) -> NumberText {
+        let n = self.size();
+        let mut t = NumberText::default();
+        if let Some(b) = row.get(col * n..(col + 1) * n) {
+            self.push_text(b, &mut t);
+        }
+        t
+    }
+
     /// Appends the text of the little-endian value `b` (`size()` bytes).
     #[inline]
-    fn push_text(self, b: &[u8], out: &mut Vec<u8>) {
+    fn push_text(self, b: &[u8], out: &mut impl Out) {
         let mut int = itoa::Buffer::new();
         let u = Self::bits(b);
         let text = match self {
@@ -139,16 +161,41 @@ impl Dtype {
             Self::F32 => return push_float(f64::from(f32::from_bits(u as u32)), out),
             Self::F64 => return push_float(f64::from_bits(u), out),
         };
-        out.extend_from_slice(text.as_bytes());
+        out.put(text.as_bytes());
+    }
+}
+
+/// The text of one number of a row, held without an allocation: at most
+/// 24 bytes (`-2.2250738585072014e-308`, `-9223372036854775808`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NumberText {
+    buf: [u8; 32],
+    len: u8,
+}
+
+impl Out for NumberText {
+    fn put(&mut self, s: &[u8]) {
+        let at = usize::from(self.len);
+        let n = s.len().min(self.buf.len() - at);
+        self.buf[at..at + n].copy_from_slice(&s[..n]);
+        self.len += n as u8;
+    }
+}
+
+impl std::ops::Deref for NumberText {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
     }
 }
 
 /// Python's `repr` of `x`: `nan`, `inf` and `-inf` for the non-finite.
-fn push_float(x: f64, out: &mut Vec<u8>) {
+fn push_float(x: f64, out: &mut impl Out) {
     if x.is_nan() {
-        out.extend_from_slice(b"nan");
+        out.put(b"nan");
     } else if x.is_infinite() {
-        out.extend_from_slice(if x > 0.0 { b"inf" } else { b"-inf" });
+        out.put(if x > 0.0 { b"inf" } else { b"-inf" });
     } else {
         crate::pyfloat::push_repr(out, x);
     }
@@ -299,67 +346,56 @@ fn finish_rows<E: From<io::Error>>(rest: &[u8], end: bool) -> Result<(), E> {
 }
 
 /// Hands the rows in `rows` (whole rows of `row` bytes) to `sink` as the
-/// numbers and keys the job `t` reads: the values of one group in runs
-/// small enough to stay in the cache, or each row's key and value; the
-/// conversion made once for each type.
+/// job `t` reads them: each as it is ([`Records::row`]), or the values of
+/// [`Typed::run`] past its filters, in runs small enough to stay in the
+/// cache, the conversion made once for each type.
 fn typed_rows<E>(
     rows: &[u8],
     row: usize,
     dtype: Dtype,
     t: &Typed,
-    key: &mut Vec<u8>,
     sink: &mut impl Records<E>,
 ) -> Result<(), E> {
+    let Some(run) = &t.run else {
+        for r in rows.chunks_exact(row) {
+            sink.row(r, dtype)?;
+        }
+        return Ok(());
+    };
     match dtype {
-        Dtype::F64 => typed_as(rows, row, dtype, t, key, sink, f64::from_le_bytes),
-        Dtype::F32 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            f64::from(f32::from_le_bytes(b))
-        }),
-        Dtype::I64 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            i64::from_le_bytes(b) as f64
-        }),
-        Dtype::U64 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            u64::from_le_bytes(b) as f64
-        }),
-        Dtype::I32 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            f64::from(i32::from_le_bytes(b))
-        }),
-        Dtype::U32 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            f64::from(u32::from_le_bytes(b))
-        }),
-        Dtype::I16 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            f64::from(i16::from_le_bytes(b))
-        }),
-        Dtype::U16 => typed_as(rows, row, dtype, t, key, sink, |b| {
-            f64::from(u16::from_le_bytes(b))
-        }),
-        Dtype::Bool | Dtype::U8 | Dtype::I8 => match (&t.values[..], &t.keys[..], &t.tests[..]) {
+        Dtype::F64 => runs(rows, row, run, sink, f64::from_le_bytes),
+        Dtype::F32 => runs(rows, row, run, sink, |b| f64::from(f32::from_le_bytes(b))),
+        Dtype::I64 => runs(rows, row, run, sink, |b| i64::from_le_bytes(b) as f64),
+        Dtype::U64 => runs(rows, row, run, sink, |b| u64::from_le_bytes(b) as f64),
+        Dtype::I32 => runs(rows, row, run, sink, |b| f64::from(i32::from_le_bytes(b))),
+        Dtype::U32 => runs(rows, row, run, sink, |b| f64::from(u32::from_le_bytes(b))),
+        Dtype::I16 => runs(rows, row, run, sink, |b| f64::from(i16::from_le_bytes(b))),
+        Dtype::U16 => runs(rows, row, run, sink, |b| f64::from(u16::from_le_bytes(b))),
+        Dtype::Bool | Dtype::U8 | Dtype::I8 if run.tests.is_empty() => {
             // One-byte values are counted by value and folded once per
             // value (a count, a bin, an exact `n x`): the rows' order
             // cannot change what an exact aggregate holds.
-            (&[c], [], []) => {
-                let mut counts = [0u64; 256];
-                for r in rows.chunks_exact(row) {
-                    counts[usize::from(r[c])] += 1;
-                }
-                for (v, &n) in counts.iter().enumerate() {
-                    sink.number_n(dtype.value(&[v as u8]), n)?;
-                }
-                Ok(())
+            let mut counts = [0u64; 256];
+            for r in rows.chunks_exact(row) {
+                counts[usize::from(r.get(run.value).copied().unwrap_or_default())] += 1;
             }
-            _ => typed_as(rows, row, dtype, t, key, sink, |b: [u8; 1]| dtype.value(&b)),
-        },
+            for (v, &n) in counts.iter().enumerate() {
+                sink.number_n(dtype.value(&[v as u8]), n)?;
+            }
+            Ok(())
+        }
+        Dtype::Bool | Dtype::U8 | Dtype::I8 => {
+            runs(rows, row, run, sink, |b: [u8; 1]| dtype.value(&b))
+        }
     }
 }
 
-/// [`typed_rows`] for values of `N` bytes that `value` converts.
+/// [`typed_rows`] of a run, for values of `N` bytes that `value` converts.
 #[inline(always)]
-fn typed_as<E, const N: usize>(
+fn runs<E, const N: usize>(
     rows: &[u8],
     row: usize,
-    dtype: Dtype,
-    t: &Typed,
-    key: &mut Vec<u8>,
+    run: &Run,
     sink: &mut impl Records<E>,
     value: impl Fn([u8; N]) -> f64,
 ) -> Result<(), E> {
@@ -369,45 +405,22 @@ fn typed_as<E, const N: usize>(
             .and_then(|b| b.first_chunk::<N>())
             .map_or(f64::NAN, |b| value(*b))
     };
-    let pass = |r: &[u8]| t.tests.iter().all(|&(c, op, rhs)| op.eval(at(r, c), rhs));
-    if let (&[v], []) = (&t.values[..], &t.keys[..]) {
-        let mut run = [0f64; 4096];
-        let (mut n, mut left_out) = (0, 0);
-        for r in rows.chunks_exact(row) {
-            if !pass(r) {
-                left_out += 1;
-                continue;
-            }
-            run[n] = at(r, v);
-            n += 1;
-            if n == run.len() {
-                sink.numbers(&run)?;
-                n = 0;
-            }
-        }
-        sink.numbers(&run[..n])?;
-        return sink.filtered(left_out);
-    }
-    let several = t.keys.len() > 1;
-    let mut values = Vec::with_capacity(t.values.len());
+    let mut xs = [0f64; 4096];
+    let (mut n, mut left_out) = (0, 0);
     for r in rows.chunks_exact(row) {
-        if !pass(r) {
-            sink.filtered(1)?;
+        if !run.tests.iter().all(|&(c, op, rhs)| op.eval(at(r, c), rhs)) {
+            left_out += 1;
             continue;
         }
-        key.clear();
-        if t.keys.is_empty() {
-            key.extend_from_slice(crate::key::ALL_KEY);
+        xs[n] = at(r, run.value);
+        n += 1;
+        if n == xs.len() {
+            sink.numbers(&xs)?;
+            n = 0;
         }
-        for &k in &t.keys {
-            let b = r.get(k * N..(k + 1) * N).unwrap_or_default();
-            crate::key::push_raw_field(key, several, |out| dtype.push_text(b, out));
-        }
-        values.clear();
-        values.extend(t.values.iter().map(|&v| at(r, v)));
-        sink.keyed(key, &values)?;
     }
-    Ok(())
+    sink.numbers(&xs[..n])?;
+    sink.filtered(left_out)
 }
 
 /// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
@@ -428,7 +441,6 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "rows over 1 MiB"))?;
     let mut seen = Rows::default();
     let mut line = Vec::with_capacity(32 * columns);
-    let mut key = Vec::new();
     // Hands on the whole rows at the start of `buf`, keeping the part of
     // a row that the next read completes; `end` when no read follows.
     let mut emit = |buf: &mut [u8], filled: &mut usize, end: bool| -> Result<(), E> {
@@ -442,7 +454,7 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
         while at < whole {
             let rest = &buf[at..whole];
             if let Some(t) = &typed {
-                typed_rows(rest, row, dtype, t, &mut key, sink)?;
+                typed_rows(rest, row, dtype, t, sink)?;
                 break;
             }
             line.clear();

@@ -120,30 +120,26 @@ pub trait Records<E> {
     /// A line over the limit, skipped: its length.
     fn too_long(&mut self, len: u64) -> Result<(), E>;
 
-    /// What the job reads of a record, when it reads numbers and keys
-    /// only (see [`Typed`]): a binary array's rows are then handed over as
-    /// numbers and keys ([`Records::numbers`], [`Records::keyed`],
-    /// [`Records::filtered`]), not as text. Once a record was, every later
-    /// one of the input is.
+    /// How a binary array's rows go to the job, once the first-record
+    /// checks are settled (see [`Typed`]): each as [`Records::row`], or
+    /// its one value as [`Records::numbers`], not as a text line. Once a
+    /// row was, every later one of the input is.
     fn typed(&self) -> Option<Typed> {
         None
     }
 
-    /// Records of the one group whose value is each of `xs` in turn
-    /// ([`Typed`] with one value column and no keys), each past the
-    /// filters.
+    /// A row of a binary array: its bytes, each value of `dtype`.
+    fn row(&mut self, _row: &[u8], _dtype: crate::binary::Dtype) -> Result<(), E> {
+        Ok(())
+    }
+
+    /// Rows of the one group whose value is each of `xs` in turn, each
+    /// past the filters ([`Typed::run`]).
     fn numbers(&mut self, _xs: &[f64]) -> Result<(), E> {
         Ok(())
     }
 
-    /// A record past the filters: its key in the mapper's raw form (see
-    /// [`crate::key::push_raw_field`]), and the values of [`Typed::values`]
-    /// (none when the job counts rows).
-    fn keyed(&mut self, _key: &[u8], _values: &[f64]) -> Result<(), E> {
-        Ok(())
-    }
-
-    /// `n` records that some filter left out.
+    /// `n` rows that some filter of [`Typed::run`] left out.
     fn filtered(&mut self, _n: u64) -> Result<(), E> {
         Ok(())
     }
@@ -158,32 +154,35 @@ pub trait Records<E> {
     }
 }
 
-/// A job that reads numbers and keys only: no group measures, no derived
-/// keys, filters that compare numbers, no missing-value text that is a
-/// number.
+/// How a job reads a binary array's rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Typed {
-    /// The value columns; none when the job counts rows.
-    pub values: Vec<usize>,
-    /// The key columns (none: one group), each key field the text the
-    /// number is written as.
-    pub keys: Vec<usize>,
-    /// The filters: a record is folded in when each comparison holds.
-    pub tests: Vec<(usize, crate::spec::Op, f64)>,
     /// The fields a record must have, when the schema says.
     pub width: Option<usize>,
+    /// The highest field the job reads.
+    pub max_field: usize,
+    /// The job takes one number from each row (one value column, no keys,
+    /// group measures or derived keys, filters that compare numbers): the
+    /// reader hands over the values past the filters as runs of numbers.
+    pub run: Option<Run>,
+}
+
+/// See [`Typed::run`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Run {
+    /// The value column.
+    pub value: usize,
+    /// A row is folded in when each comparison holds.
+    pub tests: Vec<(usize, crate::spec::Op, f64)>,
 }
 
 impl Typed {
-    /// Whether records of `columns` fields are read by this plan as they
-    /// are: the width the schema gives, each column read among them.
+    /// Whether rows of `columns` fields are read by the job as they are:
+    /// the width the schema gives, each column read among them (else they
+    /// go as text lines, to be counted malformed as such).
     pub fn fits(&self, columns: usize) -> bool {
-        let mut cols = self
-            .values
-            .iter()
-            .chain(&self.keys)
-            .chain(self.tests.iter().map(|t| &t.0));
-        self.width.is_none_or(|w| w == columns) && cols.all(|&c| c < columns)
+        self.width
+            .map_or(columns > self.max_field, |w| w == columns)
     }
 }
 

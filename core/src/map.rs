@@ -9,6 +9,7 @@
 use std::io::Write;
 
 use crate::agg::{Aggregates, Line};
+use crate::binary::Dtype;
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
 use crate::group::Group;
@@ -332,111 +333,48 @@ impl<W: Write> Mapper<W> {
             // One value column, no filter, no group measures and states of
             // a fixed size (most jobs): the general path's tests, each
             // cheap, add up to a good share of such a line's cost.
-            let value = match self.value_of(l, plan.values[0]) {
+            let fields = Text(&self.splitter, l);
+            let value = match value_of(fields, plan.values[0], &self.spec.na) {
                 Ok(value) => value,
                 Err(why) => return self.malformed(l, n, why),
             };
             return self.fold_lean(l, value);
         }
-        // Broken beats filtered beats missing: every check runs before
-        // the line is counted. A comparison with a missing field does not
-        // hold (SQL's NULL semantics).
-        let mut pass = true;
-        for (i, test) in &plan.wheres {
-            let f = self.splitter.field(l, *i).unwrap_or_default();
-            let text = !matches!(test, Test::Num(..) | Test::Time(..));
-            let na = if text {
-                &self.spec.text_na
-            } else {
-                &self.spec.na
-            };
-            if (text || na.numeric) && na.is(f) {
-                pass = false;
-                continue;
-            }
-            match test.eval(f) {
-                Some(ok) => pass &= ok,
-                None if na.is(f) => pass = false,
-                // Digits grouped with --thousands.
-                None if let (Test::Num(op, rhs), Ok(Some(x))) = (test, na.number(f)) => {
-                    pass &= op.eval(x, *rhs);
-                }
-                None => {
-                    let what = if matches!(test, Test::Time(..)) {
-                        "a date"
-                    } else {
-                        "a number"
-                    };
-                    let why = format!("--where column {} is not {what} ({:?})", i + 1, snippet(f));
-                    return self.malformed(l, n, why);
-                }
-            }
+        let read = read_line(
+            plan,
+            Text(&self.splitter, l),
+            &self.spec,
+            &self.file_name,
+            &mut self.more,
+            &mut self.derived_key,
+        );
+        match read {
+            Ok(r) => self.fold_read(r, l),
+            Err(why) => self.malformed(l, n, why),
         }
-        let value = match plan.values.first() {
-            None => Value::Row,
-            Some(&v) => match self.value_of(l, v) {
-                Ok(value) => value,
-                Err(why) => return self.malformed(l, n, why),
-            },
-        };
-        let several = plan.values.len() > 1;
-        if several {
-            let mut more = std::mem::take(&mut self.more);
-            more.clear();
-            for &v in &plan.values[1..] {
-                match self.value_of(l, v) {
-                    Ok(Value::Num(x)) => more.push(Some(x)),
-                    Ok(_) => more.push(None),
-                    Err(why) => return self.malformed(l, n, why),
-                }
-            }
-            self.more = more;
-        }
-        // What the line gives the group measures (a pair of numbers, say),
-        // read before it is counted: a field that is not a number makes it
-        // malformed.
-        let extras = plan.extras;
-        let mut inputs = Default::default();
-        if extras {
-            let line = Line {
-                splitter: &self.splitter,
-                text: l,
-                na: &self.spec.na,
-                text_na: &self.spec.text_na,
-            };
-            inputs = match Aggregates::read(&plan.fields, &line) {
-                Ok(i) => i,
-                Err(why) => return self.malformed(l, n, why),
-            };
-        }
-        if let Some(keys) = &plan.derived {
-            let mut out = std::mem::take(&mut self.derived_key);
-            let made = derive_key(
-                keys,
-                &self.splitter,
-                l,
-                &self.file_name,
-                &self.spec,
-                &mut out,
-            );
-            self.derived_key = out;
-            if let Err(why) = made {
-                return self.malformed(l, n, why);
-            }
-        }
-        if !pass {
+    }
+
+    /// Folds in a line past its checks (see [`read_line`]): counted as
+    /// filtered, or its values and inputs put in its group.
+    #[inline(always)]
+    fn fold_read(&mut self, r: Read, l: &[u8]) -> Result<(), Error> {
+        if !r.pass {
             self.stats.counters.filtered += 1;
             return Ok(());
         }
+        let (extras, several) = self
+            .plan
+            .as_ref()
+            .map_or((false, false), |p| (p.extras, p.values.len() > 1));
         let g = self.group(l)?;
         let before = if self.grows { self.heap_of(g) } else { 0 };
         if extras {
-            self.update_extras(g, l, inputs);
+            self.update_extras(g, l, r.inputs);
         }
         if several {
-            self.update_columns(g, value);
+            self.update_columns(g, r.value);
         } else {
-            self.add_value(g, value);
+            self.add_value(g, r.value);
         }
         self.folded(g, before)
     }
@@ -491,22 +429,6 @@ impl<W: Write> Mapper<W> {
         self.groups[0] = Held::default();
         self.held_bytes = 0;
         Ok(())
-    }
-
-    /// The number in field `v` of the line just split, or its absence;
-    /// why the line is malformed when the field is neither.
-    #[inline(always)]
-    fn value_of(&self, l: &[u8], v: usize) -> Result<Value, String> {
-        let f = self.splitter.field(l, v).unwrap_or_default();
-        match self.spec.na.number(f) {
-            Ok(Some(x)) => Ok(Value::Num(x)),
-            Ok(None) => Ok(Value::Missing),
-            Err(()) => Err(format!(
-                "value column {} is not a number ({:?})",
-                v + 1,
-                snippet(f)
-            )),
-        }
     }
 
     /// Folds a line's one value (or row) into group `g` and counts the
@@ -568,7 +490,7 @@ impl<W: Write> Mapper<W> {
     }
 
     /// Folds a line's inputs into group `g`'s measures (jobs with
-    /// [`Plan::extras`] only).
+    /// [`Plan::extras`] only: text lines).
     fn update_extras(&mut self, g: usize, l: &[u8], inputs: crate::agg::Inputs) {
         // Made and counted first: below, the line borrows the splitter
         // beside the state.
@@ -1167,10 +1089,9 @@ fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize
 /// [`raw_key`]'s form: each field derived from its column (a missing
 /// value stays missing), or why the line has none.
 #[inline(never)]
-fn derive_key(
+fn derive_key<'a>(
     keys: &[crate::job::KeyPlan],
-    s: &Splitter,
-    l: &[u8],
+    fields: impl Fields<'a>,
     file: &[u8],
     job: &crate::job::Job,
     out: &mut Vec<u8>,
@@ -1178,10 +1099,8 @@ fn derive_key(
     out.clear();
     let several = keys.len() > 1;
     for k in keys {
-        let src = match k.field {
-            Some(i) => s.field(l, i).unwrap_or_default(),
-            None => file,
-        };
+        let field = k.field.map(|i| fields.raw(i));
+        let src = field.as_deref().unwrap_or(file);
         // Each field written in place: no buffer per line.
         key::push_raw_field(out, several, |out| match &k.derive {
             _ if k.field.is_some() && job.text_na.is(src) => {
@@ -1204,6 +1123,181 @@ fn derive_key(
         })?;
     }
     Ok(())
+}
+
+/// What a line gives the job, read before it is counted.
+struct Read {
+    /// Every filter holds.
+    pass: bool,
+    value: Value,
+    inputs: crate::agg::Inputs,
+}
+
+/// Reads a line's filters, value columns (the first returned, the others
+/// in `more`), group-measure inputs and derived key (into `key`), or why
+/// the line is malformed. Broken beats filtered beats missing: every check
+/// runs before the line is counted. A comparison with a missing field does
+/// not hold (SQL's NULL semantics).
+#[inline(always)]
+fn read_line<'a>(
+    plan: &Plan,
+    fields: impl Fields<'a>,
+    spec: &Job,
+    file: &[u8],
+    more: &mut Vec<Option<f64>>,
+    key: &mut Vec<u8>,
+) -> Result<Read, String> {
+    let mut pass = true;
+    for (i, test) in &plan.wheres {
+        if let Test::Num(op, rhs) = test
+            && !spec.na.numeric
+            && let Some(x) = fields.number(*i)
+        {
+            pass &= op.eval(x, *rhs);
+            continue;
+        }
+        let f = fields.raw(*i);
+        let f = &*f;
+        let text = !matches!(test, Test::Num(..) | Test::Time(..));
+        let na = if text { &spec.text_na } else { &spec.na };
+        if (text || na.numeric) && na.is(f) {
+            pass = false;
+            continue;
+        }
+        match test.eval(f) {
+            Some(ok) => pass &= ok,
+            None if na.is(f) => pass = false,
+            // Digits grouped with --thousands.
+            None if let (Test::Num(op, rhs), Ok(Some(x))) = (test, na.number(f)) => {
+                pass &= op.eval(x, *rhs);
+            }
+            None => {
+                let what = if matches!(test, Test::Time(..)) {
+                    "a date"
+                } else {
+                    "a number"
+                };
+                return Err(format!(
+                    "--where column {} is not {what} ({:?})",
+                    i + 1,
+                    snippet(f)
+                ));
+            }
+        }
+    }
+    let value = match plan.values.first() {
+        None => Value::Row,
+        Some(&v) => value_of(fields, v, &spec.na)?,
+    };
+    more.clear();
+    for &v in plan.values.get(1..).unwrap_or_default() {
+        more.push(match value_of(fields, v, &spec.na)? {
+            Value::Num(x) => Some(x),
+            _ => None,
+        });
+    }
+    // What the line gives the group measures (a pair of numbers, say): a
+    // field that is not a number makes it malformed.
+    let inputs = match fields.line(&spec.na, &spec.text_na) {
+        Some(line) if plan.extras => Aggregates::read(&plan.fields, &line)?,
+        _ => Default::default(),
+    };
+    if let Some(keys) = &plan.derived {
+        derive_key(keys, fields, file, spec, key)?;
+    }
+    Ok(Read {
+        pass,
+        value,
+        inputs,
+    })
+}
+
+/// The number in field `v` of a line, or its absence; why the line is
+/// malformed when the field is neither.
+#[inline(always)]
+fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, String> {
+    if !na.numeric
+        && let Some(x) = fields.number(v)
+    {
+        return Ok(Value::Num(x));
+    }
+    let f = fields.raw(v);
+    match na.number(&f) {
+        Ok(Some(x)) => Ok(Value::Num(x)),
+        Ok(None) => Ok(Value::Missing),
+        Err(()) => Err(format!(
+            "value column {} is not a number ({:?})",
+            v + 1,
+            snippet(&f)
+        )),
+    }
+}
+
+/// A line's fields as the mapper reads them: a text line, split, or a
+/// binary array's row; each reading compiled for its own kind.
+trait Fields<'a>: Copy {
+    type Text: std::ops::Deref<Target = [u8]>;
+
+    /// Field `col`'s text as it stands.
+    fn raw(self, col: usize) -> Self::Text;
+
+    /// Field `col` as the number its text parses to, when the fields are
+    /// numbers (no missing-value text is a number then).
+    fn number(self, _col: usize) -> Option<f64> {
+        None
+    }
+
+    /// The fields as the group measures read them: a text line's (an
+    /// array's rows reach a job with group measures as text lines).
+    fn line<'b>(self, _na: &'b Na, _text_na: &'b Na) -> Option<Line<'b>>
+    where
+        'a: 'b,
+    {
+        None
+    }
+}
+
+/// A text line and its splitter, which has split it.
+#[derive(Clone, Copy)]
+struct Text<'a>(&'a crate::record::Splitter, &'a [u8]);
+
+impl<'a> Fields<'a> for Text<'a> {
+    type Text = &'a [u8];
+
+    #[inline(always)]
+    fn raw(self, col: usize) -> &'a [u8] {
+        self.0.field(self.1, col).unwrap_or_default()
+    }
+
+    fn line<'b>(self, na: &'b Na, text_na: &'b Na) -> Option<Line<'b>>
+    where
+        'a: 'b,
+    {
+        Some(Line {
+            splitter: self.0,
+            text: self.1,
+            na,
+            text_na,
+        })
+    }
+}
+
+/// A binary array's row and its values' type.
+#[derive(Clone, Copy)]
+struct Row<'a>(&'a [u8], Dtype);
+
+impl<'a> Fields<'a> for Row<'a> {
+    type Text = crate::binary::NumberText;
+
+    #[inline(always)]
+    fn raw(self, col: usize) -> Self::Text {
+        self.1.text_at(self.0, col)
+    }
+
+    #[inline(always)]
+    fn number(self, col: usize) -> Option<f64> {
+        Some(self.1.value_at(self.0, col))
+    }
 }
 
 /// Slice equality without a `memcmp` call for short keys (a year, a
@@ -1244,39 +1338,104 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         Ok(())
     }
 
-    /// A job of numbers and keys, once the first-record checks are
-    /// settled.
     fn typed(&self) -> Option<crate::lines::Typed> {
         let plan = self.plan.as_ref()?;
-        if self.slow || plan.extras || plan.derived.is_some() || self.spec.na.numeric {
+        if self.slow || plan.extras {
             return None;
         }
         let tests = plan.wheres.iter().map(|(i, t)| match t {
             Test::Num(op, rhs) => Some((*i, *op, *rhs)),
             _ => None,
         });
+        let run = match (&plan.values[..], &plan.keys[..]) {
+            (&[value], []) if !plan.extras && plan.derived.is_none() && !self.spec.na.numeric => {
+                tests
+                    .collect::<Option<_>>()
+                    .map(|tests| crate::lines::Run { value, tests })
+            }
+            _ => None,
+        };
         Some(crate::lines::Typed {
-            values: plan.values.clone(),
-            keys: plan.keys.clone(),
-            tests: tests.collect::<Option<_>>()?,
             width: plan.width,
+            max_field: plan.max_field,
+            run,
         })
+    }
+
+    /// The steps of [`Mapper::line_with`] for a row of numbers: its plain
+    /// key fields written as their text, each field read from the row.
+    fn row(&mut self, row: &[u8], dtype: Dtype) -> Result<(), Error> {
+        self.line_no += 1;
+        let Some(plan) = &self.plan else {
+            return Ok(());
+        };
+        let fields = Row(row, dtype);
+        let key = &mut self.derived_key;
+        if plan.derived.is_none() {
+            key.clear();
+            if plan.keys.is_empty() {
+                key.extend_from_slice(key::ALL_KEY);
+            }
+            let several = plan.keys.len() > 1;
+            for &k in &plan.keys {
+                let f = fields.raw(k);
+                key::push_raw_field(key, several, |out| out.extend_from_slice(&f));
+            }
+        }
+        let read = read_line(
+            plan,
+            fields,
+            &self.spec,
+            &self.file_name,
+            &mut self.more,
+            key,
+        );
+        // The key is made here, not found in the row's text.
+        self.key_made = true;
+        match read {
+            Ok(r) => self.fold_read(r, b""),
+            Err(why) => {
+                let columns = row.len() / dtype.size();
+                let mut text = Vec::new();
+                for i in 0..columns {
+                    if i > 0 {
+                        text.push(self.spec.delimiter);
+                    }
+                    text.extend_from_slice(&dtype.text_at(row, i));
+                }
+                note_malformed(
+                    &mut self.stats,
+                    &mut self.first_malformed,
+                    self.line_no,
+                    &text,
+                    why,
+                );
+                Ok(())
+            }
+        }
     }
 
     /// The lean path for values given as numbers: the steps
     /// [`Mapper::line_with`] takes after parsing each, the run folded in
     /// aggregate by aggregate once the one group has its state.
     fn numbers(&mut self, xs: &[f64]) -> Result<(), Error> {
+        let fold_one = |m: &mut Self, x: f64| -> Result<(), Error> {
+            m.line_no += 1;
+            let g = m.group(b"")?;
+            let before = if m.grows { m.heap_of(g) } else { 0 };
+            m.add_value(g, Value::Num(x));
+            m.folded(g, before)
+        };
         if self.passthrough {
-            for x in xs {
-                self.keyed(key::ALL_KEY, std::slice::from_ref(x))?;
+            for &x in xs {
+                fold_one(self, x)?;
             }
             return Ok(());
         }
         let Some((&x, rest)) = xs.split_first() else {
             return Ok(());
         };
-        self.keyed(key::ALL_KEY, &[x])?;
+        fold_one(self, x)?;
         if rest.is_empty() {
             return Ok(());
         }
@@ -1289,27 +1448,6 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         let c = &mut self.stats.counters;
         c.used += finite;
         c.nonfinite += rest.len() as u64 - finite;
-        self.folded(g, before)
-    }
-
-    /// The steps [`Mapper::line_with`] takes for a line past its filters,
-    /// its key and value already read.
-    fn keyed(&mut self, key: &[u8], values: &[f64]) -> Result<(), Error> {
-        self.line_no += 1;
-        self.key_made = true;
-        self.derived_key.clear();
-        self.derived_key.extend_from_slice(key);
-        let g = self.group(b"")?;
-        let before = if self.grows { self.heap_of(g) } else { 0 };
-        match values {
-            [] => self.add_value(g, Value::Row),
-            &[x] => self.add_value(g, Value::Num(x)),
-            &[x, ref more @ ..] => {
-                self.more.clear();
-                self.more.extend(more.iter().map(|&x| Some(x)));
-                self.update_columns(g, Value::Num(x));
-            }
-        }
         self.folded(g, before)
     }
 

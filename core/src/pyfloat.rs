@@ -5,8 +5,38 @@
 //! them), positional between 1e-4 and 1e16, otherwise `6.4e-05` /
 //! `1e+16` (a sign and at least two exponent digits).
 
+/// Where text is appended: a vector, or a number's own small buffer
+/// ([`crate::binary::NumberText`]).
+pub trait Out {
+    fn put(&mut self, s: &[u8]);
+
+    fn push(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+
+    fn zeros(&mut self, n: usize) {
+        for _ in 0..n {
+            self.push(b'0');
+        }
+    }
+}
+
+impl Out for Vec<u8> {
+    fn put(&mut self, s: &[u8]) {
+        self.extend_from_slice(s);
+    }
+
+    fn push(&mut self, b: u8) {
+        Vec::push(self, b);
+    }
+
+    fn zeros(&mut self, n: usize) {
+        self.extend(std::iter::repeat_n(b'0', n));
+    }
+}
+
 /// Appends `repr(x)` of a finite `x`.
-pub fn push_repr(out: &mut Vec<u8>, x: f64) {
+pub fn push_repr(out: &mut impl Out, x: f64) {
     let mut b = ryu::Buffer::new();
     let s = b.format_finite(x).as_bytes();
     let (neg, s) = match s {
@@ -37,33 +67,30 @@ pub fn push_repr(out: &mut Vec<u8>, x: f64) {
         out.push(b'-');
     }
     if digits.is_empty() {
-        out.extend_from_slice(b"0.0");
+        out.put(b"0.0");
         return;
     }
     // Scientific exponent: value = d.ddd * 10^sci.
     let sci = point - 1;
     if (-4..16).contains(&sci) {
         if point <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', (-point) as usize));
-            out.extend_from_slice(digits);
+            out.put(b"0.");
+            out.zeros((-point) as usize);
+            out.put(digits);
         } else if digits.len() as i32 <= point {
-            out.extend_from_slice(digits);
-            out.extend(std::iter::repeat_n(
-                b'0',
-                (point - digits.len() as i32) as usize,
-            ));
-            out.extend_from_slice(b".0");
+            out.put(digits);
+            out.zeros((point - digits.len() as i32) as usize);
+            out.put(b".0");
         } else {
-            out.extend_from_slice(&digits[..point as usize]);
+            out.put(&digits[..point as usize]);
             out.push(b'.');
-            out.extend_from_slice(&digits[point as usize..]);
+            out.put(&digits[point as usize..]);
         }
     } else {
         out.push(digits[0]);
         if digits.len() > 1 {
             out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
+            out.put(&digits[1..]);
         }
         out.push(b'e');
         out.push(if sci < 0 { b'-' } else { b'+' });
@@ -71,7 +98,7 @@ pub fn push_repr(out: &mut Vec<u8>, x: f64) {
         if e < 10 {
             out.push(b'0');
         }
-        out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+        out.put(itoa::Buffer::new().format(e).as_bytes());
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
-const JOBS: [(&str, usize, &str, &str); 22] = [
+const JOBS: [(&str, usize, &str, &str); 26] = [
     // Group measures (a pair, distinct values; also u64 below): rows as
     // text.
     (
@@ -60,6 +60,18 @@ const JOBS: [(&str, usize, &str, &str); 22] = [
         "--value 0,2 --hist=0=-3:3:10 --quantiles --where '1<=1'",
     ),
     ("i16x2", 2, "i16", "--value 0,1 --key 1"),
+    // A derived key, a text comparison, a time bucket of numbers (each
+    // read from the row's numbers as their text).
+    (
+        "f64x2",
+        2,
+        "f64",
+        "--key 'bin(0, 0.5)' --value 1 --quantiles",
+    ),
+    ("i16x2", 2, "i16", "--value 0 --where '1==\"3\"'"),
+    ("days", 1, "u32", "--key 'month(0)'"),
+    // Numbers that are no dates: every row malformed.
+    ("i16x2", 2, "i16", "--key 'day(0)' --max-malformed 1"),
 ];
 
 fn run(input: &str, output: &std::path::Path, extra: &str) -> String {

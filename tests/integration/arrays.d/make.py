@@ -47,6 +47,9 @@ wide[::997, 2] = np.nan
 wide[3, 2] = -np.inf
 wide[11, 2] = 5e-324
 arrays["wide"] = wide
+# Dates as numbers (20160104), as some exports keep them.
+days = np.datetime64("2015-11-01") + rng.integers(0, 400, size=n)
+arrays["days"] = np.array([int(str(d).replace("-", "")) for d in days], dtype=np.uint32)
 
 
 def text(v):
