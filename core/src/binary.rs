@@ -5,13 +5,13 @@
 //!
 //! A row is read as the same numbers written as CSV would be: integers as
 //! written, booleans as 0 and 1, floats (f32 widened exactly) as Python's
-//! `repr` writes them, shortest round-trip digits. A job without group
-//! measures gets each row as it is (see [`Typed`]): values converted
-//! straight to `f64` (the number the text parses to) and compared so by
-//! filters, and the text CSV would hold written only for what reads text
-//! (keys, derived keys, text comparisons); a job of one value column and
-//! no keys gets runs of its values. A job with group measures gets each
-//! row as its text line.
+//! `repr` writes them, shortest round-trip digits. Once the first row has
+//! settled the mapper's first-record checks, each row goes to the job as
+//! it is (see [`Typed`]): values converted straight to `f64` (the number
+//! the text parses to) and compared so by filters, the text CSV would hold
+//! written only for what reads text (keys, derived keys, text comparisons,
+//! distinct values); a job of one value column and no keys gets runs of
+//! its values.
 
 use std::io::{self, Read};
 
@@ -423,8 +423,9 @@ fn runs<E, const N: usize>(
     sink.filtered(left_out)
 }
 
-/// Hands each row of `dtype` x `columns` values read from `r` to `sink` as
-/// a text line, the values joined by `delim`.
+/// Hands each row of `dtype` x `columns` values read from `r` to `sink`:
+/// as [`Records::typed`] says, or as a text line, the values joined by
+/// `delim`.
 #[inline(never)]
 pub fn for_each_row<R: Read, E: From<io::Error>>(
     mut r: R,

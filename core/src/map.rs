@@ -8,7 +8,8 @@
 
 use std::io::Write;
 
-use crate::agg::{Aggregates, Line};
+use crate::agg::measure::Fields;
+use crate::agg::{Aggregates, Line, Row, Text};
 use crate::binary::Dtype;
 use crate::counters::Counters;
 use crate::error::{Error, snippet};
@@ -349,15 +350,16 @@ impl<W: Write> Mapper<W> {
             &mut self.derived_key,
         );
         match read {
-            Ok(r) => self.fold_read(r, l),
+            Ok(r) => self.fold_read(r, l, None),
             Err(why) => self.malformed(l, n, why),
         }
     }
 
     /// Folds in a line past its checks (see [`read_line`]): counted as
-    /// filtered, or its values and inputs put in its group.
+    /// filtered, or its values and inputs put in its group. `row` is the
+    /// binary array's row the line is, if it is one.
     #[inline(always)]
-    fn fold_read(&mut self, r: Read, l: &[u8]) -> Result<(), Error> {
+    fn fold_read(&mut self, r: Read, l: &[u8], row: Option<(&[u8], Dtype)>) -> Result<(), Error> {
         if !r.pass {
             self.stats.counters.filtered += 1;
             return Ok(());
@@ -369,7 +371,7 @@ impl<W: Write> Mapper<W> {
         let g = self.group(l)?;
         let before = if self.grows { self.heap_of(g) } else { 0 };
         if extras {
-            self.update_extras(g, l, r.inputs);
+            self.update_extras(g, l, row, r.inputs);
         }
         if several {
             self.update_columns(g, r.value);
@@ -490,22 +492,33 @@ impl<W: Write> Mapper<W> {
     }
 
     /// Folds a line's inputs into group `g`'s measures (jobs with
-    /// [`Plan::extras`] only: text lines).
-    fn update_extras(&mut self, g: usize, l: &[u8], inputs: crate::agg::Inputs) {
+    /// [`Plan::extras`] only); `row` is the binary array's row the line
+    /// is, if it is one (one test a line, not one a field).
+    #[inline(always)]
+    fn update_extras(
+        &mut self,
+        g: usize,
+        l: &[u8],
+        row: Option<(&[u8], Dtype)>,
+        inputs: crate::agg::Inputs,
+    ) {
         // Made and counted first: below, the line borrows the splitter
         // beside the state.
         self.state(g);
         let Some(plan) = &self.plan else { return };
-        let line = Line {
-            splitter: &self.splitter,
-            text: l,
-            na: &self.spec.na,
-            text_na: &self.spec.text_na,
-        };
-        self.job
-            .full(&mut self.groups[g])
-            .aggs
-            .feed(inputs, &plan.fields, &line);
+        let state = &mut self.job.full(&mut self.groups[g]).aggs;
+        let (na, text_na) = (&self.spec.na, &self.spec.text_na);
+        match row {
+            Some((row, dtype)) => feed_row(state, inputs, &plan.fields, row, dtype, na, text_na),
+            None => {
+                let line = Line {
+                    fields: Text(&self.splitter, l),
+                    na,
+                    text_na,
+                };
+                state.feed(inputs, &plan.fields, &line);
+            }
+        }
     }
 
     /// What group `g`'s state holds on the heap, the empty state's share
@@ -1125,6 +1138,26 @@ fn derive_key<'a>(
     Ok(())
 }
 
+/// [`Aggregates::feed`] of an array's row: out of line, so that the text
+/// lines' code stays as it was.
+#[inline(never)]
+fn feed_row(
+    state: &mut Aggregates,
+    inputs: crate::agg::Inputs,
+    fields: &crate::agg::Fields,
+    row: &[u8],
+    dtype: Dtype,
+    na: &Na,
+    text_na: &Na,
+) {
+    let line = Line {
+        fields: Row(row, dtype),
+        na,
+        text_na,
+    };
+    state.feed(inputs, fields, &line);
+}
+
 /// What a line gives the job, read before it is counted.
 struct Read {
     /// Every filter holds.
@@ -1149,9 +1182,9 @@ fn read_line<'a>(
 ) -> Result<Read, String> {
     let mut pass = true;
     for (i, test) in &plan.wheres {
-        if let Test::Num(op, rhs) = test
+        if let Some(x) = fields.number(*i)
+            && let Test::Num(op, rhs) = test
             && !spec.na.numeric
-            && let Some(x) = fields.number(*i)
         {
             pass &= op.eval(x, *rhs);
             continue;
@@ -1198,9 +1231,15 @@ fn read_line<'a>(
     }
     // What the line gives the group measures (a pair of numbers, say): a
     // field that is not a number makes it malformed.
-    let inputs = match fields.line(&spec.na, &spec.text_na) {
-        Some(line) if plan.extras => Aggregates::read(&plan.fields, &line)?,
-        _ => Default::default(),
+    let inputs = if plan.extras {
+        let line = Line {
+            fields,
+            na: &spec.na,
+            text_na: &spec.text_na,
+        };
+        Aggregates::read(&plan.fields, &line)?
+    } else {
+        Default::default()
     };
     if let Some(keys) = &plan.derived {
         derive_key(keys, fields, file, spec, key)?;
@@ -1216,8 +1255,8 @@ fn read_line<'a>(
 /// malformed when the field is neither.
 #[inline(always)]
 fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, String> {
-    if !na.numeric
-        && let Some(x) = fields.number(v)
+    if let Some(x) = fields.number(v)
+        && !na.numeric
     {
         return Ok(Value::Num(x));
     }
@@ -1230,73 +1269,6 @@ fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, Str
             v + 1,
             snippet(&f)
         )),
-    }
-}
-
-/// A line's fields as the mapper reads them: a text line, split, or a
-/// binary array's row; each reading compiled for its own kind.
-trait Fields<'a>: Copy {
-    type Text: std::ops::Deref<Target = [u8]>;
-
-    /// Field `col`'s text as it stands.
-    fn raw(self, col: usize) -> Self::Text;
-
-    /// Field `col` as the number its text parses to, when the fields are
-    /// numbers (no missing-value text is a number then).
-    fn number(self, _col: usize) -> Option<f64> {
-        None
-    }
-
-    /// The fields as the group measures read them: a text line's (an
-    /// array's rows reach a job with group measures as text lines).
-    fn line<'b>(self, _na: &'b Na, _text_na: &'b Na) -> Option<Line<'b>>
-    where
-        'a: 'b,
-    {
-        None
-    }
-}
-
-/// A text line and its splitter, which has split it.
-#[derive(Clone, Copy)]
-struct Text<'a>(&'a crate::record::Splitter, &'a [u8]);
-
-impl<'a> Fields<'a> for Text<'a> {
-    type Text = &'a [u8];
-
-    #[inline(always)]
-    fn raw(self, col: usize) -> &'a [u8] {
-        self.0.field(self.1, col).unwrap_or_default()
-    }
-
-    fn line<'b>(self, na: &'b Na, text_na: &'b Na) -> Option<Line<'b>>
-    where
-        'a: 'b,
-    {
-        Some(Line {
-            splitter: self.0,
-            text: self.1,
-            na,
-            text_na,
-        })
-    }
-}
-
-/// A binary array's row and its values' type.
-#[derive(Clone, Copy)]
-struct Row<'a>(&'a [u8], Dtype);
-
-impl<'a> Fields<'a> for Row<'a> {
-    type Text = crate::binary::NumberText;
-
-    #[inline(always)]
-    fn raw(self, col: usize) -> Self::Text {
-        self.1.text_at(self.0, col)
-    }
-
-    #[inline(always)]
-    fn number(self, col: usize) -> Option<f64> {
-        Some(self.1.value_at(self.0, col))
     }
 }
 
@@ -1340,7 +1312,7 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
 
     fn typed(&self) -> Option<crate::lines::Typed> {
         let plan = self.plan.as_ref()?;
-        if self.slow || plan.extras {
+        if self.slow {
             return None;
         }
         let tests = plan.wheres.iter().map(|(i, t)| match t {
@@ -1393,7 +1365,7 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         // The key is made here, not found in the row's text.
         self.key_made = true;
         match read {
-            Ok(r) => self.fold_read(r, b""),
+            Ok(r) => self.fold_read(r, b"", Some((row, dtype))),
             Err(why) => {
                 let columns = row.len() / dtype.size();
                 let mut text = Vec::new();

@@ -8,8 +8,7 @@ use crate::util::{bash, ok, written_by};
 
 /// Each array, its value columns and a job over them.
 const JOBS: [(&str, usize, &str, &str); 26] = [
-    // Group measures (a pair, distinct values; also u64 below): rows as
-    // text.
+    // Group measures (a pair, distinct values; also u64 below).
     (
         "f64x3",
         3,

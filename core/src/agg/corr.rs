@@ -13,7 +13,7 @@
 use num_bigint::BigInt;
 use num_traits::Signed;
 
-use super::measure::{Flag, Given, Line, flag_error};
+use super::measure::{Fields, Flag, Given, Line, flag_error};
 use super::{Count, Finish, Partial, sum::UNIT_EXP};
 use crate::error::{DecodeError, Error};
 use crate::json::Obj;
@@ -188,11 +188,11 @@ impl super::Measure for Corr {
         self.0.as_ref().map(|_| ())
     }
 
-    fn read(cols: &[usize], line: &Line<'_>) -> Result<Self::Input, String> {
+    fn read<'a>(cols: &[usize], line: &Line<'_, impl Fields<'a>>) -> Result<Self::Input, String> {
         line.pair(cols, "--corr")
     }
 
-    fn feed(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_>) {
+    fn feed<'a>(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_, impl Fields<'a>>) {
         if let Some((x, y)) = pair {
             self.add_pair(x, y);
         }

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use super::measure::{Flag, Given, Line};
+use super::measure::{Fields, Flag, Given, Line};
 use super::{Finish, Partial, read_u64};
 use crate::error::{DecodeError, Error};
 use crate::json::Obj;
@@ -278,10 +278,10 @@ impl super::Measure for DistinctSet {
         Some(self.columns.len()).filter(|&n| n > 0)
     }
 
-    fn feed(&mut self, (): (), cols: &[usize], line: &Line<'_>) {
+    fn feed<'a>(&mut self, (): (), cols: &[usize], line: &Line<'_, impl Fields<'a>>) {
         for (d, &col) in self.columns.iter_mut().zip(cols) {
             if let Some(f) = line.text(col) {
-                d.add(hash(f));
+                d.add(hash(&f));
             }
         }
     }

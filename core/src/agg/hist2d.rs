@@ -6,7 +6,7 @@
 //! aggregate.
 
 use super::hist::{HistLayout, Place, place};
-use super::measure::{Flag, Given, Line, flag_error};
+use super::measure::{Fields, Flag, Given, Line, flag_error};
 use super::{Finish, Partial, read_u64, write_u64};
 use crate::error::{DecodeError, Error};
 use crate::json::Obj;
@@ -286,11 +286,11 @@ impl super::Measure for Hist2d {
         self.grid()
     }
 
-    fn read(cols: &[usize], line: &Line<'_>) -> Result<Self::Input, String> {
+    fn read<'a>(cols: &[usize], line: &Line<'_, impl Fields<'a>>) -> Result<Self::Input, String> {
         line.pair(cols, "--hist2d")
     }
 
-    fn feed(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_>) {
+    fn feed<'a>(&mut self, pair: Self::Input, _: &[usize], _: &Line<'_, impl Fields<'a>>) {
         if let Some((x, y)) = pair {
             self.add_pair(x, y);
         }

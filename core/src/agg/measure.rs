@@ -11,6 +11,7 @@
 //! plan, the wire's shapes, the reducer's report and the runners' command
 //! lines follow from there.
 
+use crate::binary::{Dtype, NumberText};
 use crate::error::Error;
 use crate::record::Splitter;
 use crate::spec::{Column, Na};
@@ -80,33 +81,85 @@ pub struct Check {
     pub range: Option<(f64, f64)>,
 }
 
+/// A line's fields: a text line, split ([`Text`]), or a binary array's
+/// row ([`Row`]), each value read as the text CSV would hold. Everything
+/// that reads fields (filters, values, keys, measures) is compiled for
+/// each kind: no dispatch per field.
+pub trait Fields<'a>: Copy {
+    type Text: std::ops::Deref<Target = [u8]>;
+
+    /// Field `col`'s text as it stands.
+    fn raw(self, col: usize) -> Self::Text;
+
+    /// Field `col` as the number its text parses to, when the fields are
+    /// numbers (no missing-value text is a number then).
+    fn number(self, _col: usize) -> Option<f64> {
+        None
+    }
+}
+
+/// A text line and the splitter that has split it.
+#[derive(Clone, Copy, Debug)]
+pub struct Text<'a>(pub &'a Splitter, pub &'a [u8]);
+
+impl<'a> Fields<'a> for Text<'a> {
+    type Text = &'a [u8];
+
+    #[inline(always)]
+    fn raw(self, col: usize) -> &'a [u8] {
+        self.0.field(self.1, col).unwrap_or_default()
+    }
+}
+
+/// A binary array's row and its values' type.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a>(pub &'a [u8], pub Dtype);
+
+impl<'a> Fields<'a> for Row<'a> {
+    type Text = NumberText;
+
+    #[inline(always)]
+    fn raw(self, col: usize) -> NumberText {
+        self.1.text_at(self.0, col)
+    }
+
+    #[inline(always)]
+    fn number(self, col: usize) -> Option<f64> {
+        Some(self.1.value_at(self.0, col))
+    }
+}
+
 /// One line's fields, as a measure reads them.
 #[derive(Clone, Copy, Debug)]
-pub struct Line<'a> {
-    pub(crate) splitter: &'a Splitter,
-    pub(crate) text: &'a [u8],
+pub struct Line<'a, F> {
+    pub(crate) fields: F,
     pub(crate) na: &'a Na,
     /// The missing-value texts of a column read as text.
     pub(crate) text_na: &'a Na,
 }
 
-impl Line<'_> {
+impl<'a, F: Fields<'a>> Line<'_, F> {
     /// Field `col`'s text, `None` when it is missing (a
     /// `--text-na-values` token).
-    pub fn text(&self, col: usize) -> Option<&[u8]> {
-        let f = self.splitter.field(self.text, col).unwrap_or_default();
-        (!self.text_na.is(f)).then_some(f)
+    pub fn text(&self, col: usize) -> Option<F::Text> {
+        let f = self.fields.raw(col);
+        (!self.text_na.is(&f)).then_some(f)
     }
 
     /// Field `col` as a number, `None` when it is missing, or why the
     /// line is malformed (`flag` names who wanted a number).
     pub fn number(&self, col: usize, flag: &str) -> Result<Option<f64>, String> {
-        let f = self.splitter.field(self.text, col).unwrap_or_default();
-        self.na.number(f).map_err(|()| {
+        if let Some(x) = self.fields.number(col)
+            && !self.na.numeric
+        {
+            return Ok(Some(x));
+        }
+        let f = self.fields.raw(col);
+        self.na.number(&f).map_err(|()| {
             format!(
                 "{flag} column {} is not a number ({:?})",
                 col + 1,
-                crate::error::snippet(f)
+                crate::error::snippet(&f)
             )
         })
     }
@@ -169,12 +222,18 @@ pub trait Measure: Partial {
     /// What a line gives it, read before the line is counted: a field that
     /// should be a number and is not makes the line malformed (`cols` are
     /// [`Measure::columns`]' field indices).
-    fn read(_cols: &[usize], _line: &Line<'_>) -> Result<Self::Input, String> {
+    fn read<'a>(_cols: &[usize], _line: &Line<'_, impl Fields<'a>>) -> Result<Self::Input, String> {
         Ok(Self::Input::default())
     }
 
     /// Folds in a counted line's input.
-    fn feed(&mut self, _input: Self::Input, _cols: &[usize], _line: &Line<'_>) {}
+    fn feed<'a>(
+        &mut self,
+        _input: Self::Input,
+        _cols: &[usize],
+        _line: &Line<'_, impl Fields<'a>>,
+    ) {
+    }
 
     /// The byte that introduces its shape in a one-value partial
     /// (`VALUE@LO:HI:BINS`), for a column measure whose state of one value

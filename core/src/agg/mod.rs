@@ -92,7 +92,7 @@ pub use rows::Rows;
 pub use spread::Spread;
 pub use sum::Sum;
 
-pub use measure::{Check, Flag, Given, Line, Measure};
+pub use measure::{Check, Flag, Given, Line, Measure, Row, Text};
 
 use crate::error::DecodeError;
 use crate::json::Obj;
@@ -544,7 +544,10 @@ macro_rules! registry {
 
             /// What a line gives the group measures (`fields` their
             /// columns), or why the line is malformed.
-            pub fn read(fields: &Fields, line: &Line<'_>) -> Result<Inputs, String> {
+            pub fn read<'a>(
+                fields: &Fields,
+                line: &Line<'_, impl measure::Fields<'a>>,
+            ) -> Result<Inputs, String> {
                 Ok(Inputs {
                     $($gm: if fields.$gm.is_empty() {
                         Default::default()
@@ -556,7 +559,12 @@ macro_rules! registry {
 
             /// Folds a counted line's [`Aggregates::read`] into the group
             /// measures.
-            pub fn feed(&mut self, inputs: Inputs, fields: &Fields, line: &Line<'_>) {
+            pub fn feed<'a>(
+                &mut self,
+                inputs: Inputs,
+                fields: &Fields,
+                line: &Line<'_, impl measure::Fields<'a>>,
+            ) {
                 $(if !fields.$gm.is_empty() {
                     self.$gm.feed(inputs.$gm, &fields.$gm, line);
                 })*

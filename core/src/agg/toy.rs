@@ -6,7 +6,7 @@
 //! the consistency checks, the finished JSON) comes from the registry, with
 //! no other file touched.
 
-use super::measure::{Check, Flag, Given, Line, flag_error};
+use super::measure::{Check, Fields, Flag, Given, Line, flag_error};
 use super::{Finish, Partial, read_f64, read_u64, write_f64, write_u64};
 use crate::error::{DecodeError, Error};
 use crate::json::Obj;
@@ -104,11 +104,11 @@ impl super::Measure for Above {
         self.0.map(|(t, _)| t)
     }
 
-    fn read(cols: &[usize], line: &Line<'_>) -> Result<Option<f64>, String> {
+    fn read<'a>(cols: &[usize], line: &Line<'_, impl Fields<'a>>) -> Result<Option<f64>, String> {
         Ok(line.pair(cols, "--above")?.map(|(x, y)| x + y))
     }
 
-    fn feed(&mut self, sum: Option<f64>, _: &[usize], _: &Line<'_>) {
+    fn feed<'a>(&mut self, sum: Option<f64>, _: &[usize], _: &Line<'_, impl Fields<'a>>) {
         if let (Some((t, n)), Some(s)) = (&mut self.0, sum)
             && s > *t
         {
@@ -159,8 +159,7 @@ mod registry {
         for text in [&b"a,1,1"[..], b"a,0,1", b"a,NA,5", b"a,2,0.5"] {
             s.split(text);
             let line = Line {
-                splitter: &s,
-                text,
+                fields: crate::agg::Text(&s, text),
                 na: &na,
                 text_na: &na,
             };
@@ -170,8 +169,7 @@ mod registry {
         }
         s.split(b"a,x,1");
         let bad = Line {
-            splitter: &s,
-            text: b"a,x,1",
+            fields: crate::agg::Text(&s, b"a,x,1"),
             na: &na,
             text_na: &na,
         };
