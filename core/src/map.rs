@@ -103,7 +103,7 @@ pub struct Mapper<W: Write> {
     /// The line needs only the lean path (see [`Mapper::relean`]).
     lean: bool,
     /// The line's key is made before its group is found, in
-    /// `derived_key`: derived keys, and a binary array's keyed rows.
+    /// `derived_key`: derived keys, and a binary array's rows.
     key_made: bool,
     /// The raw key of the line passed through, or of a group being made.
     pass_key: Vec<u8>,
@@ -399,8 +399,7 @@ impl<W: Write> Mapper<W> {
         Ok(())
     }
 
-    /// The lean path's fold of a line's value (or a binary row's, whose
-    /// line is empty: such jobs have no keys).
+    /// The lean path's fold of a line's value.
     #[inline(always)]
     fn fold_lean(&mut self, l: &[u8], value: Value) -> Result<(), Error> {
         let g = self.group(l)?;
@@ -1429,9 +1428,9 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         Ok(())
     }
 
-    /// `n` rows of the value `x` folded at once into the one group (the
-    /// number path has no keys): the same state and counters as `n` calls
-    /// of [`Records::number`].
+    /// `n` rows of the value `x` folded at once into the one group (a
+    /// [`crate::lines::Typed::run`] has no keys): the same state and
+    /// counters as `n` rows of it.
     fn number_n(&mut self, x: f64, n: u64) -> Result<(), Error> {
         if n == 0 {
             return Ok(());
