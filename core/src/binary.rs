@@ -108,7 +108,21 @@ impl Dtype {
     /// The number the little-endian value `b` is, as its text parses.
     #[inline]
     fn value(self, b: &[u8]) -> f64 {
-        let u = Self::bits(b);
+        self.number(Self::bits(b))
+    }
+
+    /// [`Dtype::value`] of `N` bytes (`N` the type's size): the bytes
+    /// copied as a constant, for a loop over many.
+    #[inline(always)]
+    fn value_of<const N: usize>(self, b: [u8; N]) -> f64 {
+        let mut le = [0u8; 8];
+        le[..N].copy_from_slice(&b);
+        self.number(u64::from_le_bytes(le))
+    }
+
+    /// The number whose little-endian bits (zero-extended) are `u`.
+    #[inline(always)]
+    fn number(self, u: u64) -> f64 {
         match self {
             Self::Bool => f64::from(u8::from(u != 0)),
             // `as` rounds to nearest, ties to even, as the decimal parse of
@@ -140,6 +154,16 @@ impl Dtype {
             self.push_text(b, &mut t);
         }
         t
+    }
+
+    /// Appends row `row`'s values as a text line, joined by `delim`.
+    pub fn push_row(self, row: &[u8], delim: u8, out: &mut Vec<u8>) {
+        for (i, v) in row.chunks_exact(self.size()).enumerate() {
+            if i > 0 {
+                out.push(delim);
+            }
+            self.push_text(v, out);
+        }
     }
 
     /// Appends the text of the little-endian value `b` (`size()` bytes).
@@ -362,16 +386,8 @@ fn typed_rows<E>(
         }
         return Ok(());
     };
-    match dtype {
-        Dtype::F64 => runs(rows, row, run, sink, f64::from_le_bytes),
-        Dtype::F32 => runs(rows, row, run, sink, |b| f64::from(f32::from_le_bytes(b))),
-        Dtype::I64 => runs(rows, row, run, sink, |b| i64::from_le_bytes(b) as f64),
-        Dtype::U64 => runs(rows, row, run, sink, |b| u64::from_le_bytes(b) as f64),
-        Dtype::I32 => runs(rows, row, run, sink, |b| f64::from(i32::from_le_bytes(b))),
-        Dtype::U32 => runs(rows, row, run, sink, |b| f64::from(u32::from_le_bytes(b))),
-        Dtype::I16 => runs(rows, row, run, sink, |b| f64::from(i16::from_le_bytes(b))),
-        Dtype::U16 => runs(rows, row, run, sink, |b| f64::from(u16::from_le_bytes(b))),
-        Dtype::Bool | Dtype::U8 | Dtype::I8 if run.tests.is_empty() => {
+    match dtype.size() {
+        1 if run.tests.is_empty() => {
             // One-byte values are counted by value and folded once per
             // value (a count, a bin, an exact `n x`): the rows' order
             // cannot change what an exact aggregate holds.
@@ -384,8 +400,16 @@ fn typed_rows<E>(
             }
             Ok(())
         }
-        Dtype::Bool | Dtype::U8 | Dtype::I8 => {
-            runs(rows, row, run, sink, |b: [u8; 1]| dtype.value(&b))
+        // Each type's loop made for it (a match per value costs a third).
+        _ => {
+            macro_rules! each {
+                ($($t:ident: $n:literal),*) => {
+                    match dtype {
+                        $(Dtype::$t => runs::<_, $n>(rows, row, run, sink, |b| Dtype::$t.value_of(b)),)*
+                    }
+                };
+            }
+            each!(Bool: 1, U8: 1, I8: 1, U16: 2, I16: 2, U32: 4, I32: 4, F32: 4, U64: 8, I64: 8, F64: 8)
         }
     }
 }
@@ -459,12 +483,7 @@ pub fn for_each_row<R: Read, E: From<io::Error>>(
                 break;
             }
             line.clear();
-            for (i, v) in rest[..row].chunks_exact(size).enumerate() {
-                if i > 0 {
-                    line.push(delim);
-                }
-                dtype.push_text(v, &mut line);
-            }
+            dtype.push_row(&rest[..row], delim, &mut line);
             sink.record(&line, None)?;
             at += row;
             typed = sink.typed().filter(|t| t.fits(columns));

@@ -775,7 +775,7 @@ impl<W: Write> Mapper<W> {
         let raw = if self.key_made {
             &self.derived_key[..]
         } else {
-            raw_key(&self.splitter, &mut self.keybuf, l, &plan.keys)
+            raw_key(Text(&self.splitter, l), &mut self.keybuf, &plan.keys)
         };
         if self.passthrough {
             self.pass_key.clear();
@@ -1082,15 +1082,15 @@ fn push_wire_key(nkeys: usize, na: &Na, text_keys: bool, raw: &[u8], out: &mut V
 /// A line's group key before canonicalising: its key field, or the key
 /// fields length-prefixed (so fields holding any byte cannot collide).
 #[inline(always)]
-fn raw_key<'a>(s: &'a Splitter, buf: &'a mut Vec<u8>, l: &'a [u8], keys: &[usize]) -> &'a [u8] {
+fn raw_key<'b, 'a: 'b>(fields: impl Fields<'a>, buf: &'b mut Vec<u8>, keys: &[usize]) -> &'b [u8] {
     match keys {
         [] => key::ALL_KEY,
-        [k] => s.field(l, *k).unwrap_or_default(),
+        [k] => fields.key_field(*k, buf),
         ks => {
             buf.clear();
             for &k in ks {
-                let f = s.field(l, k).unwrap_or_default();
-                key::push_raw_field(buf, true, |b| b.extend_from_slice(f));
+                let f = fields.raw(k);
+                key::push_raw_field(buf, true, |b| b.extend_from_slice(&f));
             }
             buf
         }
@@ -1343,14 +1343,13 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         let fields = Row(row, dtype);
         let key = &mut self.derived_key;
         if plan.derived.is_none() {
-            key.clear();
+            // A row's key fields are written into the buffer (a text line's
+            // would be its own slices); the one group's is the constant.
             if plan.keys.is_empty() {
+                key.clear();
                 key.extend_from_slice(key::ALL_KEY);
-            }
-            let several = plan.keys.len() > 1;
-            for &k in &plan.keys {
-                let f = fields.raw(k);
-                key::push_raw_field(key, several, |out| out.extend_from_slice(&f));
+            } else {
+                raw_key(fields, key, &plan.keys);
             }
         }
         let read = read_line(
@@ -1366,14 +1365,8 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
         match read {
             Ok(r) => self.fold_read(r, b"", Some((row, dtype))),
             Err(why) => {
-                let columns = row.len() / dtype.size();
                 let mut text = Vec::new();
-                for i in 0..columns {
-                    if i > 0 {
-                        text.push(self.spec.delimiter);
-                    }
-                    text.extend_from_slice(&dtype.text_at(row, i));
-                }
+                dtype.push_row(row, self.spec.delimiter, &mut text);
                 note_malformed(
                     &mut self.stats,
                     &mut self.first_malformed,
@@ -1392,10 +1385,12 @@ impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
     fn numbers(&mut self, xs: &[f64]) -> Result<(), Error> {
         let fold_one = |m: &mut Self, x: f64| -> Result<(), Error> {
             m.line_no += 1;
-            let g = m.group(b"")?;
-            let before = if m.grows { m.heap_of(g) } else { 0 };
-            m.add_value(g, Value::Num(x));
-            m.folded(g, before)
+            let r = Read {
+                pass: true,
+                value: Value::Num(x),
+                inputs: Default::default(),
+            };
+            m.fold_read(r, b"", None)
         };
         if self.passthrough {
             for &x in xs {

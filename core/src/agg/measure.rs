@@ -96,6 +96,12 @@ pub trait Fields<'a>: Copy {
     fn number(self, _col: usize) -> Option<f64> {
         None
     }
+
+    /// Field `col`'s text as a key field: the line's own bytes, or a
+    /// number's text written into `buf`.
+    fn key_field<'b>(self, col: usize, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b;
 }
 
 /// A text line and the splitter that has split it.
@@ -108,6 +114,14 @@ impl<'a> Fields<'a> for Text<'a> {
     #[inline(always)]
     fn raw(self, col: usize) -> &'a [u8] {
         self.0.field(self.1, col).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn key_field<'b>(self, col: usize, _: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        self.raw(col)
     }
 }
 
@@ -126,6 +140,15 @@ impl<'a> Fields<'a> for Row<'a> {
     #[inline(always)]
     fn number(self, col: usize) -> Option<f64> {
         Some(self.1.value_at(self.0, col))
+    }
+
+    fn key_field<'b>(self, col: usize, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        buf.clear();
+        buf.extend_from_slice(&self.raw(col));
+        buf
     }
 }
 
