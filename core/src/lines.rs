@@ -268,6 +268,9 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
     // Bytes of an over-long record dropped so far, while it is skipped.
     let mut skipped: Option<u64> = None;
     let csv = matches!(framing, Framing::Csv { .. });
+    // Whether a `\r` has been read: until one is, a record ends at its
+    // `\n` with nothing to strip.
+    let mut saw_cr = false;
     // The record `start..at` (`at` its terminator), less the `\r` of a
     // `\r\n`.
     let text = |buf: &[u8], start: usize, at: usize| {
@@ -331,7 +334,7 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
         let mut built = if moved { 0 } else { k };
         while k < blocks {
             let upto = (k + WINDOW).min(blocks);
-            build(&buf, framing, built..upto + 1, &mut index);
+            saw_cr |= build(&buf, framing, built..upto + 1, &mut index);
             built = upto + 1;
             let mut n = 0;
             for (j, b) in index[k..upto].iter().enumerate() {
@@ -341,7 +344,7 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
                 if nl < start {
                     continue;
                 }
-                if csv && nl + 1 == end && buf[nl] == b'\r' {
+                if saw_cr && nl + 1 == end && buf[nl] == b'\r' {
                     // Its `\n` may be the next read's first byte.
                     break;
                 }
@@ -349,7 +352,7 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
                     Some(k) => sink.too_long(k + (nl - start) as u64)?,
                     None if nl - start > max_line => sink.too_long((nl - start) as u64)?,
                     None => {
-                        let e = text(&buf, start, nl);
+                        let e = if saw_cr { text(&buf, start, nl) } else { nl };
                         sink.record(&buf[start..e], delims_of(&index, start, e))?;
                     }
                 }
@@ -390,12 +393,13 @@ fn delims_of(index: &[Block], start: usize, end: usize) -> Option<Delims> {
     let (a, b) = (index[k], index[k + 1]);
     let window = |lo: u64, hi: u64| ((u128::from(hi) << 64 | u128::from(lo)) >> off) as u64;
     let keep = u64::MAX.checked_shr(64 - len as u32).unwrap_or(0);
-    let quotes = if window(a.other, b.other) & keep != 0 {
-        Quotes::Other
-    } else if window(a.quotes, b.quotes) & keep != 0 {
-        Quotes::Whole
-    } else {
+    // Most records have no quote: one test for both kinds.
+    let quotes = if window(a.quotes | a.other, b.quotes | b.other) & keep == 0 {
         Quotes::None
+    } else if window(a.other, b.other) & keep != 0 {
+        Quotes::Other
+    } else {
+        Quotes::Whole
     };
     Some(Delims {
         bits: window(a.delims, b.delims) & keep,
@@ -405,78 +409,176 @@ fn delims_of(index: &[Block], start: usize, end: usize) -> Option<Delims> {
 
 /// Indexes the 64-byte blocks `blocks` of `buf` (whose bytes run at least
 /// one past the last block's end), each from the state the block before
-/// left (the first block of the buffer starts a record).
-fn build(buf: &[u8], framing: Framing, blocks: std::ops::Range<usize>, index: &mut [Block]) {
-    let (delim, quote) = match framing {
-        Framing::Lines => (b'\n', None),
-        Framing::Csv { delim, quote } => (delim, quote),
-    };
+/// left (the first block of the buffer starts a record). Returns whether
+/// one of them holds a `\r`.
+fn build(
+    buf: &[u8],
+    framing: Framing,
+    blocks: std::ops::Range<usize>,
+    index: &mut [Block],
+) -> bool {
+    // One loop per framing, so the block loop tests no flag.
+    match framing {
+        Framing::Lines => {
+            let lf = u8x16::splat(b'\n');
+            let bytes = &buf[64 * blocks.start..64 * blocks.end];
+            for (b, out) in bytes.as_chunks::<64>().0.iter().zip(&mut index[blocks]) {
+                let mut ends = 0u64;
+                for (i, v) in b.as_chunks::<16>().0.iter().enumerate() {
+                    ends |= u64::from(u8x16::new(*v).simd_eq(lf).to_bitmask()) << (16 * i);
+                }
+                *out = Block {
+                    ends,
+                    ..Block::default()
+                };
+            }
+            false
+        }
+        Framing::Csv { delim, quote: None } => build_csv::<false>(buf, delim, b'\n', blocks, index),
+        Framing::Csv {
+            delim,
+            quote: Some(q),
+        } => build_csv::<true>(buf, delim, q, blocks, index),
+    }
+}
+
+/// [`build`] for CSV text, quoted with `quote` when `QUOTED`. The line
+/// feeds and delimiters of every block are masked; its `\r`s and quotes,
+/// rare in most files, are tested for first, and masked only in a block
+/// that has one.
+fn build_csv<const QUOTED: bool>(
+    buf: &[u8],
+    delim: u8,
+    quote: u8,
+    blocks: std::ops::Range<usize>,
+    index: &mut [Block],
+) -> bool {
+    let quote_of = QUOTED.then_some(quote);
     let (lf, cr) = (u8x16::splat(b'\n'), u8x16::splat(b'\r'));
-    let (dl, qt) = (u8x16::splat(delim), u8x16::splat(quote.unwrap_or(b'\n')));
+    let (dl, qt) = (u8x16::splat(delim), u8x16::splat(quote));
     let mut state = match blocks.start {
         0 => State::Start,
         k => index[k - 1].state,
     };
+    let mut any_cr = false;
     let first = blocks.start;
     let bytes = &buf[64 * blocks.start..64 * blocks.end];
-    for (j, b) in bytes.as_chunks::<64>().0.iter().enumerate() {
-        let (mut lfs, mut crs, mut delims, mut quotes) = (0u64, 0u64, 0u64, 0u64);
+    let last = 1u64 << 63;
+    // The blocks before the first `\r` or quote (found by `memchr`, which
+    // picks the widest vectors the CPU has) need only their line feeds and
+    // delimiters, when they start outside a quoted field.
+    let clean = if matches!(state, State::Start | State::Field) {
+        let rare = if QUOTED {
+            memchr::memchr2(b'\r', quote, bytes)
+        } else {
+            memchr::memchr(b'\r', bytes)
+        };
+        rare.map_or(blocks.len(), |at| at / 64)
+    } else {
+        0
+    };
+    // The line feeds and delimiters of a block, as bits.
+    let masks = |b: &[u8; 64]| {
+        let (mut lfs, mut delims) = (0u64, 0u64);
         for (i, v) in b.as_chunks::<16>().0.iter().enumerate() {
             let v = u8x16::new(*v);
-            let bits = |c: u8x16| u64::from(v.simd_eq(c).to_bitmask()) << (16 * i);
-            lfs |= bits(lf);
-            crs |= bits(cr);
-            delims |= bits(dl);
-            if quote.is_some() {
-                quotes |= bits(qt);
+            lfs |= u64::from(v.simd_eq(lf).to_bitmask()) << (16 * i);
+            delims |= u64::from(v.simd_eq(dl).to_bitmask()) << (16 * i);
+        }
+        (lfs, delims)
+    };
+    // A block without a `\r` or quote, entered outside quotes: the line
+    // feeds end records.
+    let plain = |lfs: u64, delims: u64| {
+        let state = if (delims | lfs) & last != 0 {
+            State::Start
+        } else {
+            State::Field
+        };
+        Block {
+            ends: lfs,
+            delims,
+            state,
+            ..Block::default()
+        }
+    };
+    let chunks = bytes.as_chunks::<64>().0;
+    for (b, out) in chunks[..clean].iter().zip(&mut index[first..]) {
+        let (lfs, delims) = masks(b);
+        *out = plain(lfs, delims);
+    }
+    if let Some(b) = index[..first + clean].last() {
+        state = b.state;
+    }
+    for (j, b) in chunks.iter().enumerate().skip(clean) {
+        let (lfs, delims) = masks(b);
+        // Past the first, each block tests for them itself.
+        let mut rare = u8x16::splat(0);
+        for v in b.as_chunks::<16>().0 {
+            let v = u8x16::new(*v);
+            rare |= v.simd_eq(cr);
+            if QUOTED {
+                rare |= v.simd_eq(qt);
             }
         }
-        let at = 64 * (first + j);
-        // The byte after the block (zero past the buffer's end).
-        let next = buf.get(at + 64).copied().unwrap_or(0);
-        let next_lf = u64::from(next == b'\n') << 63;
-        let last = 1u64 << 63;
-        let block = if framing == Framing::Lines {
-            Block {
-                ends: lfs,
-                ..Block::default()
-            }
-        } else if quotes == 0 && matches!(state, State::Start | State::Field) {
-            // No quote to change a thing: a `\r` ends a record unless a
-            // `\n` follows (that ends it).
-            let ends = lfs | (crs & !((lfs >> 1) | next_lf));
-            state = if (delims | lfs | crs) & last != 0 {
-                State::Start
-            } else {
-                State::Field
-            };
-            Block {
-                ends,
-                delims,
-                state,
-                ..Block::default()
-            }
+        let block = if rare.to_bitmask() == 0 && matches!(state, State::Start | State::Field) {
+            let block = plain(lfs, delims);
+            state = block.state;
+            block
         } else {
-            match by_masks(lfs, crs, delims, quotes, state, next, next_lf, delim, quote) {
-                Some((block, out)) => {
-                    state = out;
-                    block
+            let (mut crs, mut quotes) = (0u64, 0u64);
+            for (i, v) in b.as_chunks::<16>().0.iter().enumerate() {
+                let v = u8x16::new(*v);
+                crs |= u64::from(v.simd_eq(cr).to_bitmask()) << (16 * i);
+                if QUOTED {
+                    quotes |= u64::from(v.simd_eq(qt).to_bitmask()) << (16 * i);
                 }
-                None => {
-                    let (ends, delims, out) = by_byte(&buf[at..], delim, quote, state);
-                    state = out;
-                    Block {
-                        ends,
-                        delims,
-                        quotes,
-                        other: u64::MAX,
-                        state,
+            }
+            any_cr |= crs != 0;
+            let at = 64 * (first + j);
+            // The byte after the block (zero past the buffer's end).
+            let next = buf.get(at + 64).copied().unwrap_or(0);
+            let next_lf = u64::from(next == b'\n') << 63;
+            if quotes == 0 && matches!(state, State::Start | State::Field) {
+                // No quote to change a thing: a `\r` ends a record unless
+                // a `\n` follows (that ends it).
+                let ends = lfs | (crs & !((lfs >> 1) | next_lf));
+                state = if (delims | lfs | crs) & last != 0 {
+                    State::Start
+                } else {
+                    State::Field
+                };
+                Block {
+                    ends,
+                    delims,
+                    state,
+                    ..Block::default()
+                }
+            } else {
+                match by_masks(
+                    lfs, crs, delims, quotes, state, next, next_lf, delim, quote_of,
+                ) {
+                    Some((block, out)) => {
+                        state = out;
+                        block
+                    }
+                    None => {
+                        let (ends, delims, out) = by_byte(&buf[at..], delim, quote_of, state);
+                        state = out;
+                        Block {
+                            ends,
+                            delims,
+                            quotes,
+                            other: u64::MAX,
+                            state,
+                        }
                     }
                 }
             }
         };
         index[first + j] = block;
     }
+    any_cr
 }
 
 /// A block with quotes, when they are all where the state machine would
@@ -763,5 +865,118 @@ mod tests {
             }),
         ));
         assert_eq!(collect(&input), want);
+    }
+
+    /// The records of `input` and the delimiter bits of each short one,
+    /// by the CSV state machine one byte at a time (RFC 4180 as Python's
+    /// `csv` reads it: a quote opens a field only at its start, `""` in
+    /// one is a quote; a record ends at `\n`, `\r\n` or a lone `\r`
+    /// outside quotes).
+    fn by_hand(input: &[u8], delim: u8, quote: Option<u8>) -> Vec<(Vec<u8>, Option<u64>)> {
+        let (mut out, mut rec, mut bits) = (Vec::new(), Vec::new(), 0u64);
+        let (mut start, mut quoted, mut after_quote) = (true, false, false);
+        let mut i = 0;
+        while i < input.len() {
+            let c = input[i];
+            i += 1;
+            let is_quote = Some(c) == quote;
+            if quoted {
+                if is_quote {
+                    (quoted, after_quote) = (false, true);
+                }
+                rec.push(c);
+                continue;
+            }
+            if is_quote && (start || after_quote) {
+                (quoted, after_quote, start) = (true, false, false);
+                rec.push(c);
+                continue;
+            }
+            after_quote = false;
+            if c == b'\n' || c == b'\r' {
+                if c == b'\r' && input.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+                let short = rec.len() <= 64;
+                out.push((std::mem::take(&mut rec), short.then_some(bits)));
+                (bits, start) = (0, true);
+                continue;
+            }
+            start = c == delim;
+            if start && rec.len() < 64 {
+                bits |= 1 << rec.len();
+            }
+            rec.push(c);
+        }
+        if !rec.is_empty() {
+            let short = rec.len() <= 64;
+            out.push((rec, short.then_some(bits)));
+        }
+        out
+    }
+
+    /// Records and delimiters as the byte-by-byte state machine finds
+    /// them, over long stretches of plain lines (read by the fast paths),
+    /// stretches with quotes (fields with delimiters, line breaks and
+    /// `""` inside, quotes inside unquoted fields) and with `\r\n` or lone
+    /// `\r` ends, each stretch starting at any offset of a block and of
+    /// the index's window, read whole and in small reads.
+    #[test]
+    fn records_as_the_state_machine_reads_them() {
+        let mut seed = 11u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut input = Vec::new();
+        while input.len() < 3 * BUF {
+            // A stretch of one kind, some 100 bytes to past a window.
+            let kind = rand(4);
+            let end = input.len() + 100 + rand(40_000) as usize;
+            while input.len() < end {
+                let len = rand(90);
+                for _ in 0..len {
+                    let c = match (kind, rand(40)) {
+                        (_, 0..=5) => b',',
+                        (1 | 3, 6..=8) => b'"',
+                        (1, 9) => b'\n',
+                        (2 | 3, 9) => b'\r',
+                        _ => b'a' + rand(26) as u8,
+                    };
+                    input.push(c);
+                }
+                input.extend_from_slice(match (kind, rand(3)) {
+                    (2 | 3, 0) => b"\r\n",
+                    (2 | 3, 1) => b"\r",
+                    _ => b"\n",
+                });
+            }
+        }
+        input.extend_from_slice(b"x,y\n");
+        for quote in [Some(b'"'), None] {
+            let want = by_hand(&input, b',', quote);
+            for chunk in [usize::MAX, 1 << 16, 4093] {
+                let mut got = Vec::new();
+                for_each_record::<_, io::Error>(
+                    Trickle(&input, chunk),
+                    Framing::Csv { delim: b',', quote },
+                    MAX_LINE,
+                    &mut (
+                        |l: &[u8], d: Option<Delims>| {
+                            got.push((l.to_vec(), d.map(|d| d.bits)));
+                            Ok(())
+                        },
+                        |_| panic!("no line is too long here"),
+                    ),
+                )
+                .expect("reads");
+                assert_eq!(got.len(), want.len(), "quote {quote:?}, reads of {chunk}");
+                for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(g, w, "record {k}, quote {quote:?}, reads of {chunk}");
+                }
+            }
+        }
     }
 }

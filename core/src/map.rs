@@ -783,7 +783,7 @@ impl<W: Write> Mapper<W> {
             return Ok(self.scratch());
         }
         let last = self.last_idx;
-        if last != usize::MAX && same_key(raw, &self.last_key) {
+        if last != usize::MAX && crate::keys::same_key(raw, &self.last_key) {
             self.hits[last] = self.hits[last].saturating_add(1);
             return Ok(last);
         }
@@ -1269,19 +1269,6 @@ fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, Str
             snippet(&f)
         )),
     }
-}
-
-/// Slice equality without a `memcmp` call for short keys (a year, a
-/// country code): that call was 5% of the mapper's time.
-#[inline]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 16 {
-        return a == b;
-    }
-    a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 #[cold]

@@ -144,15 +144,23 @@ impl Superacc {
         // The bits shifted past 128 (none when sh is 0).
         let top = ((p >> 1) >> (127 - sh)) as i64;
         let (lo, hi) = (v as u64, (v >> 64) as u64);
-        let i = self.slot(idx, 5);
         let low = LOW as u64;
         let sign = -i64::from(neg);
-        let c = &mut self.chunks[i..i + 5];
-        c[0] += (((lo & low) as i64) ^ sign) - sign;
-        c[1] += (((lo >> 32) as i64) ^ sign) - sign;
-        c[2] += (((hi & low) as i64) ^ sign) - sign;
-        c[3] += (((hi >> 32) as i64) ^ sign) - sign;
-        c[4] += (top ^ sign) - sign;
+        let digits = [lo & low, lo >> 32, hi & low, hi >> 32].map(|d| ((d as i64) ^ sign) - sign);
+        let top = (top ^ sign) - sign;
+        // One look at the small vector, as in `add`.
+        let i = idx.wrapping_sub(self.first) as usize;
+        let c = match self.chunks.get_mut(i..i.wrapping_add(5)) {
+            Some(c) => c,
+            None => {
+                let i = self.slot(idx, 5);
+                &mut self.chunks[i..i + 5]
+            }
+        };
+        for (c, d) in c.iter_mut().zip(digits) {
+            *c += d;
+        }
+        c[4] += top;
         self.count_add();
     }
 

@@ -120,10 +120,19 @@ pub(crate) fn place(l: &HistLayout, scale: f64, margin: f64, x: f64) -> Place {
         // rational computation decides, and a value on an edge is
         // binned by the documented rule, not by a rounding.
         let t = (x - l.lo) * scale;
-        let i = t as u32;
-        let frac = t - f64::from(i);
+        // `t`'s integer part without a conversion to an integer and back
+        // (a long chain on every value): adding 1.5 * 2^52 to `t - 0.5`
+        // rounds it to an integer `whole` in [t - 1, t] (the sum lies
+        // where doubles are the integers), held in the sum's low bits
+        // (`t` < 2^21, as bins are at most a million). `t - whole`
+        // is then exact (the two are within a factor of two, or `whole`
+        // is 0); where rounding put `whole` one off, that difference is
+        // within `margin` of 0 or 1, and the exact computation decides.
+        const SHIFT: f64 = (3u64 << 51) as f64;
+        let r = (t - 0.5) + SHIFT;
+        let frac = t - (r - SHIFT);
         let i = if frac > margin && frac < 1.0 - margin {
-            i as usize
+            (r.to_bits() & 0xFF_FFFF) as usize
         } else {
             exact_bin(l, x)
         };
