@@ -390,7 +390,9 @@ fn delims_of(index: &[Block], start: usize, end: usize) -> Option<Delims> {
         return None;
     }
     let (k, off) = (start / 64, start % 64);
-    let (a, b) = (index[k], index[k + 1]);
+    let [a, b] = &index[k..k + 2] else {
+        return None;
+    };
     let window = |lo: u64, hi: u64| ((u128::from(hi) << 64 | u128::from(lo)) >> off) as u64;
     let keep = u64::MAX.checked_shr(64 - len as u32).unwrap_or(0);
     // Most records have no quote: one test for both kinds.
