@@ -340,10 +340,27 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
             for (j, b) in index[k..upto].iter().enumerate() {
                 n = newlines(b.ends, 64 * (k + j), n, &mut ends);
             }
-            for &nl in &ends[..n] {
-                if nl < start {
-                    continue;
+            // The ends before `start` (of records handed out before a
+            // read) are passed over.
+            let mut ends = &ends[..n];
+            while let [nl, rest @ ..] = ends
+                && *nl < start
+            {
+                ends = rest;
+            }
+            if let Some(&last) = ends.last()
+                && !saw_cr
+                && skipped.is_none()
+                && last - start <= max_line
+            {
+                // Most windows: no record to skip or strip of a `\r`.
+                for &nl in ends {
+                    sink.record(&buf[start..nl], delims_of(&index, start, nl))?;
+                    start = nl + 1;
                 }
+                ends = &[];
+            }
+            for &nl in ends {
                 if saw_cr && nl + 1 == end && buf[nl] == b'\r' {
                     // Its `\n` may be the next read's first byte.
                     break;
@@ -810,6 +827,36 @@ mod tests {
                 "chunk {chunk}, max {max}"
             );
         }
+    }
+
+    /// A line over the limit but within one read is reported too, with
+    /// nothing skipped before it.
+    #[test]
+    fn a_line_over_the_limit_within_a_read_is_too_long() {
+        let mut input = b"a,1\n".to_vec();
+        input.extend(std::iter::repeat_n(b'y', 1000));
+        input.extend_from_slice(b"\nb,2\n");
+        let (mut lines, mut longs) = (Vec::new(), Vec::new());
+        for_each_record::<_, io::Error>(
+            &input[..],
+            Framing::text(b','),
+            999,
+            &mut (
+                |l: &[u8], _| {
+                    lines.push(l.to_vec());
+                    Ok(())
+                },
+                |n| {
+                    longs.push(n);
+                    Ok(())
+                },
+            ),
+        )
+        .expect("reads");
+        assert_eq!(
+            (lines, longs),
+            (vec![b"a,1".to_vec(), b"b,2".to_vec()], vec![1000])
+        );
     }
 
     /// A long line through small reads costs time linear in its length:
