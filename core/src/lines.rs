@@ -429,7 +429,8 @@ fn delims_of(index: &[Block], start: usize, end: usize) -> Option<Delims> {
 /// Indexes the 64-byte blocks `blocks` of `buf` (whose bytes run at least
 /// one past the last block's end), each from the state the block before
 /// left (the first block of the buffer starts a record). Returns whether
-/// one of them holds a `\r`.
+/// one of them holds a `\r` that CSV framing reads (never for `Lines`,
+/// whose records keep it).
 fn build(
     buf: &[u8],
     framing: Framing,
@@ -453,6 +454,7 @@ fn build(
             }
             false
         }
+        // Unquoted: the quote byte is never looked at.
         Framing::Csv { delim, quote: None } => build_csv::<false>(buf, delim, b'\n', blocks, index),
         Framing::Csv {
             delim,

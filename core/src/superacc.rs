@@ -146,8 +146,8 @@ impl Superacc {
         let (lo, hi) = (v as u64, (v >> 64) as u64);
         let low = LOW as u64;
         let sign = -i64::from(neg);
-        let digits = [lo & low, lo >> 32, hi & low, hi >> 32].map(|d| ((d as i64) ^ sign) - sign);
-        let top = (top ^ sign) - sign;
+        let digits = [lo & low, lo >> 32, hi & low, hi >> 32, top as u64]
+            .map(|d| ((d as i64) ^ sign) - sign);
         // One look at the small vector, as in `add`.
         let i = idx.wrapping_sub(self.first) as usize;
         let c = match self.chunks.get_mut(i..i.wrapping_add(5)) {
@@ -160,7 +160,6 @@ impl Superacc {
         for (c, d) in c.iter_mut().zip(digits) {
             *c += d;
         }
-        c[4] += top;
         self.count_add();
     }
 

@@ -123,8 +123,8 @@ pub(crate) fn place(l: &HistLayout, scale: f64, margin: f64, x: f64) -> Place {
         // `t`'s integer part without a conversion to an integer and back
         // (a long chain on every value): adding 1.5 * 2^52 to `t - 0.5`
         // rounds it to an integer `whole` in [t - 1, t] (the sum lies
-        // where doubles are the integers), held in the sum's low bits
-        // (`t` < 2^21, as bins are at most a million). `t - whole`
+        // where doubles are the integers), held in the sum's low 24 bits
+        // (`t` is at most a million, the most bins, below 2^20). `t - whole`
         // is then exact (the two are within a factor of two, or `whole`
         // is 0); where rounding put `whole` one off, that difference is
         // within `margin` of 0 or 1, and the exact computation decides.
@@ -653,11 +653,18 @@ mod tests {
         let bins = l.bins as usize;
         // x * bins >= lo * bins + i (hi - lo)  <=>  x is at or past edge i.
         let past = |i: usize| &xs * bins >= &los * bins + (&his - &los) * i;
-        let mut i = 0;
-        while i + 1 < bins && past(i + 1) {
-            i += 1;
+        // The last edge `x` is at or past, below the last bin's end
+        // (`past` holds for edge 0 and fails from some edge on).
+        let (mut at, mut beyond) = (0, bins);
+        while beyond - at > 1 {
+            let mid = at + (beyond - at) / 2;
+            if past(mid) {
+                at = mid;
+            } else {
+                beyond = mid;
+            }
         }
-        i
+        at
     }
 
     #[test]
@@ -703,10 +710,38 @@ mod tests {
         }
     }
 
+    /// The fast path's bin index is held in 24 bits of a double: values
+    /// on and beside the edges of the widest layouts, up to the last.
+    #[test]
+    fn the_most_bins_follow_the_exact_rule() {
+        for text in ["-5:5:1000000", "0:1:999999", "1894:2014:1000000"] {
+            let l = HistLayout::parse(text).expect("valid");
+            let (scale, margin) = l.scale_margin();
+            let w = (l.hi - l.lo) / f64::from(l.bins);
+            let edges = (0..=l.bins).step_by(9973).chain(l.bins - 40..=l.bins);
+            for i in edges {
+                let e = l.lo + w * f64::from(i);
+                let (lo, hi) = (e.next_down(), e.next_up());
+                let between = e + w * 0.37;
+                for x in [lo.next_down(), lo, e, hi, between] {
+                    if x < l.lo || x > l.hi {
+                        continue;
+                    }
+                    let got = match place(&l, scale, margin, x) {
+                        Place::Bin(i) => Some(i),
+                        _ => None,
+                    };
+                    assert_eq!(got, Some(oracle_bin(&l, x)), "{x} in {text}");
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn any_value_lands_in_its_exact_bin(lo in -1e6f64..1e6, w in 1e-9f64..1e6,
-                                            bins in 1u32..1000, f in 0.0f64..=1.0) {
+                                            bins in prop_oneof![1u32..1000, 999_000u32..=MAX_BINS],
+                                            f in 0.0f64..=1.0) {
             let l = HistLayout { lo, hi: lo + w, bins };
             prop_assume!(l.hi > l.lo);
             let l = HistLayout::parse(&l.to_string()).expect("valid");
