@@ -37,8 +37,19 @@ impl Held {
     /// pays for every look past it.
     #[inline(always)]
     pub fn add(&mut self, x: f64) -> bool {
+        self.add_with(x, Aggregates::update)
+    }
+
+    /// [`Held::add`] of a finite `x`.
+    #[inline(always)]
+    pub fn add_finite(&mut self, x: f64) -> bool {
+        self.add_with(x, Aggregates::update_finite)
+    }
+
+    #[inline(always)]
+    fn add_with(&mut self, x: f64, update: impl FnOnce(&mut Aggregates, f64)) -> bool {
         if let Some(g) = &mut self.state {
-            g.aggs.update(x);
+            update(&mut g.aggs, x);
             return true;
         }
         match self.xs.get_mut(self.n as usize) {

@@ -15,10 +15,18 @@ pub fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    if a.len() > 16 {
-        return a == b;
+    // Short keys as two overlapping words from each end (a year is two
+    // 4-byte compares), not a loop over their bytes.
+    fn ends<const W: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<W>() == b.first_chunk::<W>() && a.last_chunk::<W>() == b.last_chunk::<W>()
     }
-    a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
+    match a.len() {
+        0 => true,
+        1..=3 => ends::<1>(a, b) && a[a.len() / 2] == b[a.len() / 2],
+        4..=7 => ends::<4>(a, b),
+        8..=16 => ends::<8>(a, b),
+        _ => a == b,
+    }
 }
 
 /// Keys of groups `0..len()`, in the order they were added.
@@ -143,6 +151,28 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// As slice equality, for keys of every short length, equal or
+        /// differing in any one byte (each end, the middle) or in length.
+        #[test]
+        fn same_key_is_equality(
+            a in prop::collection::vec(any::<u8>(), 0..40),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+            shorten in any::<bool>(),
+        ) {
+            prop_assert!(same_key(&a, &a.clone()));
+            let mut b = a.clone();
+            if !b.is_empty() {
+                let i = at.index(b.len());
+                b[i] ^= flip;
+                prop_assert!(!same_key(&a, &b));
+                prop_assert!(!same_key(&b, &a));
+            }
+            if shorten && !a.is_empty() {
+                prop_assert!(!same_key(&a, &a[..a.len() - 1]));
+            }
+        }
+
         /// Against a map from key to number: finds, pushes and retains.
         #[test]
         fn behaves_as_a_map(

@@ -438,16 +438,17 @@ impl<W: Write> Mapper<W> {
     #[inline(always)]
     fn add_value(&mut self, g: usize, value: Value) {
         match value {
+            Value::Num(x) if x.is_finite() => {
+                if !self.groups[g].add_finite(x) {
+                    self.state(g).aggs.update_finite(x);
+                }
+                self.stats.counters.used += 1;
+            }
             Value::Num(x) => {
                 if !self.groups[g].add(x) {
                     self.state(g).aggs.update(x);
                 }
-                let c = &mut self.stats.counters;
-                if x.is_finite() {
-                    c.used += 1;
-                } else {
-                    c.nonfinite += 1;
-                }
+                self.stats.counters.nonfinite += 1;
             }
             Value::Missing => {
                 self.state(g).aggs.missing.add();

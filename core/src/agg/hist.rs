@@ -131,12 +131,14 @@ pub(crate) fn place(l: &HistLayout, scale: f64, margin: f64, x: f64) -> Place {
         const SHIFT: f64 = (3u64 << 51) as f64;
         let r = (t - 0.5) + SHIFT;
         let frac = t - (r - SHIFT);
-        let i = if frac > margin && frac < 1.0 - margin {
+        // A fast bin is below `bins`: a `t` near `bins` (x at `hi`) is
+        // within `margin` of an edge, and the exact rule puts `hi` in the
+        // last bin.
+        Place::Bin(if frac > margin && frac < 1.0 - margin {
             (r.to_bits() & 0xFF_FFFF) as usize
         } else {
-            exact_bin(l, x)
-        };
-        Place::Bin(i.min(l.bins as usize - 1))
+            exact_bin(l, x).min(l.bins as usize - 1)
+        })
     } else if x < l.lo {
         Place::Under
     } else if x > l.hi {

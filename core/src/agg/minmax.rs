@@ -38,15 +38,20 @@ impl Partial for MinMax {
 
     #[inline]
     fn update(&mut self, x: f64) {
+        if x.is_finite() {
+            self.update_finite(x);
+        }
+    }
+
+    #[inline]
+    fn update_finite(&mut self, x: f64) {
         // Plain compares first (total order differs only between -0.0 and
         // 0.0, which compare equal), so most values cost two compares.
-        if x.is_finite() {
-            if x <= self.min && x.total_cmp(&self.min).is_lt() {
-                self.min = x;
-            }
-            if x >= self.max && x.total_cmp(&self.max).is_gt() {
-                self.max = x;
-            }
+        if x <= self.min && x.total_cmp(&self.min).is_lt() {
+            self.min = x;
+        }
+        if x >= self.max && x.total_cmp(&self.max).is_gt() {
+            self.max = x;
         }
     }
 

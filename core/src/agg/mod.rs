@@ -107,6 +107,13 @@ pub trait Partial: Default + Clone + PartialEq + std::fmt::Debug {
     /// what a NaN or an infinity means to it.
     fn update(&mut self, x: f64);
 
+    /// [`Partial::update`] of a value known to be finite, which the caller
+    /// has tested once for all of a group's aggregates (most values are).
+    #[inline]
+    fn update_finite(&mut self, x: f64) {
+        self.update(x);
+    }
+
     /// Folds in `n` copies of one value: the state [`Partial::update`]
     /// `n` times gives, in one step where the aggregate can (a count, a
     /// bin, an exact sum of `n x`), for arrays of small integers counted
@@ -409,6 +416,13 @@ macro_rules! registry {
             pub fn update(&mut self, x: f64) {
                 $(self.$c.update(x);)*
                 $(self.$cm.update(x);)*
+            }
+
+            /// [`Aggregates::update`] of a finite `x`.
+            #[inline]
+            pub fn update_finite(&mut self, x: f64) {
+                $(self.$c.update_finite(x);)*
+                $(self.$cm.update_finite(x);)*
             }
 
             /// [`Aggregates::update`] of each of `xs` in turn, aggregate
@@ -1021,6 +1035,36 @@ mod weighted {
                 same(&Spread::default(), xs);
                 same(&Hist::new(HistLayout { lo: -100.0, hi: 100.0, bins: 7 }), xs);
                 same(&quantiles::Quantiles::new(quantiles::DEFAULT_BITS), xs);
+            }
+        }
+
+        /// [`Aggregates::update_finite`] of the finite values, in their
+        /// place among the others' [`Aggregates::update`], gives the state
+        /// updates alone give.
+        #[test]
+        fn update_finite_is_update(xs in prop::collection::vec(laws::value(), 0..300)) {
+            for init in [
+                Aggregates::default(),
+                Aggregates {
+                    hist: Hist::new(HistLayout { lo: -100.0, hi: 100.0, bins: 7 }),
+                    quantiles: quantiles::Quantiles::new(quantiles::DEFAULT_BITS),
+                    ..Default::default()
+                },
+            ] {
+                let (mut a, mut b) = (init.clone(), init);
+                for &x in &xs {
+                    a.update(x);
+                    if x.is_finite() {
+                        b.update_finite(x);
+                    } else {
+                        b.update(x);
+                    }
+                }
+                prop_assert_eq!(&a, &b);
+                let (mut ea, mut eb) = (Vec::new(), Vec::new());
+                a.encode_column("", &mut ea);
+                b.encode_column("", &mut eb);
+                prop_assert_eq!(ea, eb);
             }
         }
 

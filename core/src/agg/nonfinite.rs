@@ -21,6 +21,10 @@ impl Partial for NonFinite {
         self.n += u64::from(!x.is_finite());
     }
 
+    /// Nothing to count.
+    #[inline]
+    fn update_finite(&mut self, _: f64) {}
+
     fn update_n(&mut self, x: f64, n: u64) {
         if !x.is_finite() {
             self.n += n;

@@ -664,7 +664,14 @@ impl Partial for Quantiles {
 
     #[inline]
     fn update(&mut self, x: f64) {
-        if self.k == 0 || !x.is_finite() {
+        if x.is_finite() {
+            self.update_finite(x);
+        }
+    }
+
+    #[inline]
+    fn update_finite(&mut self, x: f64) {
+        if self.k == 0 {
             return;
         }
         self.n += 1;

@@ -218,10 +218,14 @@ impl Partial for Spread {
 
     #[inline]
     fn update(&mut self, x: f64) {
-        if !x.is_finite() {
-            return;
+        if x.is_finite() {
+            self.update_finite(x);
         }
-        self.sum.update(x);
+    }
+
+    #[inline(always)]
+    fn update_finite(&mut self, x: f64) {
+        self.sum.update_finite(x);
         let (m, pos, _) = split(x);
         if m != 0 {
             // x^2 = m^2 * 2^(2 pos) in units of 2^-2148.

@@ -81,11 +81,16 @@ impl Partial for Sum {
     #[inline]
     fn update(&mut self, x: f64) {
         if x.is_finite() {
-            self.count.n += 1;
-            let (m, pos, neg) = split(x);
-            if m != 0 {
-                self.acc.add(m, pos, neg);
-            }
+            self.update_finite(x);
+        }
+    }
+
+    #[inline]
+    fn update_finite(&mut self, x: f64) {
+        self.count.n += 1;
+        let (m, pos, neg) = split(x);
+        if m != 0 {
+            self.acc.add(m, pos, neg);
         }
     }
 
