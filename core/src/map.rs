@@ -112,6 +112,10 @@ pub struct Mapper<W: Write> {
     /// its key: a copy, compared faster than the arena's.
     last_idx: usize,
     last_key: Vec<u8>,
+    /// Lines of group `last_idx` not yet added to its `hits`: such a line
+    /// costs an increment, not a checked update of the table (see
+    /// [`Mapper::settle_run`]).
+    run: u64,
     keybuf: Vec<u8>,
     /// The line's derived key (raw form, as [`raw_key`] makes), when the
     /// job has derived keys.
@@ -191,6 +195,7 @@ impl<W: Write> Mapper<W> {
             key_made: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
+            run: 0,
             last_key: Vec::new(),
             keybuf: Vec::new(),
             derived_key: Vec::new(),
@@ -785,11 +790,12 @@ impl<W: Write> Mapper<W> {
         }
         let last = self.last_idx;
         if last != usize::MAX && crate::keys::same_key(raw, &self.last_key) {
-            self.hits[last] = self.hits[last].saturating_add(1);
+            self.run += 1;
             return Ok(last);
         }
         if let Some(i) = self.keys.find(raw) {
-            self.hits[i] = self.hits[i].saturating_add(1);
+            settle(&mut self.hits, self.last_idx, &mut self.run);
+            self.run = 1;
             self.last_idx = i;
             self.last_key.clear();
             self.last_key.extend_from_slice(raw);
@@ -805,6 +811,7 @@ impl<W: Write> Mapper<W> {
     /// line, as most lines find theirs.
     #[inline(never)]
     fn new_group(&mut self) -> Result<usize, Error> {
+        self.settle_run();
         let cost = self.held_cost + self.pass_key.len();
         let room = self.held_bytes + cost <= self.spec.max_bytes;
         if self.groups.len() >= self.sizing.cap() || !room {
@@ -836,8 +843,15 @@ impl<W: Write> Mapper<W> {
         if self.groups.is_empty() {
             self.groups.push(Held::default());
         }
+        self.settle_run();
         self.last_idx = usize::MAX;
         0
+    }
+
+    /// Adds the lines of the current run to its group's hits, before the
+    /// run's group changes or the hits are read.
+    fn settle_run(&mut self) {
+        settle(&mut self.hits, self.last_idx, &mut self.run);
     }
 
     /// Makes room when the table is full (see [`Sizing`]; `room` says
@@ -853,6 +867,7 @@ impl<W: Write> Mapper<W> {
     /// further line on as its own record, as Spark skips partial
     /// aggregation; Hadoop's sort and the combiner still merge them.
     fn evict(&mut self, room: bool) -> Result<(), Error> {
+        self.settle_run();
         let c = &self.stats.counters;
         let rows = c.used + c.nonfinite + c.missing;
         let keep = match self.sizing.full(rows, self.groups_made, room) {
@@ -918,6 +933,7 @@ impl<W: Write> Mapper<W> {
     /// (`7` and `007`) are written as two records, merged downstream like
     /// any other records of one key.
     fn write_groups(&mut self, pick: impl Fn(usize) -> bool) -> Result<(), Error> {
+        self.settle_run();
         let nkeys = self.plan.as_ref().map_or(0, Plan::key_count);
         let (na, text) = (&self.spec.text_na, self.spec.text_keys);
         for i in (0..self.keys.len()).filter(|&i| pick(i)) {
@@ -1077,6 +1093,15 @@ fn push_wire_key(nkeys: usize, na: &Na, text_keys: bool, raw: &[u8], out: &mut V
         } else {
             key::push_field(out, f);
         }
+    }
+}
+
+/// See [`Mapper::settle_run`] (fields apart, for a caller that holds a
+/// key borrowed from the mapper).
+fn settle(hits: &mut [u32], last: usize, run: &mut u64) {
+    let run = std::mem::take(run);
+    if let Some(h) = hits.get_mut(last) {
+        *h = h.saturating_add(u32::try_from(run).unwrap_or(u32::MAX));
     }
 }
 

@@ -55,11 +55,23 @@ type Chunks = SmallVec<[i64; 6]>;
 /// An exact integer `sum(chunks[i] * 2^(32 * (first + i)))`, in caller units.
 ///
 /// The identity of [`Superacc::merge`] is the default (zero, no chunks).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Superacc {
     first: u32,
     chunks: Chunks,
-    pending: u32,
+    /// Adds left before carries must be propagated: counted down, so that
+    /// an add's count is one decrement and a test for zero.
+    room: u32,
+}
+
+impl Default for Superacc {
+    fn default() -> Self {
+        Self {
+            first: 0,
+            chunks: Chunks::new(),
+            room: CARRY_EVERY,
+        }
+    }
 }
 
 /// By hand: the derived clone copies the chunks through an iterator
@@ -82,7 +94,7 @@ impl Clone for Superacc {
         Self {
             first: self.first,
             chunks: Chunks::from_slice(&self.chunks),
-            pending: self.pending,
+            room: self.room,
         }
     }
 }
@@ -177,11 +189,16 @@ impl Superacc {
         (idx - self.first) as usize
     }
 
+    /// True when adds were made since carries were last propagated.
+    fn has_pending(&self) -> bool {
+        self.room != CARRY_EVERY
+    }
+
     /// Counts an add, propagating carries before any chunk can overflow.
     #[inline]
     fn count_add(&mut self) {
-        self.pending += 1;
-        if self.pending >= CARRY_EVERY {
+        self.room -= 1;
+        if self.room == 0 {
             self.normalize();
         }
     }
@@ -194,7 +211,7 @@ impl Superacc {
         // A state without pending adds is normalized (decoded, or carried
         // after its last add), its digits in range: added as it is, not
         // copied and carried first.
-        if other.pending != 0 {
+        if other.has_pending() {
             let mut o = other.clone();
             o.normalize();
             return self.merge_normalized(&o);
@@ -203,7 +220,7 @@ impl Superacc {
     }
 
     fn merge_normalized(&mut self, o: &Superacc) {
-        if self.pending != 0 {
+        if self.has_pending() {
             self.normalize();
         }
         let end = o.first + o.chunks.len() as u32;
@@ -248,7 +265,7 @@ impl Superacc {
     /// and non-zero, no zero chunks at the bottom. Equal values then have equal
     /// chunks, which makes encodings canonical.
     pub fn normalize(&mut self) {
-        self.pending = 0;
+        self.room = CARRY_EVERY;
         let mut carry = 0i64;
         for c in &mut self.chunks {
             let v = *c + carry;
@@ -396,7 +413,7 @@ impl Superacc {
         Ok(Self {
             first,
             chunks,
-            pending: 0,
+            room: CARRY_EVERY,
         })
     }
 }
