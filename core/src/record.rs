@@ -23,13 +23,16 @@ pub struct Splitter {
     escapes: bool,
     /// Fields in `at` may be quoted whole: their quotes are taken off.
     strip: bool,
-    /// After [`Splitter::split_at_bits`]: the delimiters' offsets, then the
-    /// line's length (a line of at most 64 bytes has at most 65 fields).
-    /// A fixed array, not `bounds`: a push per field is a cost per field
-    /// in the mapper's hottest loop.
-    at: [u8; 65],
+    /// After [`Splitter::split_at_bits`]: from `at[1]`, the delimiters'
+    /// offsets, then the line's length (a line of at most 64 bytes has at
+    /// most 65 fields). `at[0]` is always 255, which wraps to 0 one past:
+    /// field `i` is `at[i] + 1..at[i + 1]`, with no case for the first. A
+    /// fixed array, not `bounds`: a push per field is a cost per field in
+    /// the mapper's hottest loop; 256 entries, so that a `u8` indexes it
+    /// without a bounds check.
+    at: [u8; 256],
     /// Fields in `at`, or 0 when the last split filled `bounds`.
-    at_fields: usize,
+    at_fields: u8,
 }
 
 impl Splitter {
@@ -46,7 +49,11 @@ impl Splitter {
             had_quotes: false,
             escapes: false,
             strip: false,
-            at: [0; 65],
+            at: {
+                let mut at = [0; 256];
+                at[0] = u8::MAX;
+                at
+            },
             at_fields: 0,
         }
     }
@@ -140,15 +147,15 @@ impl Splitter {
     fn at_bits(&mut self, line: &[u8], mut bits: u64) -> usize {
         debug_assert!(line.len() <= 64, "bits describe 64 bytes at most");
         self.quoted = false;
-        let mut n = 0;
+        let mut n: u8 = 1;
         while bits != 0 {
-            self.at[n] = bits.trailing_zeros() as u8;
-            n += 1;
+            self.at[usize::from(n)] = bits.trailing_zeros() as u8;
+            n = n.wrapping_add(1);
             bits &= bits - 1;
         }
-        self.at[n] = line.len() as u8;
-        self.at_fields = n + 1;
-        self.at_fields
+        self.at[usize::from(n)] = line.len() as u8;
+        self.at_fields = n;
+        usize::from(n)
     }
 
     /// Splits a record whose quoted fields are quoted whole (no `\r`
@@ -331,22 +338,21 @@ impl Splitter {
     /// Field `i` of the line last split (unquoted), if there is one.
     #[inline(always)]
     pub fn field<'a>(&'a self, line: &'a [u8], i: usize) -> Option<&'a [u8]> {
-        if self.at_fields > 0 {
-            if i >= self.at_fields {
-                return None;
-            }
-            let s = if i == 0 {
-                0
-            } else {
-                usize::from(self.at[i - 1]) + 1
-            };
-            let f = line.get(s..usize::from(self.at[i]))?;
+        if i < usize::from(self.at_fields) {
+            // Below `at_fields`, so `i` and `i + 1` fit a `u8`.
+            let i = i as u8;
+            let s = usize::from(self.at[usize::from(i)].wrapping_add(1));
+            let e = usize::from(self.at[usize::from(i.wrapping_add(1))]);
+            let f = line.get(s..e)?;
             if self.strip
                 && let [b'"', inner @ ..] = f
             {
                 return Some(inner.strip_suffix(b"\"").unwrap_or(inner));
             }
             return Some(f);
+        }
+        if self.at_fields > 0 {
+            return None;
         }
         let &(s, e) = self.bounds.get(i)?;
         Some(if self.quoted {
