@@ -43,7 +43,11 @@ impl Held {
     /// [`Held::add`] of a finite `x`.
     #[inline(always)]
     pub fn add_finite(&mut self, x: f64) -> bool {
-        self.add_with(x, Aggregates::update_finite)
+        self.add_with(
+            x,
+            #[inline(always)]
+            |a, x| a.update_finite(x),
+        )
     }
 
     #[inline(always)]

@@ -445,7 +445,7 @@ impl<W: Write> Mapper<W> {
         match value {
             Value::Num(x) if x.is_finite() => {
                 if !self.groups[g].add_finite(x) {
-                    self.state(g).aggs.update_finite(x);
+                    self.first_update(g, x);
                 }
                 self.stats.counters.used += 1;
             }
@@ -466,6 +466,13 @@ impl<W: Write> Mapper<W> {
                 self.stats.counters.used += 1;
             }
         }
+    }
+
+    /// Makes group `g`'s state and folds `x` into it: once a group, out
+    /// of line.
+    #[inline(never)]
+    fn first_update(&mut self, g: usize, x: f64) {
+        self.state(g).aggs.update(x);
     }
 
     /// Counts what group `g`'s state grew by since it held `before` bytes

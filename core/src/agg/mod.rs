@@ -419,7 +419,7 @@ macro_rules! registry {
             }
 
             /// [`Aggregates::update`] of a finite `x`.
-            #[inline]
+            #[inline(always)]
             pub fn update_finite(&mut self, x: f64) {
                 $(self.$c.update_finite(x);)*
                 $(self.$cm.update_finite(x);)*
