@@ -10,7 +10,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 /// Slice equality without a `memcmp` call for short keys (a year, a
 /// country code): the mapper compares a key with the last line's and
 /// with the index's on every line that changes group.
-#[inline]
+#[inline(always)]
 pub fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

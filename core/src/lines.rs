@@ -261,7 +261,9 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
     // window never runs off the end.
     let most = (max_line + 1).next_multiple_of(64).max(BUF);
     let mut buf = vec![0u8; BUF + 64];
-    let mut index = vec![Block::default(); BUF / 64 + 1];
+    // Grown as blocks are indexed (see `room`), not made for the whole
+    // buffer at once: a small input then touches only the pages it uses.
+    let mut index = Vec::new();
     // Record end positions of one window, with room for two past the last.
     let mut ends = vec![0usize; 64 * WINDOW + 2];
     let (mut start, mut end) = (0, 0);
@@ -296,7 +298,6 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
             } else {
                 let len = (2 * (buf.len() - 64)).min(most) + 64;
                 buf.resize(len, 0);
-                index.resize(len / 64, Block::default());
             }
         }
         let cap = buf.len() - 64;
@@ -317,7 +318,9 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
                     e -= 1;
                 }
                 buf[end..end.next_multiple_of(64) + 64].fill(0);
-                build(&buf, framing, start / 64..end.div_ceil(64) + 1, &mut index);
+                let blocks = start / 64..end.div_ceil(64) + 1;
+                room(&mut index, blocks.end);
+                build(&buf, framing, blocks, &mut index);
                 sink.record(&buf[start..e], delims_of(&index, start, e))?;
             }
             return Ok(());
@@ -334,6 +337,7 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
         let mut built = if moved { 0 } else { k };
         while k < blocks {
             let upto = (k + WINDOW).min(blocks);
+            room(&mut index, upto + 1);
             saw_cr |= build(&buf, framing, built..upto + 1, &mut index);
             built = upto + 1;
             let mut n = 0;
@@ -397,6 +401,14 @@ fn newlines(mut m: u64, base: usize, mut n: usize, ends: &mut [usize]) -> usize 
         m &= m - 1;
     }
     n
+}
+
+/// Makes `index` hold blocks `..end`.
+#[inline]
+fn room(index: &mut Vec<Block>, end: usize) {
+    if index.len() < end {
+        index.resize(end, Block::default());
+    }
 }
 
 /// The delimiters of the record `start..end`, if it is short.

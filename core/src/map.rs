@@ -102,6 +102,8 @@ pub struct Mapper<W: Write> {
     passthrough: bool,
     /// The line needs only the lean path (see [`Mapper::relean`]).
     lean: bool,
+    /// The job has no keys: every line is of one group.
+    one_group: bool,
     /// The line's key is made before its group is found, in
     /// `derived_key`: derived keys, and a binary array's rows.
     key_made: bool,
@@ -192,6 +194,7 @@ impl<W: Write> Mapper<W> {
             groups_made: 0,
             passthrough: false,
             lean: false,
+            one_group: false,
             key_made: false,
             pass_key: Vec::new(),
             last_idx: usize::MAX,
@@ -231,6 +234,7 @@ impl<W: Write> Mapper<W> {
             && !plan.extras
             && plan.derived.is_none();
         self.key_made = plan.derived.is_some();
+        self.one_group = plan.keys.is_empty() && !self.key_made;
         self.plan = Some(plan);
     }
 
@@ -407,7 +411,13 @@ impl<W: Write> Mapper<W> {
     /// The lean path's fold of a line's value.
     #[inline(always)]
     fn fold_lean(&mut self, l: &[u8], value: Value) -> Result<(), Error> {
-        let g = self.group(l)?;
+        let g = if self.one_group && self.last_idx != usize::MAX {
+            // Without keys every line has the one group: nothing to compare.
+            self.run += 1;
+            self.last_idx
+        } else {
+            self.group(l)?
+        };
         self.add_value(g, value);
         if self.passthrough {
             // The line that found no room for its group.

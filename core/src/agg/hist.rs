@@ -412,7 +412,7 @@ impl Partial for Hist {
     }
     const TAG: &'static str = "h";
 
-    #[inline]
+    #[inline(always)]
     fn update(&mut self, x: f64) {
         let Some(l) = &self.layout else { return };
         match place(l, self.scale, self.margin, x) {
