@@ -411,13 +411,7 @@ impl<W: Write> Mapper<W> {
     /// The lean path's fold of a line's value.
     #[inline(always)]
     fn fold_lean(&mut self, l: &[u8], value: Value) -> Result<(), Error> {
-        let g = if self.one_group && self.last_idx != usize::MAX {
-            // Without keys every line has the one group: nothing to compare.
-            self.run += 1;
-            self.last_idx
-        } else {
-            self.group(l)?
-        };
+        let g = self.group(l)?;
         self.add_value(g, value);
         if self.passthrough {
             // The line that found no room for its group.
@@ -791,6 +785,11 @@ impl<W: Write> Mapper<W> {
     /// the group limit is reached).
     #[inline(always)]
     fn group(&mut self, l: &[u8]) -> Result<usize, Error> {
+        if self.one_group && self.last_idx != usize::MAX {
+            // Without keys every line has the one group: nothing to compare.
+            self.run += 1;
+            return Ok(self.last_idx);
+        }
         let Some(plan) = &self.plan else {
             return Ok(0);
         };
