@@ -43,7 +43,7 @@ impl Partial for MinMax {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn update_finite(&mut self, x: f64) {
         // Plain compares first (total order differs only between -0.0 and
         // 0.0, which compare equal), so most values cost two compares.
