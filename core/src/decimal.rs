@@ -66,7 +66,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// Parses `-?DIGITS(.DIGITS)?` with at most 19 digits in all; `None` for
 /// anything else (exponents, `+`, spaces, `nan`, more digits), which the
 /// caller hands to a general parser. Correctly rounded, like `str::parse`.
-#[inline]
+#[inline(always)]
 pub fn parse(field: &[u8]) -> Option<f64> {
     let neg = field.first() == Some(&b'-');
     let s = &field[usize::from(neg)..];

@@ -1223,9 +1223,9 @@ fn read_line<'a>(
 ) -> Result<Read, String> {
     let mut pass = true;
     for (i, test) in &plan.wheres {
-        if let Some(x) = fields.number(*i)
-            && let Test::Num(op, rhs) = test
+        if let Test::Num(op, rhs) = test
             && !spec.na.numeric
+            && let Some(x) = fields.number(*i)
         {
             pass &= op.eval(x, *rhs);
             continue;
@@ -1296,8 +1296,8 @@ fn read_line<'a>(
 /// malformed when the field is neither.
 #[inline(always)]
 fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, String> {
-    if let Some(x) = fields.number(v)
-        && !na.numeric
+    if !na.numeric
+        && let Some(x) = fields.number(v)
     {
         return Ok(Value::Num(x));
     }

@@ -91,11 +91,12 @@ pub trait Fields<'a>: Copy {
     /// Field `col`'s text as it stands.
     fn raw(self, col: usize) -> Self::Text;
 
-    /// Field `col` as the number its text parses to, when the fields are
-    /// numbers (no missing-value text is a number then).
-    fn number(self, _col: usize) -> Option<f64> {
-        None
-    }
+    /// Field `col` as a number: a row's value, or the number a text
+    /// field parses to (`None` if it does not). A missing-value text that
+    /// is a number (`-999`) is returned too: callers test
+    /// [`crate::spec::Na::numeric`] and ask [`crate::spec::Na::number`]
+    /// then, as they do for any field this gives no number for.
+    fn number(self, col: usize) -> Option<f64>;
 
     /// Field `col`'s text as a key field: the line's own bytes, or a
     /// number's text written into `buf`.
@@ -114,6 +115,13 @@ impl<'a> Fields<'a> for Text<'a> {
     #[inline(always)]
     fn raw(self, col: usize) -> &'a [u8] {
         self.0.field(self.1, col).unwrap_or_default()
+    }
+
+    /// Parsed inline: the parse is much of a line's work, and a call a
+    /// line (with the registers it saves) a good part of the rest.
+    #[inline(always)]
+    fn number(self, col: usize) -> Option<f64> {
+        crate::record::number(self.raw(col))
     }
 
     #[inline(always)]
@@ -172,8 +180,8 @@ impl<'a, F: Fields<'a>> Line<'_, F> {
     /// Field `col` as a number, `None` when it is missing, or why the
     /// line is malformed (`flag` names who wanted a number).
     pub fn number(&self, col: usize, flag: &str) -> Result<Option<f64>, String> {
-        if let Some(x) = self.fields.number(col)
-            && !self.na.numeric
+        if !self.na.numeric
+            && let Some(x) = self.fields.number(col)
         {
             return Ok(Some(x));
         }
