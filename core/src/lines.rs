@@ -117,6 +117,18 @@ pub trait Records<E> {
     /// A record (without its line terminator) and, when known, its
     /// delimiter bits (see [`for_each_record`]).
     fn record(&mut self, line: &[u8], delims: Option<Delims>) -> Result<(), E>;
+
+    /// The records of `window`, each as [`Records::record`] takes it. A
+    /// sink whose step is a few hundred instructions overrides this with
+    /// its step inlined: a call a record, and the registers saved around
+    /// it, are then paid a window, not a record.
+    fn records(&mut self, window: Window<'_>) -> Result<(), E> {
+        for (record, delims) in window {
+            self.record(record, delims)?;
+        }
+        Ok(())
+    }
+
     /// A line over the limit, skipped: its length.
     fn too_long(&mut self, len: u64) -> Result<(), E>;
 
@@ -220,6 +232,71 @@ pub fn spans_lines(bytes: &[u8], framing: Framing) -> bool {
     spans
 }
 
+/// Records of one read buffer, as [`for_each_record`] hands them over in
+/// a run ([`Records::records`]): each with its delimiters when it is
+/// short, less the `\r` of a `\r\n`.
+#[derive(Clone, Debug)]
+pub struct Window<'a> {
+    buf: &'a [u8],
+    index: &'a [Block],
+    /// Where the next record starts.
+    start: usize,
+    /// Where each record ends: its terminator's position.
+    ends: std::slice::Iter<'a, usize>,
+    /// Whether a `\r` before a `\n` is stripped (CSV text that has one).
+    crlf: bool,
+}
+
+impl<'a> Window<'a> {
+    /// Hands `f` a window of the one record `line`, with `delims` (or
+    /// none): [`Records::record`] for a sink that takes its records
+    /// in windows.
+    pub fn one<R>(line: &[u8], delims: Option<Delims>, f: impl FnOnce(Window<'_>) -> R) -> R {
+        // Its delimiters as the index would hold them for a record at the
+        // start of a block, so that [`delims_of`] gives them back.
+        let blocks = delims.map(|d| {
+            let block = Block {
+                delims: d.bits,
+                quotes: u64::from(d.quotes != Quotes::None),
+                other: u64::from(d.quotes == Quotes::Other),
+                ..Block::default()
+            };
+            [block, Block::default()]
+        });
+        let ends = [line.len()];
+        f(Window {
+            buf: line,
+            index: blocks.as_ref().map_or(&[], |b| &b[..]),
+            start: 0,
+            ends: ends.iter(),
+            crlf: false,
+        })
+    }
+}
+
+impl<'a> Iterator for Window<'a> {
+    type Item = (&'a [u8], Option<Delims>);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let &at = self.ends.next()?;
+        let start = std::mem::replace(&mut self.start, at + 1);
+        let end = record_end(self.buf, start, at, self.crlf);
+        Some((&self.buf[start..end], delims_of(self.index, start, end)))
+    }
+}
+
+/// Where the record `start..at` (`at` its terminator) ends: less the `\r`
+/// of a `\r\n` when `crlf` (CSV text that has a `\r`).
+#[inline(always)]
+fn record_end(buf: &[u8], start: usize, at: usize, crlf: bool) -> usize {
+    if crlf && at > start && buf[at] == b'\n' && buf[at - 1] == b'\r' {
+        at - 1
+    } else {
+        at
+    }
+}
+
 /// The delimiters of a record of at most 64 bytes: bit `i` set when byte
 /// `i` is a delimiter outside quotes, and what its quotes ask of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,15 +350,6 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
     // Whether a `\r` has been read: until one is, a record ends at its
     // `\n` with nothing to strip.
     let mut saw_cr = false;
-    // The record `start..at` (`at` its terminator), less the `\r` of a
-    // `\r\n`.
-    let text = |buf: &[u8], start: usize, at: usize| {
-        let mut e = at;
-        if csv && e > start && buf[at] == b'\n' && buf[e - 1] == b'\r' {
-            e -= 1;
-        }
-        e
-    };
     loop {
         let moved = start > 0;
         if moved {
@@ -353,15 +421,20 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
                 ends = rest;
             }
             if let Some(&last) = ends.last()
-                && !saw_cr
                 && skipped.is_none()
                 && last - start <= max_line
+                && !(saw_cr && last + 1 == end && buf[last] == b'\r')
             {
-                // Most windows: no record to skip or strip of a `\r`.
-                for &nl in ends {
-                    sink.record(&buf[start..nl], delims_of(&index, start, nl))?;
-                    start = nl + 1;
-                }
+                // Most windows: no record to skip, none that may end in
+                // the next read, all handed over in one call.
+                sink.records(Window {
+                    buf: &buf,
+                    index: &index,
+                    start,
+                    ends: ends.iter(),
+                    crlf: saw_cr,
+                })?;
+                start = last + 1;
                 ends = &[];
             }
             for &nl in ends {
@@ -373,7 +446,7 @@ pub fn for_each_record<R: Read, E: From<io::Error>>(
                     Some(k) => sink.too_long(k + (nl - start) as u64)?,
                     None if nl - start > max_line => sink.too_long((nl - start) as u64)?,
                     None => {
-                        let e = if saw_cr { text(&buf, start, nl) } else { nl };
+                        let e = record_end(&buf, start, nl, saw_cr);
                         sink.record(&buf[start..e], delims_of(&index, start, e))?;
                     }
                 }
@@ -752,6 +825,36 @@ mod tests {
                 .fold(0, |m, (i, _)| m | 1 << i),
             quotes: Quotes::None,
         })
+    }
+
+    /// A window made of one record (as the mapper takes a record handed
+    /// over alone) gives back that record and the delimiters it was made
+    /// with: every length, quote kind and delimiter pattern.
+    #[test]
+    fn a_window_of_one_record_is_that_record() {
+        let line: Vec<u8> = (0..80u8).collect();
+        for len in 0..=80 {
+            let keep = u64::MAX.checked_shr(64 - len.min(64) as u32).unwrap_or(0);
+            for quotes in [Quotes::None, Quotes::Whole, Quotes::Other] {
+                for bits in [0, 1, 1 << 63, 0x5555_5555_5555_5555, u64::MAX] {
+                    let d = Delims {
+                        bits: bits & keep,
+                        quotes: if len == 0 { Quotes::None } else { quotes },
+                    };
+                    let (given, want) = match len {
+                        0..=64 => (Some(d), Some(d)),
+                        _ => (None, None),
+                    };
+                    for delims in [given, None] {
+                        let got: Vec<_> = Window::one(&line[..len], delims, |w| {
+                            w.map(|(l, d)| (l.to_vec(), d)).collect()
+                        });
+                        let want = delims.and(want);
+                        assert_eq!(got, [(line[..len].to_vec(), want)], "{len} {delims:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

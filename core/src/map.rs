@@ -19,7 +19,7 @@ use crate::held::{Held, HeldJob};
 use crate::job::{Job, Plan};
 use crate::key;
 use crate::keys::Keys;
-use crate::lines::{Delims, Quotes};
+use crate::lines::{Delims, Quotes, Window};
 use crate::record::{Splitter, parse_number};
 use crate::sizing::{Full, Sizing};
 use crate::spec::{Na, Test};
@@ -282,8 +282,23 @@ impl<W: Write> Mapper<W> {
 
     /// [`Mapper::line`] with the line's delimiter bits when already known
     /// (see [`crate::lines::for_each_record`]), which saves splitting it.
-    #[inline]
-    pub fn line_with(&mut self, raw: &[u8], mut delims: Option<Delims>) -> Result<(), Error> {
+    pub fn line_with(&mut self, raw: &[u8], delims: Option<Delims>) -> Result<(), Error> {
+        Window::one(raw, delims, |w| self.lines(w))
+    }
+
+    /// Folds in each line of `window`: the one place the line's steps are
+    /// compiled, inlined into the loop.
+    #[inline(never)]
+    fn lines(&mut self, window: Window<'_>) -> Result<(), Error> {
+        for (raw, delims) in window {
+            self.fold_line(raw, delims)?;
+        }
+        Ok(())
+    }
+
+    /// [`Mapper::line_with`]'s steps.
+    #[inline(always)]
+    fn fold_line(&mut self, raw: &[u8], mut delims: Option<Delims>) -> Result<(), Error> {
         self.line_no += 1;
         if raw.is_empty() {
             self.stats.counters.blank += 1;
@@ -1328,9 +1343,12 @@ fn note_malformed(
 }
 
 impl<W: Write> crate::lines::Records<Error> for Mapper<W> {
-    #[inline]
     fn record(&mut self, line: &[u8], delims: Option<Delims>) -> Result<(), Error> {
         self.line_with(line, delims)
+    }
+
+    fn records(&mut self, window: Window<'_>) -> Result<(), Error> {
+        self.lines(window)
     }
 
     fn too_long(&mut self, len: u64) -> Result<(), Error> {
