@@ -119,9 +119,9 @@ pub trait Records<E> {
     fn record(&mut self, line: &[u8], delims: Option<Delims>) -> Result<(), E>;
 
     /// The records of `window`, each as [`Records::record`] takes it. A
-    /// sink whose step is a few hundred instructions overrides this with
-    /// its step inlined: a call a record, and the registers saved around
-    /// it, are then paid a window, not a record.
+    /// sink whose step is worth inlining (the mapper's) overrides this
+    /// with its step inlined into the loop: a call, and the registers
+    /// saved around it, are then paid once a window, not once a record.
     fn records(&mut self, window: Window<'_>) -> Result<(), E> {
         for (record, delims) in window {
             self.record(record, delims)?;
