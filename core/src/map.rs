@@ -1253,11 +1253,21 @@ fn read_line<'a>(
             pass = false;
             continue;
         }
-        match test.eval(f) {
+        // A comparison's field parsed once: above, unless a missing-value
+        // text is a number (then here).
+        let parsed = match test {
+            Test::Num(..) if spec.na.numeric => parse_number(f),
+            _ => None,
+        };
+        let held = match test {
+            Test::Num(op, rhs) => parsed.map(|x| op.eval(x, *rhs)),
+            _ => test.eval(f),
+        };
+        match held {
             Some(ok) => pass &= ok,
             None if na.is(f) => pass = false,
             // Digits grouped with --thousands.
-            None if let (Test::Num(op, rhs), Ok(Some(x))) = (test, na.number(f)) => {
+            None if let (Test::Num(op, rhs), Ok(Some(x))) = (test, na.classify(f, None)) => {
                 pass &= op.eval(x, *rhs);
             }
             None => {
@@ -1317,7 +1327,9 @@ fn value_of<'a>(fields: impl Fields<'a>, v: usize, na: &Na) -> Result<Value, Str
         return Ok(Value::Num(x));
     }
     let f = fields.raw(v);
-    match na.number(&f) {
+    // Parsed once: above, unless a missing-value text is a number.
+    let parsed = if na.numeric { parse_number(&f) } else { None };
+    match na.classify(&f, parsed) {
         Ok(Some(x)) => Ok(Value::Num(x)),
         Ok(None) => Ok(Value::Missing),
         Err(()) => Err(format!(

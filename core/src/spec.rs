@@ -323,13 +323,14 @@ impl Na {
         self
     }
 
-    /// A numeric field: `Ok(Some(x))`, `Ok(None)` when it is one of the
-    /// missing-value texts, `Err` when it is neither. A missing-value text
-    /// that parses as a number (`-999`) is missing; that check runs only
-    /// when the list has such a text.
-    #[inline]
-    pub(crate) fn number(&self, f: &[u8]) -> Result<Option<f64>, ()> {
-        match crate::record::parse_number(f) {
+    /// A numeric field `f`, given its parse (`parsed`, which the caller
+    /// has made, so that a field is parsed once): `Ok(Some(x))`,
+    /// `Ok(None)` when it is one of the missing-value texts, `Err` when it
+    /// is neither. A missing-value text that parses as a number (`-999`)
+    /// is missing; that check runs only when the list has such a text.
+    #[inline(never)]
+    pub(crate) fn classify(&self, f: &[u8], parsed: Option<f64>) -> Result<Option<f64>, ()> {
+        match parsed {
             Some(x) if !self.numeric => Ok(Some(x)),
             _ if self.is(f) => Ok(None),
             Some(x) => Ok(Some(x)),
@@ -454,7 +455,7 @@ mod tests {
     #[test]
     fn thousands_separators_group_digits_only() {
         let na = Na::parse(DEFAULT_NA).with_thousands(Some(b','));
-        let n = |f: &str| na.number(f.as_bytes());
+        let n = |f: &str| na.classify(f.as_bytes(), crate::record::parse_number(f.as_bytes()));
         assert_eq!(n("23,288  "), Ok(Some(23288.0)));
         assert_eq!(n("-1,234,567.25"), Ok(Some(-1_234_567.25)));
         assert_eq!(n("1,00,000"), Ok(Some(100_000.0)));
@@ -465,7 +466,7 @@ mod tests {
         ] {
             assert_eq!(n(bad), Err(()), "{bad}");
         }
-        assert_eq!(Na::parse(DEFAULT_NA).number(b"23,288"), Err(()));
+        assert_eq!(Na::parse(DEFAULT_NA).classify(b"23,288", None), Err(()));
         assert_eq!(parse_thousands(",", b',').ok(), Some(b','));
         assert!(parse_thousands("space", b' ').is_err());
         assert!(parse_thousands("x", b',').is_err());

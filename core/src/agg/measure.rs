@@ -94,8 +94,8 @@ pub trait Fields<'a>: Copy {
     /// Field `col` as a number: a row's value, or the number a text
     /// field parses to (`None` if it does not). A missing-value text that
     /// is a number (`-999`) is returned too: callers test
-    /// [`crate::spec::Na::numeric`] and ask [`crate::spec::Na::number`]
-    /// then, as they do for any field this gives no number for.
+    /// [`crate::spec::Na::numeric`] first, and ask
+    /// [`crate::spec::Na::classify`] of a field this gives no number for.
     fn number(self, col: usize) -> Option<f64>;
 
     /// Field `col`'s text as a key field: the line's own bytes, or a
@@ -186,7 +186,13 @@ impl<'a, F: Fields<'a>> Line<'_, F> {
             return Ok(Some(x));
         }
         let f = self.fields.raw(col);
-        self.na.number(&f).map_err(|()| {
+        // Parsed once: above, unless a missing-value text is a number.
+        let parsed = if self.na.numeric {
+            crate::record::parse_number(&f)
+        } else {
+            None
+        };
+        self.na.classify(&f, parsed).map_err(|()| {
             format!(
                 "{flag} column {} is not a number ({:?})",
                 col + 1,
